@@ -1,0 +1,39 @@
+import type { Admission, DeveloperFields, DiagnosticResult, VerificationResult } from '../types/result.js'
+import { canonicalHash } from './canonical.js'
+
+/**
+ * A proven verdict. `proof_ref` binds the evidence: sha256 of its RFC 8785 canonical JSON.
+ * `is_valid` defaults to true; SQL, code and schema engines pass `is_valid: false` for an artifact
+ * proven unsafe or invalid (VERIFIED analysis, admission BLOCKED).
+ */
+export function verified (message: string, fields: DeveloperFields, evidence: unknown): DiagnosticResult {
+  return {
+    status: 'VERIFIED',
+    agent_message: message,
+    developer_fields: { is_valid: true, ...fields },
+    proof_ref: canonicalHash(evidence),
+    is_authoritative: true
+  }
+}
+
+/** Could not be proven (a false claim, an identity we cannot prove). */
+export function unverifiable (message: string, fields: DeveloperFields): DiagnosticResult {
+  return { status: 'UNVERIFIABLE', agent_message: message, developer_fields: { is_valid: false, ...fields }, proof_ref: null, is_authoritative: false }
+}
+
+/** Verification refused or impossible (parse error, limit, policy, unavailable engine). */
+export function blocked (message: string, fields: DeveloperFields): DiagnosticResult {
+  return { status: 'BLOCKED', agent_message: message, developer_fields: { is_valid: false, ...fields }, proof_ref: null, is_authoritative: false }
+}
+
+/** QWED's admission rule (§3.1.3): ADMIT only for an authoritative VERIFIED result with is_valid true. */
+export function admissionOf (result: DiagnosticResult): Admission {
+  return result.status === 'VERIFIED' && result.proof_ref !== null && result.developer_fields.is_valid === true
+    ? 'ADMIT'
+    : 'BLOCKED'
+}
+
+/** True when the result says the engine could not be reached, not that the claim was judged. */
+export function isUnavailable (result: Pick<VerificationResult, 'engine' | 'developer_fields'>): boolean {
+  return result.developer_fields.constraint_id === `${result.engine}.unavailable`
+}

@@ -1,0 +1,24 @@
+import type { Claim } from './claims.js'
+import type { DiagnosticResult } from './result.js'
+
+export interface EngineContext {
+  /** Aborted when the claim's deadline passes: long work should stop and return. */
+  signal: AbortSignal
+}
+
+/** What an engine returns: a verdict. `cacheable: false` keeps it out of the result cache. */
+export interface EngineResult extends DiagnosticResult {
+  cacheable?: boolean
+}
+
+/**
+ * A verification engine. `verify` returns a verdict for every claim it can judge (BLOCKED for bad
+ * input, never a throw). It throws only when the engine itself is unavailable (infrastructure):
+ * those errors count as circuit-breaker failures.
+ */
+export interface Engine<C extends { type: string } = Claim> {
+  readonly name: string
+  readonly claimTypes: readonly C['type'][]
+  verify(claim: C, ctx: EngineContext): EngineResult | Promise<EngineResult>
+  close?(): void | Promise<void>
+}
