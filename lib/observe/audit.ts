@@ -1,0 +1,54 @@
+import { pino, type Logger } from 'pino'
+import type { AuditOptions, Mode } from '../../types/options.js'
+import type { VerificationResult } from '../../types/result.js'
+import type { Decision } from '../policy.js'
+import { redactSecrets } from '../guard/redact.js'
+
+export interface AuditEntry {
+  requestId: string | undefined
+  route: string
+  claimHash: string | null
+  claim: unknown
+  result: VerificationResult
+  mode: Mode
+  decision: Decision
+}
+
+export type AuditSink = (entry: AuditEntry, fallbackLogger?: Logger) => void
+
+/**
+ * One record per verification. Records go to `options.logger`, else to the logger the adapter
+ * passes (Fastify's request.log), else to a pino logger on stdout. The claim text is only written
+ * with includeClaims; configured secrets are scrubbed from every string of the record.
+ */
+export function createAuditSink (options: AuditOptions | false | undefined, secrets: readonly string[]): AuditSink {
+  if (options === false) return () => {}
+  const configured = options?.logger
+  const includeClaims = options?.includeClaims === true
+  let standalone: Logger | undefined
+  return (entry, fallbackLogger) => {
+    const logger = configured ?? fallbackLogger ?? (standalone ??= pino({ name: 'qwed-audit' }))
+    const { result } = entry
+    const record: Record<string, unknown> = {
+      audit: 'qwed.verification',
+      verified_at: new Date().toISOString(),
+      request_id: entry.requestId ?? null,
+      route: entry.route,
+      engine: result.engine,
+      claim_hash: entry.claimHash,
+      status: result.status,
+      admission: result.admission,
+      constraint_id: result.developer_fields.constraint_id ?? null,
+      proof_ref: result.proof_ref,
+      cached: result.cached,
+      duration_ms: result.duration_ms,
+      mode: entry.mode,
+      decision: entry.decision
+    }
+    if (includeClaims) record.claim = entry.claim
+    const safe = redactSecrets(record, secrets)
+    const message = `qwed ${entry.decision}: ${result.engine} ${result.status}`
+    if (entry.decision === 'admit') logger.info(safe, message)
+    else logger.warn(safe, message)
+  }
+}

@@ -1,0 +1,65 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+export type BreakerStateValue = 0 | 1 | 2
+
+/** The qwed_* metrics of one verifier (and the adapters that use it). Labels are bounded by design. */
+export interface QwedMetrics {
+  readonly registry: Registry
+  readonly verifications: Counter<'engine' | 'route' | 'status' | 'admission' | 'mode'>
+  readonly duration: Histogram<'engine' | 'cached'>
+  readonly cacheEvents: Counter<'event'>
+  readonly breakerState: Gauge<'engine'>
+  readonly blockedResponses: Counter<'route' | 'mode'>
+  readonly unavailable: Counter<'route' | 'policy'>
+}
+
+/**
+ * Registers the metrics on `registry` (a private one by default). Registering twice on the same
+ * registry reuses the metrics already there instead of throwing, so two verifiers can share one.
+ */
+export function createMetrics (registry: Registry = new Registry()): QwedMetrics {
+  function reuse<M> (name: string, make: () => M): M {
+    return (registry.getSingleMetric(name) as M | undefined) ?? make()
+  }
+  const registers = [registry]
+  return {
+    registry,
+    verifications: reuse('qwed_verifications_total', () => new Counter({
+      name: 'qwed_verifications_total',
+      help: 'Claims verified, by engine, route pattern, status, admission and mode',
+      labelNames: ['engine', 'route', 'status', 'admission', 'mode'] as const,
+      registers
+    })),
+    duration: reuse('qwed_verification_duration_seconds', () => new Histogram({
+      name: 'qwed_verification_duration_seconds',
+      help: 'Time to verify one claim',
+      labelNames: ['engine', 'cached'] as const,
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers
+    })),
+    cacheEvents: reuse('qwed_cache_events_total', () => new Counter({
+      name: 'qwed_cache_events_total',
+      help: 'Result cache events: hit, miss, store',
+      labelNames: ['event'] as const,
+      registers
+    })),
+    breakerState: reuse('qwed_breaker_state', () => new Gauge({
+      name: 'qwed_breaker_state',
+      help: 'Circuit breaker state per engine: 0 closed, 1 half-open, 2 open',
+      labelNames: ['engine'] as const,
+      registers
+    })),
+    blockedResponses: reuse('qwed_blocked_responses_total', () => new Counter({
+      name: 'qwed_blocked_responses_total',
+      help: 'Responses that were not admitted, by route pattern and mode (shadow: would have been blocked)',
+      labelNames: ['route', 'mode'] as const,
+      registers
+    })),
+    unavailable: reuse('qwed_unavailable_total', () => new Counter({
+      name: 'qwed_unavailable_total',
+      help: 'Responses whose verification could not run, by route pattern and fail policy',
+      labelNames: ['route', 'policy'] as const,
+      registers
+    }))
+  }
+}

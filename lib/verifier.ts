@@ -1,0 +1,155 @@
+import { performance } from 'node:perf_hooks'
+import type { Claim } from '../types/claims.js'
+import type { Engine } from '../types/engine.js'
+import type { BatchOptions, Mode, UnavailablePolicy, VerifierOptions, VerifyContext } from '../types/options.js'
+import type { DiagnosticResult, VerificationResult } from '../types/result.js'
+import { BREAKER_DEFAULTS, createEngineBreaker, type EngineBreaker } from './breaker.js'
+import { createResultCache } from './cache.js'
+import { createEngineRegistry } from './engines/index.js'
+import { VerdictError } from './errors.js'
+import { checkClaim, DEFAULT_MAX_CLAIM_BYTES } from './guard/input.js'
+import { createAuditSink } from './observe/audit.js'
+import { createMetrics, type QwedMetrics } from './observe/metrics.js'
+import { validateVerifierOptions } from './options.js'
+import { decide } from './policy.js'
+import { admissionOf, blocked } from './result.js'
+
+export interface Verifier {
+  /** Verifies one claim. Never throws: bad claims and engine failures come back BLOCKED. */
+  verify(claim: Claim, context?: VerifyContext): Promise<VerificationResult>
+  /** Verifies claims with at most `concurrency` in flight; results keep the order of `claims`. */
+  verifyBatch(claims: readonly Claim[], options?: BatchOptions & VerifyContext): Promise<VerificationResult[]>
+  /** Stops the breakers, closes the engines and empties the cache. Later calls return BLOCKED. */
+  close(): Promise<void>
+  /** The qwed_* metrics (adapters add their response counters here). */
+  readonly metrics: QwedMetrics
+  /** Seconds a client should wait before retrying after an unavailable engine (the breaker's reset time). */
+  readonly retryAfterSeconds: number
+}
+
+const DIRECT_ROUTE = '__direct__'
+
+/** The framework-free pipeline: guard -> cache -> breaker -> engine -> result -> audit + metrics. */
+export function createVerifier (options?: VerifierOptions): Verifier {
+  const opts = validateVerifierOptions(options)
+  const maxClaimBytes = opts.maxClaimBytes ?? DEFAULT_MAX_CLAIM_BYTES
+  const secrets = opts.secrets ?? []
+  const metrics = createMetrics(opts.metrics?.registry)
+  const cache = createResultCache(opts.cache)
+  const audit = createAuditSink(opts.audit, secrets)
+
+  const engines = createEngineRegistry()
+  for (const engine of opts.extraEngines ?? []) {
+    for (const type of engine.claimTypes) engines.set(type, engine as Engine<Claim>)
+  }
+  const knownTypes = new Set(engines.keys())
+  const breakers = new Map<Engine<Claim>, EngineBreaker>()
+  for (const engine of new Set(engines.values())) {
+    breakers.set(engine, createEngineBreaker(engine, opts.breaker, (state) => metrics.breakerState.set({ engine: engine.name }, state)))
+  }
+  let closed = false
+
+  async function judge (claim: Claim, engine: Engine<Claim>, key: string): Promise<{ result: DiagnosticResult, cached: boolean }> {
+    const hit = cache?.get(key)
+    if (hit !== undefined) {
+      metrics.cacheEvents.inc({ event: 'hit' })
+      return { result: hit, cached: true }
+    }
+    if (cache !== null) metrics.cacheEvents.inc({ event: 'miss' })
+    const breaker = breakers.get(engine) as EngineBreaker
+    try {
+      const { cacheable, ...result } = await breaker.call(claim)
+      if (cache !== null && cacheable !== false) {
+        cache.set(key, result)
+        metrics.cacheEvents.inc({ event: 'store' })
+      }
+      return { result, cached: false }
+    } catch (err) {
+      if (err instanceof VerdictError) return { result: err.result, cached: false }
+      return { result: unavailable(engine.name, err), cached: false }
+    }
+  }
+
+  async function verify (claim: Claim, context: VerifyContext = {}): Promise<VerificationResult> {
+    const started = performance.now()
+    const route = context.route ?? DIRECT_ROUTE
+    const mode: Mode = context.mode ?? 'enforce'
+    const onUnavailable: UnavailablePolicy = context.onUnavailable ?? 'closed'
+    let engineName = 'verifier'
+    let verdict: { result: DiagnosticResult, cached: boolean }
+    let claimHash: string | null = null
+    if (closed) {
+      verdict = { result: blocked('The verifier is closed', { constraint_id: 'verifier.closed' }), cached: false }
+    } else {
+      const checked = checkClaim(claim, knownTypes, maxClaimBytes)
+      if (!checked.ok) {
+        verdict = { result: checked.result, cached: false }
+      } else {
+        const engine = engines.get(checked.type) as Engine<Claim>
+        engineName = engine.name
+        claimHash = 'sha256:' + checked.hash
+        verdict = await judge(claim, engine, `${engine.name}:${checked.hash}`)
+      }
+    }
+    const duration = performance.now() - started
+    const result: VerificationResult = {
+      ...verdict.result,
+      admission: admissionOf(verdict.result),
+      engine: engineName,
+      cached: verdict.cached,
+      duration_ms: Math.round(duration * 1000) / 1000
+    }
+    metrics.verifications.inc({ engine: engineName, route, status: result.status, admission: result.admission, mode })
+    metrics.duration.observe({ engine: engineName, cached: String(result.cached) }, duration / 1000)
+    audit({
+      requestId: context.requestId,
+      route,
+      claimHash,
+      claim,
+      result,
+      mode,
+      decision: decide([result], mode, onUnavailable)
+    }, context.logger)
+    return result
+  }
+
+  async function verifyBatch (claims: readonly Claim[], options: BatchOptions & VerifyContext = {}): Promise<VerificationResult[]> {
+    const { concurrency = 4, ...context } = options
+    const width = Number.isInteger(concurrency) && concurrency > 0 ? concurrency : 4
+    const results = new Array<VerificationResult>(claims.length)
+    let next = 0
+    async function worker (): Promise<void> {
+      while (next < claims.length) {
+        const index = next++
+        results[index] = await verify(claims[index] as Claim, context)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(width, claims.length) }, worker))
+    return results
+  }
+
+  async function close (): Promise<void> {
+    if (closed) return
+    closed = true
+    for (const breaker of breakers.values()) breaker.shutdown()
+    await Promise.allSettled([...breakers.keys()].map(async (engine) => await engine.close?.()))
+    cache?.clear()
+  }
+
+  return {
+    verify,
+    verifyBatch,
+    close,
+    metrics,
+    retryAfterSeconds: Math.ceil((opts.breaker?.resetTimeout ?? BREAKER_DEFAULTS.resetTimeout) / 1000)
+  }
+}
+
+/** An engine that could not answer: fail closed, and say why only in developer_fields. */
+function unavailable (engine: string, err: unknown): DiagnosticResult {
+  const code = (err as { code?: unknown } | null)?.code
+  const reason = code === 'EOPENBREAKER' ? 'breaker_open' : code === 'ETIMEDOUT' ? 'timeout' : 'engine_error'
+  const fields: Record<string, unknown> = { constraint_id: `${engine}.unavailable`, reason }
+  if (reason === 'engine_error') fields.error = err instanceof Error ? err.message : String(err)
+  return blocked('Verification is temporarily unavailable', fields)
+}

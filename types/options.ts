@@ -1,0 +1,71 @@
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import type { Engine } from './engine.js'
+
+/** enforce: block what is not admitted; shadow: verify and record, never change the response; off: skip. */
+export type Mode = 'enforce' | 'shadow' | 'off'
+
+/** What happens when an engine cannot answer (breaker open, timeout, crash): 503, or pass marked UNVERIFIED. */
+export type UnavailablePolicy = 'closed' | 'open'
+
+export interface CacheOptions {
+  /** Most results kept (LRU). Default 10,000. */
+  max?: number
+  /** Time to live of a cached result in ms. Default 600,000 (10 minutes); 0 keeps results until evicted. */
+  ttl?: number
+}
+
+/** opossum options, one breaker per engine. */
+export interface BreakerOptions {
+  /** Deadline of one verification in ms; past it the claim is BLOCKED as unavailable. Default 2,000. */
+  timeout?: number
+  /** Failure percentage (of the rolling window) that opens the breaker. Default 50. */
+  errorThresholdPercentage?: number
+  /** ms the breaker stays open before a trial call (also the Retry-After of a 503). Default 30,000. */
+  resetTimeout?: number
+  /** Calls in the window before the breaker may open. Default 10. */
+  volumeThreshold?: number
+}
+
+export interface MetricsOptions {
+  /** A prom-client Registry to register on; default: a private one per verifier. */
+  registry?: Registry
+}
+
+export interface AuditOptions {
+  /** pino logger for audit records. Fastify default: request.log; standalone default: pino() on stdout. */
+  logger?: Logger
+  /** Put the claim itself (not only its hash) in each record. Default false: claims may hold PII. */
+  includeClaims?: boolean
+}
+
+export interface VerifierOptions {
+  /** Result cache; `false` turns it off. */
+  cache?: CacheOptions | false
+  breaker?: BreakerOptions
+  metrics?: MetricsOptions
+  /** One audit record per verification; `false` turns records off. */
+  audit?: AuditOptions | false
+  /** Largest claim accepted, in bytes of canonical JSON. Default 1,048,576. */
+  maxClaimBytes?: number
+  /** Engines added to the embedded ones; an engine replaces the embedded one for the claim types it lists. */
+  extraEngines?: ReadonlyArray<Engine<any>>
+  /** Values that must never appear in a log line (API keys); each is replaced by [REDACTED]. */
+  secrets?: readonly string[]
+}
+
+/** Where a verification came from; used for metric labels and audit records. */
+export interface VerifyContext {
+  /** Route pattern (never the raw URL). Default `__direct__`. */
+  route?: string
+  mode?: Mode
+  onUnavailable?: UnavailablePolicy
+  requestId?: string
+  /** Logger for the audit record when no audit.logger is configured (Fastify passes request.log). */
+  logger?: Logger
+}
+
+export interface BatchOptions {
+  /** Claims verified at once. Default 4. */
+  concurrency?: number
+}
