@@ -1,17 +1,12 @@
 import type { Mode, UnavailablePolicy } from '../types/options.js'
+import type { Decision } from '../types/route.js'
 import type { Status, VerificationResult } from '../types/result.js'
 import { isUnavailable } from './result.js'
-
-/**
- * What happens to a response (or to one claim, in the audit):
- * admit: proven, sent; block: not admitted, answered 422; shadow: not admitted, sent unchanged (shadow mode);
- * fail_closed: an engine was unavailable, answered 503; fail_open: an engine was unavailable, sent as UNVERIFIED.
- */
-export type Decision = 'admit' | 'block' | 'shadow' | 'fail_closed' | 'fail_open'
 
 /** Request-level status sent in x-qwed-status: the worst of the claims. */
 export type OutcomeStatus = Status | 'UNVERIFIED'
 
+/** The response-level decision from the claims' results (see Decision in types/route.ts). */
 export function decide (results: readonly VerificationResult[], mode: Mode, onUnavailable: UnavailablePolicy): Decision {
   if (results.every((r) => r.admission === 'ADMIT')) return 'admit'
   const judged = results.some((r) => r.admission !== 'ADMIT' && !isUnavailable(r))

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino'
+import type { BaseLogger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { Engine } from './engine.js'
 
@@ -7,6 +7,9 @@ export type Mode = 'enforce' | 'shadow' | 'off'
 
 /** What happens when an engine cannot answer (breaker open, timeout, crash): 503, or pass marked UNVERIFIED. */
 export type UnavailablePolicy = 'closed' | 'open'
+
+/** The part of a pino logger the audit trail uses; Fastify's request.log fits. */
+export type QwedLogger = Pick<BaseLogger, 'info' | 'warn' | 'error'>
 
 export interface CacheOptions {
   /** Most results kept (LRU). Default 10,000. */
@@ -34,7 +37,7 @@ export interface MetricsOptions {
 
 export interface AuditOptions {
   /** pino logger for audit records. Fastify default: request.log; standalone default: pino() on stdout. */
-  logger?: Logger
+  logger?: QwedLogger
   /** Put the claim itself (not only its hash) in each record. Default false: claims may hold PII. */
   includeClaims?: boolean
 }
@@ -62,7 +65,7 @@ export interface VerifyContext {
   onUnavailable?: UnavailablePolicy
   requestId?: string
   /** Logger for the audit record when no audit.logger is configured (Fastify passes request.log). */
-  logger?: Logger
+  logger?: QwedLogger
 }
 
 export interface BatchOptions {

@@ -1,7 +1,7 @@
-import { pino, type Logger } from 'pino'
-import type { AuditOptions, Mode } from '../../types/options.js'
+import { pino } from 'pino'
+import type { AuditOptions, Mode, QwedLogger } from '../../types/options.js'
 import type { VerificationResult } from '../../types/result.js'
-import type { Decision } from '../policy.js'
+import type { Decision } from '../../types/route.js'
 import { redactSecrets } from '../guard/redact.js'
 
 export interface AuditEntry {
@@ -14,7 +14,7 @@ export interface AuditEntry {
   decision: Decision
 }
 
-export type AuditSink = (entry: AuditEntry, fallbackLogger?: Logger) => void
+export type AuditSink = (entry: AuditEntry, fallbackLogger?: QwedLogger) => void
 
 /**
  * One record per verification. Records go to `options.logger`, else to the logger the adapter
@@ -25,7 +25,7 @@ export function createAuditSink (options: AuditOptions | false | undefined, secr
   if (options === false) return () => {}
   const configured = options?.logger
   const includeClaims = options?.includeClaims === true
-  let standalone: Logger | undefined
+  let standalone: QwedLogger | undefined
   return (entry, fallbackLogger) => {
     const logger = configured ?? fallbackLogger ?? (standalone ??= pino({ name: 'qwed-audit' }))
     const { result } = entry

@@ -1,0 +1,127 @@
+import type { Claim } from '../types/claims.js'
+import type { Mode, QwedLogger, UnavailablePolicy } from '../types/options.js'
+import type { ClaimsResult, QwedOutcome, QwedRouteOptions } from '../types/route.js'
+import type { VerificationResult } from '../types/result.js'
+import { decide, outcomeStatus, sampled } from './policy.js'
+import { admissionOf, blocked, isUnavailable } from './result.js'
+import type { Verifier } from './verifier.js'
+
+/** A route's settings after merging with the plugin's; built once, when the route is registered. */
+export interface RouteSettings<Req = unknown, Rep = unknown> {
+  route: string
+  claims: QwedRouteOptions<Req, Rep>['claims']
+  mode: Mode
+  sampleRate: number
+  enabled: QwedRouteOptions<Req, Rep>['enabled']
+  onUnavailable: UnavailablePolicy
+  onBlocked: QwedRouteOptions<Req, Rep>['onBlocked']
+  exposeDetails: boolean
+}
+
+export interface RequestInfo<Req> {
+  request: Req
+  requestId: string | undefined
+  logger: QwedLogger | undefined
+}
+
+/** A skip outcome: nothing was verified, the response goes out unchanged. */
+export function skipped (mode: Mode, reason: NonNullable<QwedOutcome['skipped']>): QwedOutcome {
+  return { mode, decision: 'skip', status: null, results: [], skipped: reason }
+}
+
+/** Runs the pre-verification gates of a route: mode, the feature flag and sampling. */
+export async function shouldVerify<Req> (settings: RouteSettings<Req, any>, request: Req): Promise<QwedOutcome | null> {
+  if (settings.mode === 'off') return skipped('off', 'off')
+  if (settings.enabled !== undefined) {
+    let on = true
+    try {
+      on = await settings.enabled(request)
+    } catch {
+      // A broken flag must not switch verification off: fail closed.
+      on = true
+    }
+    if (on === false) return skipped(settings.mode, 'flag_off')
+  }
+  if (!sampled(settings.sampleRate)) return skipped(settings.mode, 'sampled_out')
+  return null
+}
+
+/**
+ * Extracts the claims from a payload and verifies them. A `claims` function that throws or returns
+ * something that is not a claim fails closed: its result is BLOCKED.
+ */
+export async function verifyPayload<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, payload: unknown, info: RequestInfo<Req>): Promise<QwedOutcome> {
+  let extracted: ClaimsResult
+  try {
+    extracted = await settings.claims(payload, info.request)
+  } catch (err) {
+    info.logger?.error({ err, route: settings.route }, 'qwed: the route\'s claims() threw; the response is not admitted')
+    const result = blocked('The response could not be checked', { constraint_id: 'route.claims_error' })
+    return finish(settings, [{ ...result, admission: admissionOf(result), engine: 'verifier', cached: false, duration_ms: 0 }])
+  }
+  if (extracted === null || extracted === undefined) return skipped(settings.mode, 'no_claims')
+  const claims: readonly Claim[] = Array.isArray(extracted) ? extracted : [extracted as Claim]
+  if (claims.length === 0) return skipped(settings.mode, 'no_claims')
+  const results = await verifier.verifyBatch(claims, {
+    route: settings.route,
+    mode: settings.mode,
+    onUnavailable: settings.onUnavailable,
+    requestId: info.requestId,
+    logger: info.logger
+  })
+  return finish(settings, results)
+}
+
+function finish (settings: RouteSettings<any, any>, results: VerificationResult[]): QwedOutcome {
+  const decision = decide(results, settings.mode, settings.onUnavailable)
+  return { mode: settings.mode, decision, status: outcomeStatus(results, decision), results }
+}
+
+/** Records the response-level counters: a response held back by an engine outage is not a blocked one. */
+export function countOutcome (verifier: Verifier, settings: RouteSettings<any, any>, outcome: QwedOutcome): void {
+  if (outcome.decision === 'skip' || outcome.decision === 'admit') return
+  const { route, mode, onUnavailable } = settings
+  const onlyUnavailable = outcome.results.every((r) => r.admission === 'ADMIT' || isUnavailable(r))
+  if (onlyUnavailable) verifier.metrics.unavailable.inc({ route, policy: onUnavailable })
+  else verifier.metrics.blockedResponses.inc({ route, mode })
+}
+
+/** Headers that go out with a verified or fail-open response. */
+export function outcomeHeaders (outcome: QwedOutcome): Record<string, string> {
+  if (outcome.status === null || outcome.mode === 'shadow') return {}
+  const headers: Record<string, string> = { 'x-qwed-status': outcome.status }
+  const proofs = outcome.results.map((r) => r.proof_ref).filter((p): p is string => p !== null)
+  if (outcome.decision === 'admit' && proofs.length > 0) headers['x-qwed-proof'] = proofs.join(',')
+  return headers
+}
+
+/** The 422 body. Only client-safe fields, unless exposeDetails asks for the developer evidence. */
+export function blockedBody (outcome: QwedOutcome, exposeDetails: boolean): Record<string, unknown> {
+  return {
+    statusCode: 422,
+    code: 'QWED_BLOCKED',
+    error: 'Unprocessable Entity',
+    message: 'The response did not pass verification',
+    qwed: {
+      status: outcome.status,
+      results: outcome.results.map((r) => ({
+        engine: r.engine,
+        status: r.status,
+        admission: r.admission,
+        agent_message: r.agent_message,
+        proof_ref: r.proof_ref,
+        ...(exposeDetails ? { developer_fields: r.developer_fields } : {})
+      }))
+    }
+  }
+}
+
+/** The 503 body when an engine is unavailable and the policy is fail-closed. */
+export function unavailableBody (): Record<string, unknown> {
+  return {
+    statusCode: 503,
+    code: 'QWED_UNAVAILABLE',
+    error: 'Service Unavailable',
+    message: 'The response could not be verified right now; retry later'
+  }
+}

@@ -1,0 +1,6 @@
+export type * from './claims.js'
+export type * from './engine.js'
+export type * from './options.js'
+export type * from './result.js'
+export type * from './route.js'
+export type * from './fastify.js'
