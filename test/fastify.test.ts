@@ -18,7 +18,7 @@ async function build (pluginOptions: Record<string, unknown> = {}, routeOptions:
   return { app, engine, audit }
 }
 
-const get = async (app: FastifyInstance, url: string) => await app.inject({ method: 'GET', url })
+const get = async (app: Pick<FastifyInstance, 'inject'>, url: string) => await app.inject({ method: 'GET', url })
 
 t.test('enforce: a proven answer goes out unchanged with x-qwed-status and x-qwed-proof', async (t) => {
   const { app } = await build()

@@ -1,0 +1,34 @@
+// Three LLM-backed routes behind qwed-middleware, on the embedded engines.
+// `npm start` serves it on 127.0.0.1:3000; `npm run demo` drives it and prints what happened.
+import Fastify, { type FastifyInstance } from 'fastify'
+import { pathToFileURL } from 'node:url'
+import qwed from '../lib/index.js'
+import { explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
+
+export async function buildServer (options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? true })
+  // Register before the routes: the plugin sees routes through onRoute.
+  await app.register(qwed, { mode: 'enforce', onUnavailable: 'closed' })
+
+  // A loan quote: the total repaid must follow from principal, rate and term.
+  app.post<{ Body: { principal: number, ratePercent: number, years: number } }>('/loan-quote', {
+    config: { qwed: { claims: (quote: LoanQuote) => ({ type: 'math', expression: quote.calculation }) } }
+  }, async (request) => quoteLoan(request.body.principal, request.body.ratePercent, request.body.years))
+
+  // An arithmetic explanation: the worked calculation must be right.
+  app.post<{ Body: { a: number, b: number, c: number } }>('/explain', {
+    config: { qwed: { claims: (answer: Explanation) => ({ type: 'math', expression: answer.calculation }) } }
+  }, async (request) => explainArithmetic(request.body.a, request.body.b, request.body.c))
+
+  // An invoice total, rolled out in shadow mode: wrong totals are recorded and counted, not blocked yet.
+  app.post<{ Body: { prices: string[], taxPercent: number } }>('/invoice', {
+    config: { qwed: { mode: 'shadow', claims: (invoice: Invoice) => ({ type: 'math', expression: invoice.calculation }) } }
+  }, async (request) => totalInvoice(request.body.prices, request.body.taxPercent))
+
+  return app
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const app = await buildServer()
+  await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 3000) })
+}
