@@ -51,6 +51,8 @@ export interface TransactionClaim {
   subtotal: DecimalInput
   tax: DecimalInput
   total: DecimalInput
+  /** Subtracted before the total: subtotal + tax - discount = total. */
+  discount?: DecimalInput
   currency?: string
 }
 

@@ -1,12 +1,30 @@
+/**
+ * The embedded math engine: arithmetic and algebra claims proven with exact rational arithmetic and
+ * a rational-function normal form, with a high-precision fallback for variable-free claims that
+ * involve irrational constants. Layout:
+ *   normalize.ts  text pre-processing (length, ASCII, %, **, ambiguity)
+ *   parse.ts      private mathjs parser + AST allowlist -> the engine's own tree
+ *   exact.ts      rationals on bigint
+ *   poly.ts       polynomials over atoms
+ *   symbolic.ts   rational-function normal form and function semantics
+ *   numeric.ts    decimal.js evaluation with error bounds
+ *   decide.ts     claim shapes -> verdicts
+ *   limits.ts     caps, work budget, failure types
+ */
 import type { MathClaim } from '../../../types/claims.js'
 import type { Engine } from '../../../types/engine.js'
-import { blocked } from '../../result.js'
+import { verifyMathClaim } from './decide.js'
+import { warmUp } from './parse.js'
 
-// Placeholder until the engine lands: every claim is BLOCKED (fail closed).
 export function createMathEngine (): Engine<MathClaim> {
+  warmUp()
   return {
     name: 'math',
     claimTypes: ['math'],
-    verify: () => ({ ...blocked('This claim type cannot be verified yet', { constraint_id: 'math.not_implemented' }), cacheable: false })
+    verify: (claim, ctx) => {
+      const result = verifyMathClaim(claim, ctx?.signal)
+      // A claim stopped by its deadline is not a verdict about the claim: keep it out of the cache.
+      return result.developer_fields.constraint_id === 'math.aborted' ? { ...result, cacheable: false } : result
+    }
   }
 }
