@@ -1,5 +1,7 @@
 // `npm run demo`: starts the example server on a free loopback port, sends a dozen requests,
 // prints what verification did to each, then the qwed_ lines of /metrics, and exits.
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
 import { buildServer } from './fastify-server.js'
 
 interface Call { route: string, body: Record<string, unknown> }
@@ -19,11 +21,20 @@ const calls: Call[] = [
   { route: '/loan-quote', body: { principal: 1000, ratePercent: 5, years: 2 } }
 ]
 
-const app = await buildServer({ logger: false })
+// The audit trail tells what verification decided for each request, shadow mode included.
+const audit: Array<{ claim?: { expression?: string }, status: string, admission: string, decision: string }> = []
+const sink = new Writable({
+  write (chunk, _encoding, done) {
+    for (const line of String(chunk).split('\n').filter(Boolean)) audit.push(JSON.parse(line))
+    done()
+  }
+})
+const app = await buildServer({ logger: false, audit: { logger: pino(sink), includeClaims: true } })
 const address = await app.listen({ host: '127.0.0.1', port: 0 })
 console.log(`example server on ${address}\n`)
 
-const rows: string[][] = [['route', 'claim', 'status', 'admission', 'http', 'ms']]
+const rows: string[][] = [['route', 'claim', 'status', 'admission', 'decision', 'http', 'ms']]
+let seen = 0
 try {
   for (const call of calls) {
     const started = performance.now()
@@ -32,13 +43,12 @@ try {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(call.body)
     })
+    await res.arrayBuffer()
     const ms = (performance.now() - started).toFixed(1)
-    const body = await res.json() as { calculation?: string, qwed?: { status: string, results: Array<{ admission: string }> } }
-    const shadow = call.route === '/invoice'
-    const status = res.headers.get('x-qwed-status') ?? body.qwed?.status ?? (shadow ? '(shadow)' : '-')
-    const admission = res.status === 422 ? 'BLOCKED' : status === 'VERIFIED' ? 'ADMIT' : shadow ? '(recorded)' : '-'
-    const claim = body.calculation ?? JSON.stringify(call.body)
-    rows.push([call.route, claim, status, admission, String(res.status), ms])
+    // Shadow verification finishes just after the response: wait for its audit record.
+    const record = await nextAuditRecord(seen)
+    seen = audit.length
+    rows.push([call.route, record?.claim?.expression ?? '-', record?.status ?? '-', record?.admission ?? '-', record?.decision ?? '-', String(res.status), ms])
   }
   printTable(rows)
   const metrics = await (await fetch(`${address}/metrics`)).text()
@@ -46,6 +56,13 @@ try {
   console.log(metrics.split('\n').filter((line) => line.startsWith('qwed_') && !line.includes('_bucket')).join('\n'))
 } finally {
   await app.close()
+}
+
+async function nextAuditRecord (after: number): Promise<(typeof audit)[number] | undefined> {
+  for (let waited = 0; audit.length <= after && waited < 2000; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return audit[after]
 }
 
 function printTable (table: string[][]): void {

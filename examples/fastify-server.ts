@@ -2,13 +2,13 @@
 // `npm start` serves it on 127.0.0.1:3000; `npm run demo` drives it and prints what happened.
 import Fastify, { type FastifyInstance } from 'fastify'
 import { pathToFileURL } from 'node:url'
-import qwed from '../lib/index.js'
+import qwed, { type AuditOptions } from '../lib/index.js'
 import { explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
 
-export async function buildServer (options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildServer (options: { logger?: boolean, audit?: AuditOptions } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? true })
   // Register before the routes: the plugin sees routes through onRoute.
-  await app.register(qwed, { mode: 'enforce', onUnavailable: 'closed' })
+  await app.register(qwed, { mode: 'enforce', onUnavailable: 'closed', ...(options.audit === undefined ? {} : { audit: options.audit }) })
 
   // A loan quote: the total repaid must follow from principal, rate and term.
   app.post<{ Body: { principal: number, ratePercent: number, years: number } }>('/loan-quote', {
