@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url'
 import qwed, { type AuditOptions } from '../lib/index.js'
 import { explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
 
-export async function buildServer (options: { logger?: boolean, audit?: AuditOptions } = {}): Promise<FastifyInstance> {
+export async function buildServer (options: { logger?: boolean, audit?: AuditOptions | false } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? true })
   // Register before the routes: the plugin sees routes through onRoute.
   await app.register(qwed, { mode: 'enforce', onUnavailable: 'closed', ...(options.audit === undefined ? {} : { audit: options.audit }) })
