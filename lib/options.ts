@@ -51,7 +51,7 @@ export function optionalBoolean (value: unknown, name: string): boolean | undefi
   return value
 }
 
-const VERIFIER_KEYS = ['cache', 'breaker', 'metrics', 'audit', 'maxClaimBytes', 'extraEngines', 'secrets'] as const
+const VERIFIER_KEYS = ['cache', 'breaker', 'metrics', 'audit', 'maxClaimBytes', 'extraEngines', 'secrets', 'remote', 'engines', 'pool'] as const
 
 /** Checks the verifier's own options; `extraKeys` are the adapter's options allowed beside them. */
 export function validateVerifierOptions (options: unknown, extraKeys: readonly string[] = []): VerifierOptions {

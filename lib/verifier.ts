@@ -38,7 +38,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   const cache = createResultCache(opts.cache)
   const audit = createAuditSink(opts.audit, secrets)
 
-  const engines = createEngineRegistry()
+  const engines = createEngineRegistry(opts)
   for (const engine of opts.extraEngines ?? []) {
     for (const type of engine.claimTypes) engines.set(type, engine as Engine<Claim>)
   }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { MathClaim } from '../types/claims.js'
+import type { MathExpressionClaim } from '../types/claims.js'
 import type { EngineResult } from '../types/engine.js'
 import { createMathEngine } from '../lib/engines/math/index.js'
 import { Q, exactRoot, extractPower, integerRoot, parseDecimal, parseRational } from '../lib/engines/math/exact.js'
@@ -11,7 +11,7 @@ import { admissionOf } from '../lib/result.js'
 
 const engine = createMathEngine()
 
-function verify (expression: string, extra: Partial<MathClaim> = {}): EngineResult {
+function verify (expression: string, extra: Partial<MathExpressionClaim> = {}): EngineResult {
   return engine.verify({ type: 'math', expression, ...extra }, { signal: new AbortController().signal }) as EngineResult
 }
 
@@ -324,7 +324,7 @@ t.test('expected value and tolerance policy', async (t) => {
   t.equal(verify('pi', { expected: 3.14159, tolerance: 0.00001 }).status, 'VERIFIED')
   t.equal(verify('pi', { expected: 3.14159, tolerance: 0.000001 }).status, 'UNVERIFIABLE')
 
-  const blockedCases: Array<[Partial<MathClaim>, string]> = [
+  const blockedCases: Array<[Partial<MathExpressionClaim>, string]> = [
     [{ expected: 999, tolerance: 1000 }, 'math.tolerance_exceeds_bound'],
     [{ expected: 4, tolerance: -1 }, 'math.invalid_tolerance'],
     [{ expected: 4, tolerance: 'inf' }, 'math.invalid_tolerance'],
@@ -377,7 +377,7 @@ t.test('symbols and claim shape', async (t) => {
   t.equal(verify('π + 1 = pi + 1').status, 'VERIFIED', 'π is mapped to pi')
   t.equal(verify('6 ÷ 2 × 3 = 9').status, 'VERIFIED')
   t.equal(verify('theta^2 = theta*theta').status, 'VERIFIED', 'Greek letter names are variables')
-  const odd = engine.verify({ type: 'math', expression: 42 } as unknown as MathClaim, { signal: new AbortController().signal }) as EngineResult
+  const odd = engine.verify({ type: 'math', expression: 42 } as unknown as MathExpressionClaim, { signal: new AbortController().signal }) as EngineResult
   t.equal(constraint(odd), 'math.invalid_claim')
   t.equal(constraint(verify('1', { domain: 'quaternion' as 'real' })), 'math.invalid_claim')
 })

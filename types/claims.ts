@@ -2,14 +2,29 @@
 export type DecimalInput = number | string
 
 /** Arithmetic or algebra: `lhs = rhs`, a chain `a = b = c`, or an expression with `expected`. */
-export interface MathClaim {
+export interface MathExpressionClaim {
   type: 'math'
+  operation?: undefined
   expression: string
   expected?: DecimalInput
   tolerance?: DecimalInput
   /** `real` turns a non-real result (e.g. `sqrt(-4)`) into BLOCKED. */
   domain?: 'real' | 'complex'
 }
+
+/** A value checked by one of the math library helpers (calculus, matrices, finance, units). */
+export type MathOperationClaim =
+  | { type: 'math', operation: 'derivative', expression: string, variable: string, order?: number, expected: string, tolerance?: DecimalInput }
+  | { type: 'math', operation: 'integral', expression: string, variable: string, lower?: DecimalInput, upper?: DecimalInput, expected: string | number, tolerance?: DecimalInput }
+  | { type: 'math', operation: 'limit', expression: string, variable: string, point: string | number, expected: string | number }
+  | { type: 'math', operation: 'matrix', matrixOperation: 'add' | 'subtract' | 'multiply' | 'transpose' | 'inverse' | 'determinant' | 'eigenvalues', a: DecimalInput[][], b?: DecimalInput[][], expected: DecimalInput | DecimalInput[] | DecimalInput[][], tolerance?: DecimalInput }
+  | { type: 'math', operation: 'percentage', calculation: 'of' | 'increase' | 'decrease' | 'change', value: DecimalInput, percentage?: DecimalInput, newValue?: DecimalInput, expected: DecimalInput, tolerance?: DecimalInput }
+  | { type: 'math', operation: 'compound_interest', principal: DecimalInput, rate: DecimalInput, years: DecimalInput, compoundsPerYear?: number, expected: DecimalInput, tolerance?: DecimalInput }
+  | { type: 'math', operation: 'npv', rate: DecimalInput, cashFlows: DecimalInput[], expected: DecimalInput, tolerance?: DecimalInput }
+  | { type: 'math', operation: 'irr', cashFlows: DecimalInput[], expected: DecimalInput, tolerance?: DecimalInput }
+  | { type: 'math', operation: 'unit_conversion', value: DecimalInput, from: string, to: string, expected: DecimalInput, tolerance?: DecimalInput }
+
+export type MathClaim = MathExpressionClaim | MathOperationClaim
 
 /** A SQL statement an LLM wrote, checked on its syntax tree (and against a DDL when given). */
 export interface SqlClaim {
@@ -56,7 +71,48 @@ export interface TransactionClaim {
   currency?: string
 }
 
+/** Z3 sorts: Int, Real, Bool, or a bit-vector width. */
+export type LogicSort = 'Int' | 'Real' | 'Bool' | number
+
+/**
+ * A logical claim checked with Z3. Constraints use the Z3-Python-style infix syntax
+ * (`x > 5`, `And(P, Not(Q))`, `Implies(P, Q)`, `Select(arr, 0) == 42`).
+ * satisfiable: `constraints` have a model; theorem: `premises` entail `conclusion`;
+ * implication: `antecedent` entails `consequent`; equivalence: `formulas[0]` iff `formulas[1]`;
+ * vacuity: `antecedent` can hold at all; optimize: the optimum of `objective` under `constraints` is `expected`.
+ */
+export interface LogicClaim {
+  type: 'logic'
+  check: 'satisfiable' | 'theorem' | 'implication' | 'equivalence' | 'vacuity' | 'optimize'
+  variables: Record<string, LogicSort>
+  /** Arrays: name -> [index sort, value sort]. */
+  arrays?: Record<string, [LogicSort, LogicSort]>
+  constraints?: string[]
+  premises?: string[]
+  conclusion?: string
+  antecedent?: string
+  consequent?: string
+  formulas?: [string, string]
+  objective?: string
+  maximize?: boolean
+  expected?: DecimalInput
+}
+
+export type StatisticName =
+  | 'mean' | 'median' | 'mode' | 'variance' | 'std' | 'min' | 'max' | 'range' | 'sum' | 'count'
+  | `percentile_${number}` | 'correlation'
+
+/** A statistic of a data set (or a correlation of `data` with `y`) claimed to be `expected`. */
+export interface StatsClaim {
+  type: 'stats'
+  statistic: StatisticName
+  data: DecimalInput[]
+  y?: DecimalInput[]
+  expected: DecimalInput
+  tolerance?: DecimalInput
+}
+
 /** Every claim type the embedded engines understand. */
-export type Claim = MathClaim | SqlClaim | CodeClaim | SchemaClaim | TransactionClaim
+export type Claim = MathClaim | SqlClaim | CodeClaim | SchemaClaim | TransactionClaim | LogicClaim | StatsClaim
 
 export type ClaimType = Claim['type']

@@ -42,6 +42,28 @@ export interface AuditOptions {
   includeClaims?: boolean
 }
 
+/** A QWED server used for some or all claim types (see `engines`). */
+export interface RemoteOptions {
+  /** Base URL, e.g. http://127.0.0.1:8000 */
+  url: string
+  /** Sent as X-API-Key; defaults to the QWED_API_KEY environment variable. Never logged. */
+  apiKey?: string
+  /** Deadline of one claim, retries included, in ms. Default 3,000. */
+  timeoutMs?: number
+  /** Retries of a 5xx, network error or timeout. Default 2. */
+  retries?: number
+  /** Client-side rate limit so the app stays inside its QWED quota. Default 100. */
+  ratePerMinute?: number
+}
+
+/** Worker pool for CPU-bound engines. */
+export interface PoolOptions {
+  /** Hard deadline of one claim in a worker, in ms; past it the claim is BLOCKED `<engine>.timeout`. Default 250. */
+  deadlineMs?: number
+  /** Worker threads. Default 2. */
+  threads?: number
+}
+
 export interface VerifierOptions {
   /** Result cache; `false` turns it off. */
   cache?: CacheOptions | false
@@ -55,6 +77,12 @@ export interface VerifierOptions {
   extraEngines?: ReadonlyArray<Engine<any>>
   /** Values that must never appear in a log line (API keys); each is replaced by [REDACTED]. */
   secrets?: readonly string[]
+  /** A QWED server; claim types routed to it by `engines`. */
+  remote?: RemoteOptions
+  /** Where each claim type is verified: 'local' (embedded engine) or 'remote'. Default: local where one exists. */
+  engines?: Record<string, 'local' | 'remote'>
+  /** Worker pool for CPU-bound engines; `false` runs them on the event loop (with their caps). */
+  pool?: PoolOptions | false
 }
 
 /** Where a verification came from; used for metric labels and audit records. */

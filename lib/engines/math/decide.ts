@@ -13,7 +13,7 @@
  * (sqrt(2), pi) "exact" means equal within the high-precision error bound, so sin(pi/2) = 1 holds
  * and sqrt(2) = 1.414214 does not; with a tolerance, the whole error interval must be inside it.
  */
-import type { MathClaim } from '../../../types/claims.js'
+import type { MathClaim, MathExpressionClaim } from '../../../types/claims.js'
 import type { DeveloperFields, DiagnosticResult } from '../../../types/result.js'
 import { blocked, unverifiable, verified } from '../../result.js'
 import { Q, parseDecimal, parseRational } from './exact.js'
@@ -77,7 +77,7 @@ export function verifyMathClaim (claim: MathClaim, signal?: AbortSignal): Diagno
 
 function judge (claim: MathClaim): DiagnosticResult {
   if (claim === null || typeof claim !== 'object') fail('invalid_claim', 'The math claim is malformed')
-  const { expression, expected, tolerance, domain } = claim as Partial<MathClaim>
+  const { expression, expected, tolerance, domain } = claim as Partial<MathExpressionClaim>
   if (domain !== undefined && domain !== 'real' && domain !== 'complex') {
     fail('invalid_claim', 'The math claim is malformed', { field: 'domain', allowed: ['real', 'complex'] })
   }
