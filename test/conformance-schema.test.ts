@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs'
 import t from 'tap'
 import type { Claim, DecimalInput, SchemaClaim, TransactionClaim } from '../types/claims.js'
 import { createVerifier } from '../lib/verifier.js'
+import { runConformance, type ConformanceCase } from './helpers/conformance.js'
 
 // QWED-derived schema cases (test/fixtures/qwed-cases.jsonl), run through the public API.
 //
@@ -22,21 +22,7 @@ import { createVerifier } from '../lib/verifier.js'
 // - Transactions: an amount with more decimals than its currency allows (100.5 JPY) makes the
 //   transaction invalid; QWED only warns and compares after rounding.
 
-interface Case {
-  id: string
-  engine: string
-  input: Record<string, unknown>
-  expected: { status: string, verified: boolean | null, blocked: boolean | null }
-  note?: string
-}
-
-const cases: Case[] = readFileSync(new URL('./fixtures/qwed-cases.jsonl', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => JSON.parse(line) as Case)
-  .filter((c) => c.engine === 'schema')
-
-function toClaim (input: Record<string, unknown>): Claim {
+function toClaim ({ input }: Pick<ConformanceCase, 'input'>): Claim {
   if (input.method === 'verify') {
     return { type: 'schema', data: input.data, schema: input.schema as SchemaClaim['schema'] }
   }
@@ -44,7 +30,7 @@ function toClaim (input: Record<string, unknown>): Claim {
     const raw = input.transaction
     const tx = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>
     const currency = typeof tx.currency === 'string' ? tx.currency : typeof input.currency === 'string' ? input.currency : 'USD'
-    const claim: TransactionClaim & { discount?: DecimalInput } = {
+    const claim: TransactionClaim = {
       type: 'transaction',
       subtotal: tx.subtotal as DecimalInput,
       tax: ('tax' in tx ? tx.tax : 0) as DecimalInput,
@@ -58,33 +44,14 @@ function toClaim (input: Record<string, unknown>): Claim {
 }
 
 t.test('QWED schema conformance cases', async (t) => {
-  t.ok(cases.length > 0, 'the fixture has schema cases')
-  const verifier = createVerifier({ audit: false })
-  t.teardown(() => verifier.close())
-  const failures: string[] = []
-  let admittedButBlocked = 0
-  for (const c of cases) {
-    const r = await verifier.verify(toClaim(c.input))
-    const reasons: string[] = []
-    if (r.status !== c.expected.status) reasons.push(`status ${r.status} (expected ${c.expected.status})`)
-    if (c.expected.verified !== null && (r.admission === 'ADMIT') !== c.expected.verified) reasons.push(`admission ${r.admission} (expected verified=${String(c.expected.verified)})`)
-    if (c.expected.blocked !== null && (r.admission === 'BLOCKED') !== c.expected.blocked) reasons.push(`admission ${r.admission} (expected blocked=${String(c.expected.blocked)})`)
-    if (c.expected.blocked === true && r.admission === 'ADMIT') admittedButBlocked++
-    if (reasons.length > 0) failures.push(`${c.id}: ${reasons.join('; ')} [${String(r.developer_fields.constraint_id)}]`)
-  }
-  const passed = cases.length - failures.length
-  const rate = passed / cases.length
-  t.comment(`schema conformance: ${passed}/${cases.length} passed (${(rate * 100).toFixed(1)}%)`)
-  for (const f of failures) t.comment(`FAIL ${f}`)
-  t.ok(rate >= 0.95, `pass rate ${(rate * 100).toFixed(1)}% >= 95%`)
-  t.equal(admittedButBlocked, 0, 'no case that must be blocked is admitted')
+  await runConformance(t, { engine: 'schema', toClaim })
 })
 
 t.test('QWED UCP transaction examples map to transaction claims', async (t) => {
   // Inputs from QWED's TestUCPTransaction (verify_ucp_transaction); the sample fixture has none.
   const verifier = createVerifier({ audit: false })
   t.teardown(() => verifier.close())
-  const ucp = (transaction: Record<string, unknown>) => verifier.verify(toClaim({ method: 'verify_ucp_transaction', transaction }))
+  const ucp = (transaction: Record<string, unknown>) => verifier.verify(toClaim({ input: { method: 'verify_ucp_transaction', transaction } }))
   const valid = await ucp({ subtotal: 100.00, tax: 10.00, discount: 0, total: 110.00, currency: 'USD' })
   t.equal(valid.status, 'VERIFIED')
   t.equal(valid.admission, 'ADMIT')
