@@ -48,7 +48,7 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
 function preSerialization (verifier: Verifier, settings: Settings): preSerializationHookHandler<unknown> {
   return async function qwedPreSerialization (request, reply, payload) {
     const outcome = await handle(verifier, settings, request, reply, payload)
-    return outcome === null ? payload : await respond(outcome, settings, request, reply, payload, (body) => body)
+    return outcome === null ? payload : await respond(verifier, outcome, settings, request, reply, payload, (body) => body)
   }
 }
 
@@ -65,7 +65,7 @@ function onSend (verifier: Verifier, settings: Settings): onSendHookHandler<unkn
     }
     const outcome = await handle(verifier, settings, request, reply, text)
     if (outcome === null) return payload
-    return await respond(outcome, settings, request, reply, payload, (body) => {
+    return await respond(verifier, outcome, settings, request, reply, payload, (body) => {
       reply.header('content-type', 'application/json; charset=utf-8')
       return JSON.stringify(body)
     })
@@ -99,7 +99,7 @@ async function handle (verifier: Verifier, settings: Settings, request: FastifyR
   return outcome
 }
 
-async function respond (outcome: QwedOutcome, settings: Settings, request: FastifyRequest, reply: FastifyReply, payload: unknown, encode: (body: unknown) => unknown): Promise<unknown> {
+async function respond (verifier: Verifier, outcome: QwedOutcome, settings: Settings, request: FastifyRequest, reply: FastifyReply, payload: unknown, encode: (body: unknown) => unknown): Promise<unknown> {
   reply.headers(outcomeHeaders(outcome))
   switch (outcome.decision) {
     case 'block': {
@@ -111,15 +111,11 @@ async function respond (outcome: QwedOutcome, settings: Settings, request: Fasti
       return encode(blockedBody(outcome, settings.exposeDetails))
     }
     case 'fail_closed':
-      reply.code(503).header('retry-after', String(verifierRetryAfter(request)))
+      reply.code(503).header('retry-after', String(verifier.retryAfterSeconds))
       return encode(unavailableBody())
     default:
       return payload
   }
-}
-
-function verifierRetryAfter (request: FastifyRequest): number {
-  return request.server.qwed.retryAfterSeconds
 }
 
 function addRouteHook (routeOptions: RouteOptions, name: 'preSerialization' | 'onSend', hook: unknown): void {

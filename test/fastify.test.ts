@@ -150,6 +150,20 @@ t.test('onUnavailable closed: 503 QWED_UNAVAILABLE with Retry-After; open: sent 
   t.equal((await get(routeOpen.app, '/answer?v=throw')).statusCode, 200)
 })
 
+t.test('several claims: all must be admitted; the proofs go out comma-separated', async (t) => {
+  const app = Fastify()
+  await app.register(qwed, { extraEngines: [scriptEngine()], audit: false })
+  app.get('/many', { config: { qwed: { claims: (p: any) => p.ids.map((id: number) => ({ type: 'script', verdict: id === 0 ? 'false' : 'true', id })) } } }, async (request) => ({ ids: (request.query as { ids: string }).ids.split(',').map(Number) }))
+  t.teardown(() => app.close())
+  const ok = await get(app, '/many?ids=1,2,3')
+  t.equal(ok.statusCode, 200)
+  t.equal(String(ok.headers['x-qwed-proof']).split(',').length, 3)
+  t.match(ok.headers['x-qwed-proof'], /^sha256:[0-9a-f]{64}(,sha256:[0-9a-f]{64}){2}$/)
+  const one = await get(app, '/many?ids=1,0,3')
+  t.equal(one.statusCode, 422)
+  t.same(one.json().qwed.results.map((r: any) => r.admission), ['ADMIT', 'BLOCKED', 'ADMIT'])
+})
+
 t.test('a false claim next to an unavailable engine is a block, not an outage', async (t) => {
   const engine = scriptEngine()
   const app = Fastify()
