@@ -1,0 +1,34 @@
+// `npm run bench:http` (`-- --quick` for a short run): a bare Fastify route against the same route
+// behind the plugin (cache hit, math cache miss, SQL cache miss), loaded one after the other with
+// autocannon on 127.0.0.1, with the ratio plugin/bare for each. Servers run in a child process.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import autocannon from 'autocannon'
+
+const quick = process.argv.includes('--quick')
+const duration = quick ? 3 : 10
+const connections = 10
+
+const child = spawn(process.execPath, [...process.execArgv, new URL('./http-servers.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] })
+const [line] = await once(createInterface({ input: child.stdout }), 'line') as [string]
+const urls = JSON.parse(line) as Record<string, string>
+
+interface Row { name: string, rps: number, p50: number, p99: number, non2xx: number }
+const rows: Row[] = []
+try {
+  for (const [name, url] of Object.entries(urls)) {
+    await autocannon({ url, connections, duration: 1 }) // warm-up
+    const result = await autocannon({ url, connections, duration })
+    rows.push({ name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx })
+  }
+} finally {
+  child.kill('SIGTERM')
+}
+
+const bare = rows[0] as Row
+console.log(`node ${process.version}, ${connections} connections, ${duration} s per row\n`)
+console.log('server                          req/s     p50 ms  p99 ms  non-2xx  ratio req/s vs bare')
+for (const row of rows) {
+  console.log(`${row.name.padEnd(30)} ${row.rps.toFixed(0).padStart(7)}  ${String(row.p50).padStart(6)}  ${String(row.p99).padStart(6)}  ${String(row.non2xx).padStart(7)}  ${(row.rps / bare.rps).toFixed(2)}`)
+}
