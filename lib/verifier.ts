@@ -12,7 +12,7 @@ import { createAuditSink } from './observe/audit.js'
 import { createMetrics, type QwedMetrics } from './observe/metrics.js'
 import { validateVerifierOptions } from './options.js'
 import { decide } from './policy.js'
-import { admissionOf, blocked } from './result.js'
+import { admissionOf, blocked, isUnavailable } from './result.js'
 
 export interface Verifier {
   /** Verifies one claim. Never throws: bad claims and engine failures come back BLOCKED. */
@@ -101,6 +101,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     }
     metrics.verifications.inc({ engine: engineName, route, status: result.status, admission: result.admission, mode })
     metrics.duration.observe({ engine: engineName, cached: String(result.cached) }, duration / 1000)
+    if (isUnavailable(result)) metrics.engineErrors.inc({ engine: engineName, reason: String(result.developer_fields.reason) })
     audit({
       requestId: context.requestId,
       route,

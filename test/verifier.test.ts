@@ -106,6 +106,9 @@ t.test('fail closed: an engine that throws gives BLOCKED <engine>.unavailable, n
   t.equal(r.developer_fields.constraint_id, 'script.unavailable')
   t.equal(r.developer_fields.reason, 'engine_error')
   t.notMatch(r.agent_message, /exploded/, 'the client message says nothing of the internals')
+  t.equal(await metricValue(verifier.metrics.registry, 'qwed_engine_errors_total', { engine: 'script', reason: 'engine_error' }), 1)
+  await verifier.verify(script('false'))
+  t.equal(await metricValue(verifier.metrics.registry, 'qwed_engine_errors_total', { engine: 'script', reason: 'engine_error' }), 1, 'a verdict is not an engine error')
 })
 
 t.test('a VerdictError is a verdict: returned as is and not counted by the breaker', async (t) => {

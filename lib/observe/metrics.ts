@@ -11,6 +11,7 @@ export interface QwedMetrics {
   readonly breakerState: Gauge<'engine'>
   readonly blockedResponses: Counter<'route' | 'mode'>
   readonly unavailable: Counter<'route' | 'policy'>
+  readonly engineErrors: Counter<'engine' | 'reason'>
 }
 
 /**
@@ -59,6 +60,12 @@ export function createMetrics (registry: Registry = new Registry()): QwedMetrics
       name: 'qwed_unavailable_total',
       help: 'Responses whose verification could not run, by route pattern and fail policy',
       labelNames: ['route', 'policy'] as const,
+      registers
+    })),
+    engineErrors: reuse('qwed_engine_errors_total', () => new Counter({
+      name: 'qwed_engine_errors_total',
+      help: 'Claims an engine could not judge: breaker_open, timeout or engine_error',
+      labelNames: ['engine', 'reason'] as const,
       registers
     }))
   }
