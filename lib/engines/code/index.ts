@@ -1,12 +1,160 @@
+/**
+ * The code safety engine: rules on the syntax tree of a Python, JavaScript or TypeScript snippet.
+ *
+ * Result model (QWED §4.3): a snippet that was analysed is always VERIFIED, proven safe
+ * (`is_valid: true`, admission ADMIT) or proven unsafe (`is_valid: false`, admission BLOCKED); a
+ * snippet that could not be analysed (unsupported language, too large, unparseable, too deep) is
+ * BLOCKED. Only CRITICAL issues make code unsafe; WARNINGs are reported and never block.
+ *
+ * Where this differs from QWED 7.1 on purpose: QWED scans lines for substrings, so `cursor.execute`
+ * matches `exec`, `re.compile` matches `compile`, any class `constructor` is "prototype pollution",
+ * and `os.system(x)`, `shell=True`, aliased imports or `child_process` go unnoticed. Here every rule
+ * matches resolved names on the syntax tree, and code that does not parse is BLOCKED, never "safe".
+ */
 import type { CodeClaim } from '../../../types/claims.js'
-import type { Engine } from '../../../types/engine.js'
-import { blocked } from '../../result.js'
+import type { Engine, EngineResult } from '../../../types/engine.js'
+import type { DeveloperFields } from '../../../types/result.js'
+import { sha256Hex } from '../../canonical.js'
+import { blocked, verified } from '../../result.js'
+import type { AnalysisOutcome, CodeIssue } from './issues.js'
+import { analyseJavaScript } from './javascript.js'
+import { analysePython } from './python.js'
+import { stripTypes } from './typescript.js'
 
-// Placeholder until the engine lands: every claim is BLOCKED (fail closed).
+/** Largest snippet accepted, in UTF-8 bytes (checked before any parsing). */
+export const MAX_CODE_BYTES = 200 * 1024
+
+export const SUPPORTED_LANGUAGES = ['javascript', 'python', 'typescript'] as const
+export type CodeLanguage = typeof SUPPORTED_LANGUAGES[number]
+
+const LANGUAGE_ALIASES: Readonly<Record<string, CodeLanguage>> = {
+  python: 'python',
+  py: 'python',
+  python3: 'python',
+  py3: 'python',
+  javascript: 'javascript',
+  js: 'javascript',
+  node: 'javascript',
+  nodejs: 'javascript',
+  jsx: 'javascript',
+  mjs: 'javascript',
+  cjs: 'javascript',
+  ecmascript: 'javascript',
+  typescript: 'typescript',
+  ts: 'typescript',
+  tsx: 'typescript',
+  mts: 'typescript',
+  cts: 'typescript'
+}
+
+const ENGINE_ID = 'qwed-middleware-code'
+const SAFE_MESSAGE = 'The code passed security verification and is safe to use.'
+const UNSAFE_MESSAGE = 'The code failed security verification and is not safe to use.'
+
+/** Normalises a language name like QWED (`py` → python, `js` → javascript, `ts` → typescript). */
+export function normaliseLanguage (language: unknown): CodeLanguage | null {
+  if (typeof language !== 'string') return null
+  return LANGUAGE_ALIASES[language.trim().toLowerCase()] ?? null
+}
+
+const BLOCKED_MESSAGES: Record<string, string> = {
+  invalid_claim: 'The code claim is malformed and cannot be verified.',
+  unsupported_language: 'Code verification could not be completed because the specified language is not supported.',
+  too_large: 'The code is too large to verify.',
+  parse_error: 'The code could not be parsed, so it cannot be verified.',
+  too_deep: 'The code is nested too deeply to verify.',
+  too_complex: 'The code is too complex to verify.',
+  aborted: 'Code verification did not finish in time.'
+}
+
+function refuse (reason: string, fields: DeveloperFields = {}, cacheable = true): EngineResult {
+  const result: EngineResult = blocked(BLOCKED_MESSAGES[reason] ?? 'The code cannot be verified.', { constraint_id: `code.${reason}`, is_safe: false, ...fields })
+  if (!cacheable) result.cacheable = false
+  return result
+}
+
+/**
+ * TypeScript: types erased first (so `f<T>(x)` is the call TypeScript sees, not two comparisons),
+ * then parsed as JavaScript. Only when erasure or its result fails, the raw text is tried as plain
+ * JavaScript; when both fail the snippet is a parse error (BLOCKED).
+ */
+function analyseTypeScript (code: string, taint: boolean): AnalysisOutcome {
+  const stripped = stripTypes(code)
+  let erasedError = stripped.ok ? '' : `TypeScript: ${stripped.detail}`
+  if (stripped.ok) {
+    const erased = analyseJavaScript(stripped.code, { taint })
+    if (erased.ok || erased.reason !== 'parse_error') return erased
+    erasedError = `TypeScript (types erased): ${erased.detail}`
+  }
+  const direct = analyseJavaScript(code, { taint })
+  if (direct.ok || direct.reason !== 'parse_error') return direct
+  return { ok: false, reason: 'parse_error', detail: erasedError, line_number: direct.line_number }
+}
+
 export function createCodeEngine (): Engine<CodeClaim> {
   return {
     name: 'code',
     claimTypes: ['code'],
-    verify: () => ({ ...blocked('This claim type cannot be verified yet', { constraint_id: 'code.not_implemented' }), cacheable: false })
+    async verify (claim, { signal }) {
+      const raw = claim as unknown as Record<string, unknown> | null
+      if (raw === null || typeof raw !== 'object' || typeof raw.code !== 'string') {
+        return refuse('invalid_claim', { error: 'code must be a string' })
+      }
+      if (raw.taint !== undefined && typeof raw.taint !== 'boolean') {
+        return refuse('invalid_claim', { error: 'taint must be a boolean' })
+      }
+      const language = normaliseLanguage(raw.language)
+      if (language === null) {
+        return refuse('unsupported_language', {
+          language: typeof raw.language === 'string' ? raw.language.slice(0, 40) : null,
+          supported_languages: [...SUPPORTED_LANGUAGES]
+        })
+      }
+      const code = raw.code
+      if (code.length > MAX_CODE_BYTES || Buffer.byteLength(code, 'utf8') > MAX_CODE_BYTES) {
+        return refuse('too_large', { language, max_bytes: MAX_CODE_BYTES })
+      }
+      const taint = raw.taint === true
+      if (signal.aborted) return refuse('aborted', { language }, false)
+
+      let outcome: AnalysisOutcome
+      if (language === 'python') outcome = await analysePython(code, { taint, signal })
+      else if (language === 'typescript') outcome = analyseTypeScript(code, taint)
+      else outcome = analyseJavaScript(code, { taint })
+
+      if (!outcome.ok) {
+        const fields: DeveloperFields = { language, error: outcome.detail }
+        if (outcome.line_number !== undefined) fields.line_number = outcome.line_number
+        return refuse(outcome.reason, fields, outcome.reason !== 'aborted')
+      }
+
+      const issues: CodeIssue[] = outcome.issues.sorted()
+      const criticalCount = issues.filter((i) => i.severity === 'CRITICAL').length
+      const warningCount = issues.length - criticalCount
+      const isSafe = criticalCount === 0
+      const issueTypes = [...new Set(issues.map((i) => i.type))].sort()
+      const fields: DeveloperFields = {
+        constraint_id: isSafe ? 'code.code_safe' : 'code.code_unsafe',
+        is_safe: isSafe,
+        is_valid: isSafe,
+        language,
+        issues,
+        critical_count: criticalCount,
+        warning_count: warningCount,
+        taint_analysis: taint,
+        engine: ENGINE_ID
+      }
+      const evidence = {
+        engine: ENGINE_ID,
+        language,
+        code_sha256: sha256Hex(code),
+        is_safe: isSafe,
+        critical_count: criticalCount,
+        warning_count: warningCount,
+        issue_types: issueTypes,
+        taint_analysis: taint
+      }
+      return verified(isSafe ? SAFE_MESSAGE : UNSAFE_MESSAGE, fields, evidence)
+    }
   }
 }

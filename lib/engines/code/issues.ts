@@ -1,0 +1,190 @@
+/**
+ * Issue records shared by the JavaScript and Python analysers, and the name/shape rules for
+ * hard-coded secrets, weak randomness and password hashing. Everything here works on values the
+ * analysers took from a syntax tree (identifier names, string literal values, comment texts):
+ * nothing scans raw source text.
+ */
+
+export type Severity = 'CRITICAL' | 'WARNING'
+
+/** One finding, in QWED's issue shape (§4.3) minus the `pattern`/`recommendation` extras. */
+export interface CodeIssue {
+  severity: Severity
+  type: string
+  description: string
+  /** 1-based line of the node the rule fired on. */
+  line_number: number
+}
+
+/** Collects issues, dropping exact duplicates (same severity, type, description and line). */
+export class IssueList {
+  readonly items: CodeIssue[] = []
+  private readonly seen = new Set<string>()
+
+  add (severity: Severity, type: string, description: string, line: number): void {
+    const key = `${severity}\u0000${type}\u0000${description}\u0000${line}`
+    if (this.seen.has(key)) return
+    this.seen.add(key)
+    this.items.push({ severity, type, description, line_number: line })
+  }
+
+  critical (type: string, description: string, line: number): void { this.add('CRITICAL', type, description, line) }
+  warning (type: string, description: string, line: number): void { this.add('WARNING', type, description, line) }
+
+  /** Issues ordered by line, then CRITICAL before WARNING, then type: stable across runs. */
+  sorted (): CodeIssue[] {
+    return [...this.items].sort((a, b) =>
+      a.line_number - b.line_number ||
+      (a.severity === b.severity ? 0 : a.severity === 'CRITICAL' ? -1 : 1) ||
+      (a.type < b.type ? -1 : a.type > b.type ? 1 : 0) ||
+      (a.description < b.description ? -1 : a.description > b.description ? 1 : 0))
+  }
+}
+
+/** Issue types (stable identifiers; they are part of the evidence and of `issue_types`). */
+export const T = {
+  dangerousFunction: 'dangerous_function',
+  dangerousAttribute: 'dangerous_attribute',
+  commandExecution: 'command_execution',
+  commandInjection: 'command_injection',
+  remoteCodeExecution: 'remote_code_execution',
+  recursiveDeletion: 'recursive_deletion',
+  insecureDeserialization: 'insecure_deserialization',
+  dynamicImport: 'dynamic_import',
+  dynamicAccess: 'dynamic_access',
+  prototypePollution: 'prototype_pollution',
+  xss: 'xss',
+  hardcodedSecret: 'hardcoded_secret',
+  weakCrypto: 'weak_crypto_with_password',
+  weakRandom: 'weak_random',
+  sqlInjection: 'sql_injection',
+  taintFlow: 'taint_flow',
+  contextDependent: 'context_dependent'
+} as const
+
+/** Splits `apiKey`, `API_KEY`, `db-password2` into lower-case words: ['api', 'key']. */
+export function nameWords (name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .map((w) => w.replace(/[0-9]+$/, ''))
+    .filter((w) => w.length > 0)
+}
+
+const SECRET_WORDS = new Set(['password', 'passwd', 'pwd', 'passphrase', 'secret', 'secrets', 'token', 'credential', 'credentials', 'apikey', 'privatekey', 'accesskey', 'secretkey', 'authtoken'])
+const KEY_QUALIFIERS = new Set(['api', 'access', 'private', 'secret', 'signing', 'encryption', 'auth', 'client', 'master', 'session', 'app', 'aws', 'stripe', 'github', 'openai', 'slack', 'bearer', 'refresh', 'service', 'license', 'webhook'])
+/** A last word that says the value is about a secret, not the secret itself (`TOKEN_URL`, `password_field`). */
+const NOT_SECRET_LAST = new Set(['url', 'uri', 'endpoint', 'path', 'file', 'filename', 'dir', 'name', 'names', 'field', 'fields', 'label', 'prompt', 'message', 'msg', 'header', 'type', 'length', 'len', 'regex', 'pattern', 'format', 'env', 'var', 'param', 'placeholder', 'hint', 'title', 'text', 'count', 'limit', 'expiry', 'expires', 'ttl', 'timeout', 'id', 'column', 'col', 'attr', 'attribute', 'policy', 'min', 'max', 'error', 'template', 'input', 'selector', 'class', 'mode', 'strategy', 'provider', 'scheme', 'location'])
+
+/** Cheap pre-check: every secret-like name contains one of these fragments. */
+const SECRET_HINT = /pass|pwd|secret|token|key|credential/i
+
+/** A name that holds a credential: `password`, `api_key`, `clientSecret`, `GITHUB_TOKEN`. */
+export function isSecretName (name: string): boolean {
+  if (!SECRET_HINT.test(name)) return false
+  const words = nameWords(name)
+  if (words.length === 0) return false
+  const last = words[words.length - 1] as string
+  if (NOT_SECRET_LAST.has(last)) return false
+  if (words.some((w) => SECRET_WORDS.has(w))) return true
+  for (let i = 1; i < words.length; i++) {
+    if (words[i] === 'key' && KEY_QUALIFIERS.has(words[i - 1] as string)) return true
+  }
+  return false
+}
+
+const PASSWORD_WORDS = new Set(['password', 'passwd', 'pwd', 'passphrase', 'pass', 'pw', 'secret', 'credential', 'credentials'])
+
+/** A name that holds a password: `password`, `user_pwd`, `hashPassword`, `pw_hash`. */
+export function isPasswordName (name: string): boolean {
+  if (!/pass|pwd|pw|secret|cred/i.test(name)) return false
+  return nameWords(name).some((w) => PASSWORD_WORDS.has(w))
+}
+
+/**
+ * A name compared against a literal credential (`if password == "..."`). Narrower than
+ * isSecretName: a bare `token` is usually a lexer token (`if token == "lambda"`).
+ */
+export function isCredentialName (name: string): boolean {
+  const words = nameWords(name)
+  if (words.length === 1 && words[0] === 'token') return false
+  return isPasswordName(name) || isSecretName(name)
+}
+
+const TOKEN_WORDS = new Set(['token', 'password', 'passwd', 'pwd', 'secret', 'otp', 'nonce', 'salt', 'csrf', 'xsrf', 'apikey', 'passphrase', 'pin', 'totp'])
+const TOKEN_QUALIFIED = new Set(['key', 'code', 'id'])
+const TOKEN_QUALIFIERS = new Set(['api', 'auth', 'secret', 'access', 'session', 'verification', 'verify', 'reset', 'activation', 'invite', 'confirm', 'confirmation', 'recovery', 'login', 'signup', 'one'])
+
+/** A name whose value must be unpredictable: `token`, `reset_code`, `session_id`, `otp`, `salt`. */
+export function isTokenName (name: string): boolean {
+  const words = nameWords(name)
+  if (words.some((w) => TOKEN_WORDS.has(w))) return true
+  for (let i = 1; i < words.length; i++) {
+    if (TOKEN_QUALIFIED.has(words[i] as string) && TOKEN_QUALIFIERS.has(words[i - 1] as string)) return true
+  }
+  return words.length === 1 && words[0] === 'session'
+}
+
+/** Obvious stand-ins: `<api-key>`, `{{TOKEN}}`, `xxxx`, `your-api-key-here`, `REPLACE_ME`. */
+const PLACEHOLDERS: readonly RegExp[] = [
+  /^<[^<>]*>$/, /^\{\{.*\}\}$/, /^\$\{.*\}$/, /^%\(.*\)s$/, /^[x*.#_-]+$/i,
+  /^(your|my|enter|insert|put)[-_ .]?/i, /placeholder/i, /replace[-_ ]?(me|this|with)/i, /[-_ ](here|goes[-_ ]here)$/i,
+  /^(changeit|todo|tbd|fixme|redacted|dummy|none|null|empty)$/i
+]
+
+/**
+ * How a string literal assigned to a secret-like name is judged: `null` (not a credential at all:
+ * empty, a sentence, an env-var name), `placeholder` (an obvious stand-in such as
+ * "your-api-key-here": WARNING), or `secret` (CRITICAL).
+ */
+export function classifySecretValue (value: string): 'secret' | 'placeholder' | null {
+  if (value.length < 4 || value.length > 4096) return null
+  if (/\s/.test(value)) return null
+  if (/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(value)) return null // names an environment variable
+  if (/^(https?|file):\/\//i.test(value) && !/\/\/[^/\s:@]+:[^/\s@]+@/.test(value)) return null // a URL without credentials
+  if (/^(true|false|null|none|undefined|bearer|basic)$/i.test(value)) return null
+  if (/\\[wdsbWDSB]|\[[^\]]*-[^\]]*\]|\(\?[:=!<]/.test(value)) return null // a regular expression (lexer `TOKEN = r'[A-Z]\w*'`)
+  if (PLACEHOLDERS.some((re) => re.test(value))) return 'placeholder'
+  return 'secret'
+}
+
+/** Well-known credential shapes, found in any string literal or comment. */
+const KEY_SHAPES: ReadonlyArray<[RegExp, string]> = [
+  [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/, 'an AWS access key id'],
+  [/\bgh[pousr]_[A-Za-z0-9]{36,}\b/, 'a GitHub token'],
+  [/\bgithub_pat_[A-Za-z0-9_]{22,}\b/, 'a GitHub fine-grained token'],
+  [/\bsk-(proj-|ant-|live-|test-)?[A-Za-z0-9_-]{20,}\b/, 'an API secret key (sk-...)'],
+  [/\b[rs]k_(live|test)_[0-9A-Za-z]{16,}\b/, 'a Stripe secret key'],
+  [/\bxox[baprs]-[0-9A-Za-z-]{10,}\b/, 'a Slack token'],
+  [/\bAIza[0-9A-Za-z_-]{35}\b/, 'a Google API key'],
+  // The header alone is a marker (parsers compare against it); key material must follow.
+  [/-----BEGIN ((RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----(\s|\\[nr])*[A-Za-z0-9+/=]{16,}/, 'a private key block'],
+  [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, 'a JSON Web Token']
+]
+
+/** The label of the first credential shape found in `text`, or null. Never returns the match itself. */
+export function secretShape (text: string): string | null {
+  if (text.length < 20) return null
+  for (const [re, label] of KEY_SHAPES) if (re.test(text)) return label
+  return null
+}
+
+/** A shell command that deletes recursively: `rm -rf`, `rm -r -f`, `rm --recursive`. */
+export function isRecursiveRm (command: string): boolean {
+  return /(^|[\s;&|(`$])rm\s+((-[a-zA-Z]*[rR][a-zA-Z]*|--recursive)\b)/.test(command) ||
+    /(^|[\s;&|(`$])rm\s+(-[a-zA-Z]+\s+)+-[a-zA-Z]*[rR]/.test(command)
+}
+
+/** A shell command that downloads and runs code: `curl ... | bash`, `bash -c "$(wget ...)"`. */
+export function isDownloadAndRun (command: string): boolean {
+  return /\b(curl|wget)\b/.test(command) &&
+    /(\||;|&&|\$\(|`|<\()/.test(command) &&
+    /\b(sh|bash|zsh|dash|ksh|python[0-9.]*|perl|ruby|node)\b/.test(command)
+}
+
+/** What an analyser returns: issues, or the reason the snippet could not be analysed. */
+export type AnalysisOutcome =
+  | { ok: true, issues: IssueList }
+  | { ok: false, reason: 'parse_error' | 'too_deep' | 'too_complex' | 'aborted', detail: string, line_number?: number }
