@@ -10,10 +10,13 @@
  *   numeric.ts    decimal.js evaluation with error bounds
  *   decide.ts     claim shapes -> verdicts
  *   limits.ts     caps, work budget, failure types
+ *   helpers/      library helpers (calculus, matrices, finance, percentages, units), for claims
+ *                 with an `operation`
  */
-import type { MathClaim } from '../../../types/claims.js'
+import type { MathClaim, MathOperationClaim } from '../../../types/claims.js'
 import type { Engine } from '../../../types/engine.js'
 import { verifyMathClaim } from './decide.js'
+import { verifyOperationClaim } from './helpers/index.js'
 import { warmUp } from './parse.js'
 
 export function createMathEngine (): Engine<MathClaim> {
@@ -22,7 +25,10 @@ export function createMathEngine (): Engine<MathClaim> {
     name: 'math',
     claimTypes: ['math'],
     verify: (claim, ctx) => {
-      const result = verifyMathClaim(claim, ctx?.signal)
+      // A claim with an `operation` is a library-helper claim; everything else is an expression.
+      const result = (claim as { operation?: unknown } | null)?.operation !== undefined
+        ? verifyOperationClaim(claim as MathOperationClaim, ctx?.signal)
+        : verifyMathClaim(claim, ctx?.signal)
       // A claim stopped by its deadline is not a verdict about the claim: keep it out of the cache.
       return result.developer_fields.constraint_id === 'math.aborted' ? { ...result, cacheable: false } : result
     }
