@@ -1,7 +1,12 @@
 // `npm run demo`: starts the example server on a free loopback port, sends a dozen requests,
 // prints what verification did to each, then the qwed_ lines of /metrics, and exits.
+// `npm run demo -- --framework express` does the same with the Express example instead of Fastify's.
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
+import type { AuditOptions } from '../lib/index.js'
+import { buildExpressServer } from './express-server.js'
 import { buildServer } from './fastify-server.js'
 
 interface Call { route: string, body: Record<string, unknown> }
@@ -29,8 +34,9 @@ const sink = new Writable({
     done()
   }
 })
-const app = await buildServer({ logger: false, audit: { logger: pino(sink), includeClaims: true } })
-const address = await app.listen({ host: '127.0.0.1', port: 0 })
+const flag = process.argv.indexOf('--framework')
+const framework = flag !== -1 && process.argv[flag + 1] === 'express' ? 'express' : 'fastify'
+const { address, close } = await start(framework, { logger: pino(sink), includeClaims: true })
 console.log(`example server on ${address}\n`)
 
 const rows: string[][] = [['route', 'claim', 'status', 'admission', 'decision', 'http', 'ms']]
@@ -55,7 +61,25 @@ try {
   console.log('\nqwed_ metrics:')
   console.log(metrics.split('\n').filter((line) => line.startsWith('qwed_') && !line.includes('_bucket')).join('\n'))
 } finally {
-  await app.close()
+  await close()
+}
+
+/** Starts the Fastify or the Express example on a free loopback port. */
+async function start (name: 'fastify' | 'express', auditOptions: AuditOptions): Promise<{ address: string, close: () => Promise<void> }> {
+  if (name === 'fastify') {
+    const app = await buildServer({ logger: false, audit: auditOptions })
+    return { address: await app.listen({ host: '127.0.0.1', port: 0 }), close: async () => { await app.close() } }
+  }
+  const { app, qwed } = buildExpressServer({ logger: false, audit: auditOptions })
+  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
+  return {
+    address: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await qwed.close()
+    }
+  }
 }
 
 async function nextAuditRecord (after: number): Promise<(typeof audit)[number] | undefined> {

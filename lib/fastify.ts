@@ -1,28 +1,23 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onSendHookHandler, preSerializationHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import type { FastifyRouteQwedOptions, QwedPluginOptions } from '../types/fastify.js'
+import type { QwedPluginOptions } from '../types/fastify.js'
 import type { QwedOutcome } from '../types/route.js'
-import { QwedOptionsError } from './errors.js'
-import { MODES, UNAVAILABLE_POLICIES, assertKnownKeys, assertObject, optionalBoolean, optionalFunction, optionalNumber, optionalOneOf, validateVerifierOptions } from './options.js'
+import { validateAdapterOptions, validateRouteOptions } from './options.js'
 import { blockedBody, countOutcome, outcomeHeaders, shouldVerify, skipped, unavailableBody, verifyPayload, type RouteSettings } from './outcome.js'
 import { createVerifier, type Verifier } from './verifier.js'
 
-const PLUGIN_KEYS = ['mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'exposeDetails'] as const
-const ROUTE_KEYS = ['claims', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked'] as const
 // Set once a response has been verified, so onSend does not verify the serialised copy again.
 const HANDLED = Symbol('qwed.handled')
 
 type Settings = RouteSettings<FastifyRequest, FastifyReply>
-type Defaults = Omit<Settings, 'route' | 'claims'>
 
 async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions): Promise<void> {
   if (fastify.hasDecorator('qwed')) {
     fastify.log.warn('qwed-middleware is already registered on this instance; the second registration is ignored')
     return
   }
-  const defaults = validatePluginOptions(options)
-  const { endpoint, ...metricsOptions } = options.metrics ?? {}
-  const verifier = createVerifier({ ...pickVerifierOptions(options), metrics: metricsOptions })
+  const { defaults, metricsEndpoint, verifierOptions } = validateAdapterOptions<FastifyRequest, FastifyReply>(options)
+  const verifier = createVerifier(verifierOptions)
 
   fastify.decorate('qwed', verifier)
   fastify.decorateRequest('qwed', null)
@@ -31,14 +26,14 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
   fastify.addHook('onRoute', (routeOptions) => {
     const config = (routeOptions.config as { qwed?: unknown } | undefined)?.qwed
     if (config === undefined || config === false) return
-    const settings = routeSettings(config, defaults, routeOptions.url ?? '__unknown__')
+    const route = routeOptions.url ?? '__unknown__'
+    const settings: Settings = { ...validateRouteOptions(config, defaults, `config.qwed (route ${route})`), route }
     addRouteHook(routeOptions, 'preSerialization', preSerialization(verifier, settings))
     addRouteHook(routeOptions, 'onSend', onSend(verifier, settings))
   })
 
-  const metricsPath = endpoint === undefined ? '/metrics' : endpoint
-  if (metricsPath !== null) {
-    fastify.get(metricsPath, { logLevel: 'warn', exposeHeadRoute: false, config: { qwed: false } }, async (_request, reply) => {
+  if (metricsEndpoint !== null) {
+    fastify.get(metricsEndpoint, { logLevel: 'warn', exposeHeadRoute: false, config: { qwed: false } }, async (_request, reply) => {
       reply.header('content-type', verifier.metrics.registry.contentType)
       return await verifier.metrics.registry.metrics()
     })
@@ -122,48 +117,6 @@ function addRouteHook (routeOptions: RouteOptions, name: 'preSerialization' | 'o
   const existing = (routeOptions as unknown as Record<string, unknown>)[name]
   const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]
   ;(routeOptions as unknown as Record<string, unknown>)[name] = [...list, hook]
-}
-
-function validatePluginOptions (options: QwedPluginOptions): Defaults {
-  validateVerifierOptions(options, PLUGIN_KEYS)
-  if (options.metrics !== undefined) {
-    assertKnownKeys(options.metrics as Record<string, unknown>, ['registry', 'endpoint'], 'metrics')
-    const endpoint = options.metrics.endpoint
-    if (endpoint !== undefined && endpoint !== null && (typeof endpoint !== 'string' || !endpoint.startsWith('/'))) {
-      throw new QwedOptionsError('metrics.endpoint', 'must be a path starting with "/" or null')
-    }
-  }
-  return {
-    mode: optionalOneOf(options.mode, MODES, 'mode') ?? 'enforce',
-    sampleRate: optionalNumber(options.sampleRate, 'sampleRate', 0, 1) ?? 1,
-    enabled: optionalFunction(options.enabled, 'enabled'),
-    onUnavailable: optionalOneOf(options.onUnavailable, UNAVAILABLE_POLICIES, 'onUnavailable') ?? 'closed',
-    onBlocked: optionalFunction(options.onBlocked, 'onBlocked'),
-    exposeDetails: optionalBoolean(options.exposeDetails, 'exposeDetails') ?? false
-  }
-}
-
-function routeSettings (config: unknown, defaults: Defaults, route: string): Settings {
-  const where = `config.qwed (route ${route})`
-  assertObject(config, where)
-  assertKnownKeys(config, ROUTE_KEYS, where)
-  const claims = optionalFunction<FastifyRouteQwedOptions['claims']>(config.claims, `${where}.claims`)
-  if (claims === undefined) throw new QwedOptionsError(`${where}.claims`, 'is required: a function (payload, request) => claim | claim[] | null')
-  return {
-    route,
-    claims,
-    mode: optionalOneOf(config.mode, MODES, `${where}.mode`) ?? defaults.mode,
-    sampleRate: optionalNumber(config.sampleRate, `${where}.sampleRate`, 0, 1) ?? defaults.sampleRate,
-    enabled: optionalFunction(config.enabled, `${where}.enabled`) ?? defaults.enabled,
-    onUnavailable: optionalOneOf(config.onUnavailable, UNAVAILABLE_POLICIES, `${where}.onUnavailable`) ?? defaults.onUnavailable,
-    onBlocked: optionalFunction(config.onBlocked, `${where}.onBlocked`) ?? defaults.onBlocked,
-    exposeDetails: defaults.exposeDetails
-  }
-}
-
-function pickVerifierOptions (options: QwedPluginOptions): QwedPluginOptions {
-  const { mode, sampleRate, enabled, onUnavailable, onBlocked, exposeDetails, metrics, ...verifierOptions } = options
-  return verifierOptions
 }
 
 /** The Fastify plugin. Register it before the routes it should verify (onRoute only sees later routes). */

@@ -1,27 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Verifier } from '../lib/verifier.js'
-import type { Mode, UnavailablePolicy, VerifierOptions, MetricsOptions } from './options.js'
-import type { QwedOutcome, QwedRouteOptions } from './route.js'
+import type { QwedAdapterOptions, QwedOutcome, QwedRouteOptions } from './route.js'
 
 export type FastifyRouteQwedOptions = QwedRouteOptions<FastifyRequest, FastifyReply>
 
-export interface QwedPluginOptions extends VerifierOptions {
-  /** Default mode of configured routes. Default 'enforce'. */
-  mode?: Mode
-  /** Share of requests verified, 0..1. Default 1. */
-  sampleRate?: number
-  /** Feature flag for every configured route; a route's own `enabled` replaces it. */
-  enabled?: FastifyRouteQwedOptions['enabled']
-  /** Default 'closed' (503 + Retry-After). */
-  onUnavailable?: UnavailablePolicy
-  onBlocked?: FastifyRouteQwedOptions['onBlocked']
-  /** Put developer_fields (rule evidence) in 422 bodies. Default false: they can reveal rule internals. */
-  exposeDetails?: boolean
-  metrics?: MetricsOptions & {
-    /** Path of the Prometheus endpoint; null registers none. Default '/metrics'. */
-    endpoint?: string | null
-  }
-}
+/** The plugin's options: the shared adapter options (types/route.ts), with Fastify's request and reply. */
+export interface QwedPluginOptions extends QwedAdapterOptions<FastifyRequest, FastifyReply> {}
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,5 +1,5 @@
 import type { Claim } from './claims.js'
-import type { Mode, UnavailablePolicy } from './options.js'
+import type { MetricsOptions, Mode, UnavailablePolicy, VerifierOptions } from './options.js'
 import type { Status, VerificationResult } from './result.js'
 
 /** What a route's `claims` function may return: one claim, several, or nothing to check. */
@@ -13,7 +13,8 @@ export type ClaimsResult = Claim | readonly Claim[] | null | undefined
  */
 export type Decision = 'admit' | 'block' | 'shadow' | 'fail_closed' | 'fail_open'
 
-export type SkipReason = 'off' | 'error_status' | 'flag_off' | 'sampled_out' | 'no_claims' | 'unsupported_payload'
+/** headers_sent: Express only, the handler had already sent the headers, so the response could not be held. */
+export type SkipReason = 'off' | 'error_status' | 'flag_off' | 'sampled_out' | 'no_claims' | 'unsupported_payload' | 'headers_sent'
 
 export interface QwedOutcome {
   mode: Mode
@@ -36,4 +37,26 @@ export interface QwedRouteOptions<Req = unknown, Rep = unknown> {
   onUnavailable?: UnavailablePolicy
   /** Answer a blocked response yourself: return the body to send (the status is 422 unless you change it). */
   onBlocked?: (outcome: QwedOutcome, request: Req, reply: Rep) => unknown
+}
+
+/**
+ * The options of an adapter (the Fastify plugin, the Express middleware): the verifier's options plus
+ * the defaults of every verified route. Both adapters accept exactly these names.
+ */
+export interface QwedAdapterOptions<Req = unknown, Rep = unknown> extends VerifierOptions {
+  /** Default mode of configured routes. Default 'enforce'. */
+  mode?: Mode
+  /** Share of requests verified, 0..1. Default 1. */
+  sampleRate?: number
+  /** Feature flag for every configured route; a route's own `enabled` replaces it. */
+  enabled?: QwedRouteOptions<Req, Rep>['enabled']
+  /** Default 'closed' (503 + Retry-After). */
+  onUnavailable?: UnavailablePolicy
+  onBlocked?: QwedRouteOptions<Req, Rep>['onBlocked']
+  /** Put developer_fields (rule evidence) in 422 bodies. Default false: they can reveal rule internals. */
+  exposeDetails?: boolean
+  metrics?: MetricsOptions & {
+    /** Path of the Prometheus endpoint; null serves none. Default '/metrics'. */
+    endpoint?: string | null
+  }
 }

@@ -1,0 +1,65 @@
+// The three LLM-backed routes of examples/fastify-server.ts, on Express 5 with qwed-middleware/express.
+// `npx tsx examples/express-server.ts` serves it on 127.0.0.1:3000; `npm run demo -- --framework express` drives it.
+import { randomUUID } from 'node:crypto'
+import { pathToFileURL } from 'node:url'
+import express, { type Express } from 'express'
+import { pino } from 'pino'
+import type { AuditOptions } from '../lib/index.js'
+import { qwedExpress, type QwedExpressMiddleware } from '../lib/express.js'
+import { explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
+
+export interface ExpressServer {
+  app: Express
+  /** The middleware: qwed.verifier, qwed.metrics, qwed.close(). */
+  qwed: QwedExpressMiddleware
+}
+
+export function buildExpressServer (options: { logger?: boolean, audit?: AuditOptions | false } = {}): ExpressServer {
+  const app = express()
+  const qwed = qwedExpress({ mode: 'enforce', onUnavailable: 'closed', ...(options.audit === undefined ? {} : { audit: options.audit }) })
+
+  if (options.logger ?? true) {
+    // A stand-in for pino-http (`app.use(pinoHttp())`): a request logger on req.log, which the
+    // audit trail then uses, so each audit record carries the request's id.
+    const log = pino()
+    app.use((req, _res, next) => {
+      const id = randomUUID()
+      Object.assign(req, { id, log: log.child({ reqId: id }) })
+      next()
+    })
+  }
+  app.use(express.json())
+  app.use(qwed) // request state, and GET /metrics
+
+  // A loan quote: the total repaid must follow from principal, rate and term.
+  app.post('/loan-quote', qwed.route({ claims: (quote: LoanQuote) => ({ type: 'math', expression: quote.calculation }) }), (req, res) => {
+    const { principal, ratePercent, years } = req.body as { principal: number, ratePercent: number, years: number }
+    res.json(quoteLoan(principal, ratePercent, years))
+  })
+
+  // An arithmetic explanation: the worked calculation must be right.
+  app.post('/explain', qwed.route({ claims: (answer: Explanation) => ({ type: 'math', expression: answer.calculation }) }), (req, res) => {
+    const { a, b, c } = req.body as { a: number, b: number, c: number }
+    res.json(explainArithmetic(a, b, c))
+  })
+
+  // An invoice total, rolled out in shadow mode: wrong totals are recorded and counted, not blocked yet.
+  app.post('/invoice', qwed.route({ mode: 'shadow', claims: (invoice: Invoice) => ({ type: 'math', expression: invoice.calculation }) }), (req, res) => {
+    const { prices, taxPercent } = req.body as { prices: string[], taxPercent: number }
+    res.json(totalInvoice(prices, taxPercent))
+  })
+
+  return { app, qwed }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { app, qwed } = buildExpressServer()
+  const port = Number(process.env.PORT ?? 3000)
+  const server = app.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port}`))
+  const stop = async (): Promise<void> => {
+    server.close()
+    await qwed.close()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
