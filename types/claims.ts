@@ -112,7 +112,21 @@ export interface StatsClaim {
   tolerance?: DecimalInput
 }
 
-/** Every claim type the embedded engines understand. */
-export type Claim = MathClaim | SqlClaim | CodeClaim | SchemaClaim | TransactionClaim | LogicClaim | StatsClaim
+/** A factual claim checked against a source text by a QWED server (`remote`); there is no local engine. */
+export interface FactClaim {
+  type: 'fact'
+  claim: string
+  /** The source text the claim must follow from. */
+  context: string
+}
+
+/** A natural-language math question answered and checked by a QWED server (`remote`); there is no local engine. */
+export interface NaturalLanguageClaim {
+  type: 'natural_language'
+  query: string
+}
+
+/** Every claim type the engines understand (fact and natural_language only with `remote`). */
+export type Claim = MathClaim | SqlClaim | CodeClaim | SchemaClaim | TransactionClaim | LogicClaim | StatsClaim | FactClaim | NaturalLanguageClaim
 
 export type ClaimType = Claim['type']

@@ -1,0 +1,221 @@
+/**
+ * The HTTP side of the remote engine: one undici keep-alive pool per QWED server, and the error
+ * policy of reference/qwed-protocol.md §1 and §9.3.
+ *   2xx           an answer, whatever its status: never retried (unreadable -> BLOCKED remote.bad_response)
+ *   401 / 403     BLOCKED remote.auth_error; 422 and other 4xx: BLOCKED remote.rejected; never retried
+ *   429           wait Retry-After (plus jitter) when that fits the deadline, else BLOCKED as unavailable
+ *   5xx, 408, network errors, attempt timeouts
+ *                 retried with exponential backoff and jitter, then thrown (a breaker failure)
+ * Every request first takes a token from the client-side bucket, waiting for one only inside the
+ * claim's deadline. Each attempt gets an equal share of what is left of the deadline, so a server
+ * that hangs is given up on in time for another try.
+ */
+import type { IncomingHttpHeaders } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleepFor } from 'node:timers/promises'
+import { Pool } from 'undici'
+import type { EngineResult } from '../../../types/engine.js'
+import type { RemoteMetrics } from './metrics.js'
+import { authError, badResponse, errorDetail, parseJson, rateLimited, rejected, type Endpoint } from './mapping.js'
+import type { TokenBucket } from './rate-limit.js'
+
+/** A claim's time: its signal aborts at the deadline, on the breaker's timeout or when the engine closes. */
+export interface Deadline {
+  readonly signal: AbortSignal
+  /** performance.now() at which the time is up. */
+  readonly at: number
+}
+
+export type Exchange = { kind: 'json', value: unknown } | { kind: 'verdict', result: EngineResult }
+
+/** The QWED server could not answer. Thrown, so the breaker counts it; the verifier turns it into BLOCKED remote.unavailable. */
+export class RemoteUnavailableError extends Error {
+  readonly code: string
+  constructor (message: string, code = 'EQWEDREMOTE') {
+    super(message)
+    this.name = 'RemoteUnavailableError'
+    this.code = code
+  }
+}
+
+/** The abort reason of in-flight claims when the engine closes. */
+export const ENGINE_CLOSED = new RemoteUnavailableError('the remote engine was closed', 'ECLOSED')
+
+export interface HttpClientOptions {
+  url: string
+  apiKey: string
+  timeoutMs: number
+  retries: number
+  bucket: TokenBucket
+  metrics: RemoteMetrics
+}
+
+export interface HttpClient {
+  post(endpoint: Endpoint, payload: unknown, deadline: Deadline): Promise<Exchange>
+  /** GET /health: true when the server says it is healthy. Throws only when the deadline passes. */
+  health(deadline: Deadline): Promise<boolean>
+  close(): Promise<void>
+}
+
+type Attempt =
+  | { kind: 'response', status: number, headers: IncomingHttpHeaders, text: string | null }
+  | { kind: 'timeout' }
+  | { kind: 'network', code: string }
+  | { kind: 'deadline' }
+
+// Shortest time worth starting a request in; less than this left of the deadline and we stop.
+const MIN_ATTEMPT_MS = 20
+const BACKOFF_BASE_MS = 100
+const BACKOFF_CAP_MS = 2_000
+const MAX_BODY_BYTES = 8 * 1024 * 1024
+const MAX_ERROR_BODY_BYTES = 64 * 1024
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+
+// /health needs no key: it is not sent where it is not needed.
+const HEALTH_HEADERS = { accept: 'application/json', 'user-agent': 'qwed-middleware' }
+
+class TooLarge extends Error {}
+
+export function createHttpClient (options: HttpClientOptions): HttpClient {
+  const { apiKey, timeoutMs, retries, bucket, metrics } = options
+  const base = new URL(options.url)
+  const prefix = base.pathname.replace(/\/+$/, '')
+  const secrets = [apiKey]
+  const pool = new Pool(base.origin, {
+    connections: 32,
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 60_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connect: { timeout: timeoutMs }
+  })
+  const headers = { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': apiKey, 'user-agent': 'qwed-middleware' }
+  const now = (): number => performance.now()
+  const publishQuota = (): void => metrics.quotaRemaining.set(bucket.remaining())
+
+  async function attempt (method: 'GET' | 'POST', endpoint: Endpoint, body: string | undefined, deadline: Deadline, share: number): Promise<Attempt> {
+    const budget = Math.max(MIN_ATTEMPT_MS, Math.ceil((deadline.at - now()) / share))
+    const signal = AbortSignal.any([deadline.signal, AbortSignal.timeout(budget)])
+    const failed = (err: unknown): Attempt => {
+      if (deadline.signal.aborted) return { kind: 'deadline' }
+      const code = (err as { code?: unknown } | null)?.code
+      if (signal.aborted || TIMEOUT_CODES.has(String(code))) return { kind: 'timeout' }
+      return { kind: 'network', code: typeof code === 'string' ? code : 'network_error' }
+    }
+    let response
+    try {
+      response = await pool.request({ method, path: prefix + endpoint, headers: method === 'GET' ? HEALTH_HEADERS : headers, body, signal })
+    } catch (err) {
+      return failed(err)
+    }
+    const { statusCode: status, body: stream } = response
+    const limit = status >= 200 && status < 300 ? MAX_BODY_BYTES : MAX_ERROR_BODY_BYTES
+    try {
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of stream) {
+        size += (chunk as Buffer).length
+        if (size > limit) throw new TooLarge()
+        chunks.push(chunk as Buffer)
+      }
+      return { kind: 'response', status, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }
+    } catch (err) {
+      if (!(err instanceof TooLarge)) return failed(err)
+      stream.destroy()
+      return { kind: 'response', status, headers: response.headers, text: null }
+    }
+  }
+
+  async function sleep (ms: number, deadline: Deadline): Promise<void> {
+    try {
+      await sleepFor(ms, undefined, { signal: deadline.signal })
+    } catch {
+      throw deadlineError(deadline, timeoutMs)
+    }
+  }
+
+  async function post (endpoint: Endpoint, payload: unknown, deadline: Deadline): Promise<Exchange> {
+    const body = JSON.stringify(payload)
+    let failures = 0
+    for (;;) {
+      const slot = bucket.reserve(deadline.at - MIN_ATTEMPT_MS)
+      publishQuota()
+      if (slot === null) return { kind: 'verdict', result: rateLimited(endpoint, 'client', 0) }
+      if (slot > now()) await sleep(slot - now(), deadline)
+      const outcome = await attempt('POST', endpoint, body, deadline, retries - failures + 1)
+      if (outcome.kind === 'deadline') throw deadlineError(deadline, timeoutMs)
+
+      let reason: 'server_error' | 'network_error' | 'timeout'
+      let failure: string
+      if (outcome.kind === 'response') {
+        const { status, text } = outcome
+        metrics.requests.inc({ endpoint, code: String(status) })
+        if (status >= 200 && status < 300) {
+          const parsed = text === null ? null : parseJson(text)
+          if (parsed !== null) return { kind: 'json', value: parsed.value }
+          return { kind: 'verdict', result: badResponse(endpoint, text === null ? 'the answer is too large' : 'the answer is not JSON') }
+        }
+        if (status === 429) {
+          const waitMs = retryAfterMs(outcome.headers['retry-after'])
+          // QWED's window is one minute: a longer Retry-After does not hold other claims back longer.
+          bucket.pause(now() + Math.min(waitMs, 60_000))
+          publishQuota()
+          const delay = waitMs + 50 + Math.random() * 200
+          if (now() + delay > deadline.at - MIN_ATTEMPT_MS) return { kind: 'verdict', result: rateLimited(endpoint, 'server', waitMs) }
+          metrics.retries.inc({ reason: 'rate_limited' })
+          await sleep(delay, deadline)
+          continue
+        }
+        if (status < 500 && status !== 408) {
+          const detail = errorDetail(text, secrets)
+          return { kind: 'verdict', result: status === 401 || status === 403 ? authError(endpoint, status, detail) : rejected(endpoint, status, detail) }
+        }
+        reason = 'server_error'
+        failure = `HTTP ${status}`
+      } else {
+        reason = outcome.kind === 'timeout' ? 'timeout' : 'network_error'
+        failure = outcome.kind === 'timeout' ? 'no answer in time' : outcome.code
+        metrics.requests.inc({ endpoint, code: reason })
+      }
+
+      failures++
+      const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1))
+      const delay = ceiling / 2 + Math.random() * ceiling / 2
+      if (failures > retries || now() + delay > deadline.at - MIN_ATTEMPT_MS) {
+        throw new RemoteUnavailableError(`the QWED server did not answer (${failure}; ${failures} attempt${failures === 1 ? '' : 's'})`, reason === 'timeout' ? 'ETIMEDOUT' : 'EQWEDREMOTE')
+      }
+      metrics.retries.inc({ reason })
+      await sleep(delay, deadline)
+    }
+  }
+
+  async function health (deadline: Deadline): Promise<boolean> {
+    const outcome = await attempt('GET', '/health', undefined, deadline, 1)
+    if (outcome.kind === 'deadline') throw deadlineError(deadline, timeoutMs)
+    metrics.requests.inc({ endpoint: '/health', code: outcome.kind === 'response' ? String(outcome.status) : outcome.kind === 'timeout' ? 'timeout' : 'network_error' })
+    if (outcome.kind !== 'response' || outcome.status !== 200 || outcome.text === null) return false
+    const parsed = parseJson(outcome.text)
+    return (parsed?.value as { status?: unknown } | null | undefined)?.status === 'healthy'
+  }
+
+  return {
+    post,
+    health,
+    close: async () => { await pool.destroy() }
+  }
+}
+
+/** The error a claim whose time ran out is rejected with (ETIMEDOUT: the verifier reports reason `timeout`). */
+export function deadlineError (deadline: Deadline, timeoutMs: number): RemoteUnavailableError {
+  if (deadline.signal.reason === ENGINE_CLOSED) return ENGINE_CLOSED
+  return new RemoteUnavailableError(`no answer from the QWED server within the deadline (${timeoutMs} ms)`, 'ETIMEDOUT')
+}
+
+/** Retry-After in ms: delta-seconds (QWED sends these, maybe 0) or an HTTP date; 1 s when absent or unreadable. */
+export function retryAfterMs (header: string | string[] | undefined, nowMs = Date.now()): number {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim()
+  if (value === undefined || value === '') return 1_000
+  if (/^\d+$/.test(value)) return Number(value) * 1_000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? 1_000 : Math.max(0, date - nowMs)
+}

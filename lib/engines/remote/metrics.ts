@@ -1,0 +1,35 @@
+import { Counter, Gauge, Registry } from 'prom-client'
+
+/** The remote engine's metrics. Labels are bounded: a fixed endpoint path, an HTTP status or error kind. */
+export interface RemoteMetrics {
+  readonly requests: Counter<'endpoint' | 'code'>
+  readonly retries: Counter<'reason'>
+  readonly quotaRemaining: Gauge
+}
+
+/** Registers the qwed_remote_* metrics on the verifier's registry (reusing them when already there). */
+export function createRemoteMetrics (registry: Registry = new Registry()): RemoteMetrics {
+  function reuse<M> (name: string, make: () => M): M {
+    return (registry.getSingleMetric(name) as M | undefined) ?? make()
+  }
+  const registers = [registry]
+  return {
+    requests: reuse('qwed_remote_requests_total', () => new Counter({
+      name: 'qwed_remote_requests_total',
+      help: 'Requests to the QWED server, by endpoint and HTTP status (or network_error, timeout)',
+      labelNames: ['endpoint', 'code'] as const,
+      registers
+    })),
+    retries: reuse('qwed_remote_retries_total', () => new Counter({
+      name: 'qwed_remote_retries_total',
+      help: 'Requests to the QWED server sent again, by reason: server_error, network_error, timeout, rate_limited',
+      labelNames: ['reason'] as const,
+      registers
+    })),
+    quotaRemaining: reuse('qwed_remote_quota_remaining', () => new Gauge({
+      name: 'qwed_remote_quota_remaining',
+      help: 'Requests the client-side rate limit still allows in the current minute (0 after a 429)',
+      registers
+    }))
+  }
+}
