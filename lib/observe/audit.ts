@@ -3,6 +3,7 @@ import type { AuditOptions, Mode, QwedLogger } from '../../types/options.js'
 import type { VerificationResult } from '../../types/result.js'
 import type { Decision } from '../../types/route.js'
 import { redactSecrets } from '../guard/redact.js'
+import type { AuditTrailWriter } from './store/trail.js'
 
 export interface AuditEntry {
   requestId: string | undefined
@@ -14,14 +15,16 @@ export interface AuditEntry {
   decision: Decision
 }
 
-export type AuditSink = (entry: AuditEntry, fallbackLogger?: QwedLogger) => void
+/** Returns a promise only when the audit store's queue is full with onFull 'block' (wait for it). */
+export type AuditSink = (entry: AuditEntry, fallbackLogger?: QwedLogger) => void | Promise<void>
 
 /**
  * One record per verification. Records go to `options.logger`, else to the logger the adapter
  * passes (Fastify's request.log), else to a pino logger on stdout. The claim text is only written
- * with includeClaims; configured secrets are scrubbed from every string of the record.
+ * with includeClaims; configured secrets are scrubbed from every string of the record. With an
+ * audit store (`trail`), each record is also queued for the tamper-evident store.
  */
-export function createAuditSink (options: AuditOptions | false | undefined, secrets: readonly string[]): AuditSink {
+export function createAuditSink (options: AuditOptions | false | undefined, secrets: readonly string[], trail: AuditTrailWriter | null = null): AuditSink {
   if (options === false) return () => {}
   const configured = options?.logger
   const includeClaims = options?.includeClaims === true
@@ -50,5 +53,6 @@ export function createAuditSink (options: AuditOptions | false | undefined, secr
     const message = `qwed ${entry.decision}: ${result.engine} ${result.status}`
     if (entry.decision === 'admit') logger.info(safe, message)
     else logger.warn(safe, message)
+    return trail?.record(entry)
   }
 }

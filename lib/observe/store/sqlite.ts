@@ -1,0 +1,348 @@
+import { createRequire } from 'node:module'
+import type Database from 'better-sqlite3'
+import { canonicalize, sha256Hex } from '../../canonical.js'
+import { contentText, GENESIS_HASH, verifyChainRows, type ChainFields, type ChainLink, type MalformedRow } from './chain.js'
+import {
+  normalizeQuery, toJsonSafe,
+  type AuditQuery, type AuditRecord, type AuditRow, type AuditStore, type ChainAnchor, type ChainHead, type ChainReport, type NormalizedQuery, type PruneReport
+} from './index.js'
+
+// Loaded on first use, so apps without an audit store never load the native module.
+let SqliteDatabase: typeof Database | undefined
+function openDatabase (path: string, options: Database.Options): Database.Database {
+  SqliteDatabase ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database
+  return new SqliteDatabase(path, options)
+}
+
+const TABLE = 'qwed_audit'
+const META = 'qwed_audit_meta'
+const SCHEMA_VERSION = '1'
+
+// STRICT: SQLite refuses a value of the wrong type instead of storing it anyway.
+const CREATE = `
+CREATE TABLE IF NOT EXISTS ${TABLE} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time TEXT NOT NULL,
+  request_id TEXT,
+  route TEXT NOT NULL,
+  engine TEXT NOT NULL,
+  claim_hash TEXT,
+  status TEXT NOT NULL,
+  admission TEXT NOT NULL,
+  constraint_id TEXT,
+  proof_ref TEXT,
+  duration_ms REAL NOT NULL,
+  mode TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  cached INTEGER NOT NULL,
+  agent_message TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  claim TEXT,
+  verifier_version TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS ${TABLE}_time ON ${TABLE} (time);
+CREATE TABLE IF NOT EXISTS ${META} (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+`
+
+const INSERT = `INSERT INTO ${TABLE} (id, time, request_id, route, engine, claim_hash, status, admission, constraint_id,
+  proof_ref, duration_ms, mode, decision, cached, agent_message, evidence, claim, verifier_version, prev_hash, hash)
+  VALUES (@id, @time, @request_id, @route, @engine, @claim_hash, @status, @admission, @constraint_id,
+  @proof_ref, @duration_ms, @mode, @decision, @cached, @agent_message, @evidence, @claim, @verifier_version, @prev_hash, @hash)`
+
+/** A row as SQLite returns it. */
+interface RawRow {
+  id: number
+  time: string
+  request_id: string | null
+  route: string
+  engine: string
+  claim_hash: string | null
+  status: string
+  admission: string
+  constraint_id: string | null
+  proof_ref: string | null
+  duration_ms: number
+  mode: string
+  decision: string
+  cached: number
+  agent_message: string
+  evidence: string
+  claim: string | null
+  verifier_version: string
+  prev_hash: string
+  hash: string
+}
+
+export interface SqliteAuditStoreOptions {
+  /** Open an existing trail for reading only (the CLI does). */
+  readonly?: boolean
+  /** How long a write waits for another process's transaction, in ms. Default 5,000. */
+  busyTimeoutMs?: number
+}
+
+/**
+ * The built-in audit store: one SQLite file (better-sqlite3), WAL journal, synchronous=NORMAL
+ * (a process crash never loses a committed batch nor corrupts the file). Each batch is one
+ * BEGIN IMMEDIATE transaction that chains its rows after the recorded head, so several processes
+ * may share one file. Table `qwed_audit` holds the rows, `qwed_audit_meta` the head (last id and
+ * hash written), the retention anchor and the schema version.
+ */
+export class SqliteAuditStore implements AuditStore {
+  readonly path: string
+  private readonly db: Database.Database
+  private readonly statements = new Map<string, Database.Statement>()
+  private readonly appendBatch: (records: readonly AuditRecord[]) => void
+
+  constructor (path: string, options: SqliteAuditStoreOptions = {}) {
+    if (typeof path !== 'string' || path === '') throw new TypeError('the audit store needs a file path')
+    this.path = path
+    const timeout = options.busyTimeoutMs ?? 5000
+    if (options.readonly === true) {
+      this.db = openDatabase(path, { readonly: true, fileMustExist: true, timeout })
+      const table = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(TABLE)
+      if (table === undefined) {
+        this.db.close()
+        throw new Error(`${path} is not a qwed audit trail (no ${TABLE} table)`)
+      }
+    } else {
+      this.db = openDatabase(path, { timeout })
+      try {
+        this.db.pragma('journal_mode = WAL')
+        this.db.pragma('synchronous = NORMAL')
+        this.db.transaction(() => {
+          this.db.exec(CREATE)
+          this.db.prepare(`INSERT INTO ${META} (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING`).run(SCHEMA_VERSION)
+        }).immediate()
+      } catch (err) {
+        this.db.close()
+        throw err
+      }
+    }
+    const version = this.meta('schema_version')
+    if (version !== SCHEMA_VERSION) {
+      this.db.close()
+      throw new Error(`${path} has audit schema version ${String(version)}; this qwed-middleware reads version ${SCHEMA_VERSION}`)
+    }
+    this.appendBatch = this.db.transaction((records: readonly AuditRecord[]) => { this.write(records) }).immediate
+  }
+
+  /** Appends records in one transaction, chained after the head. */
+  append (records: readonly AuditRecord[]): void {
+    if (records.length > 0) this.appendBatch(records)
+  }
+
+  query (filter?: AuditQuery): AuditRow[] {
+    const q = normalizeQuery(filter)
+    const { sql, params } = select(q, '*')
+    return (this.statement(sql).all(params) as RawRow[]).map((raw) => {
+      const row = readRow(raw)
+      if ('malformed' in row) throw new Error(`audit row ${row.id} cannot be read: ${row.malformed}`)
+      return row
+    })
+  }
+
+  /** Rows matching the filter (limit and afterId ignored), for progress reporting. */
+  count (filter?: AuditQuery): number {
+    const { sql, params } = select({ ...normalizeQuery(filter, null), afterId: null, limit: null }, 'COUNT(*) AS n')
+    return (this.statement(sql).get(params) as { n: number }).n
+  }
+
+  verifyChain (): ChainReport {
+    // One read transaction: the rows, the head and the anchor come from the same snapshot.
+    return this.db.transaction(() => {
+      const rows = this.statement(`SELECT * FROM ${TABLE} ORDER BY id`).iterate() as IterableIterator<RawRow>
+      return verifyChainRows(mapIterable(rows, rawLink), { anchor: this.anchor(), head: this.head() })
+    }).deferred()
+  }
+
+  /**
+   * Deletes the rows written before `before` (a prefix of the chain: it stops at the first row that
+   * is recent enough) and records the last deleted row as the anchor from which verification
+   * starts. The rows are verified before they are deleted; if they do not verify nothing is pruned.
+   */
+  prune (before: Date): PruneReport {
+    const cutoff = before.toISOString()
+    return this.db.transaction((): PruneReport => {
+      const anchor = this.anchor()
+      const keep = this.statement(`SELECT MIN(id) AS id FROM ${TABLE} WHERE time >= ?`).get(cutoff) as { id: number | null }
+      const last = (keep.id === null
+        ? this.statement(`SELECT id, hash FROM ${TABLE} ORDER BY id DESC LIMIT 1`).get()
+        : this.statement(`SELECT id, hash FROM ${TABLE} WHERE id < ? ORDER BY id DESC LIMIT 1`).get(keep.id)) as ChainHead | undefined
+      if (last === undefined) return { pruned: 0, anchor }
+      const doomed = this.statement(`SELECT * FROM ${TABLE} WHERE id <= ? ORDER BY id`).iterate(last.id) as IterableIterator<RawRow>
+      const check = verifyChainRows(mapIterable(doomed, rawLink), { anchor, head: last })
+      if (!check.ok) return { pruned: 0, anchor, refused: check.broken ?? undefined }
+      const { changes } = this.statement(`DELETE FROM ${TABLE} WHERE id <= ?`).run(last.id)
+      const next: ChainAnchor = { id: last.id, hash: last.hash, prunedAt: new Date().toISOString(), prunedTotal: (anchor?.prunedTotal ?? 0) + changes }
+      this.setMeta('anchor', JSON.stringify(next))
+      return { pruned: changes, anchor: next }
+    }).immediate()
+  }
+
+  /** The last row the writer recorded (id and hash): publish it elsewhere to anchor the trail. */
+  head (): ChainHead | null {
+    const value = this.meta('head')
+    return value === undefined ? null : JSON.parse(value) as ChainHead
+  }
+
+  anchor (): ChainAnchor | null {
+    const value = this.meta('anchor')
+    return value === undefined ? null : JSON.parse(value) as ChainAnchor
+  }
+
+  /** SQLite's own check of the file (`PRAGMA integrity_check`): ['ok'] when the file is sound. */
+  integrityCheck (): string[] {
+    const rows = this.db.pragma('integrity_check') as Array<{ integrity_check: string }>
+    return rows.map((r) => r.integrity_check)
+  }
+
+  get open (): boolean {
+    return this.db.open
+  }
+
+  close (): void {
+    if (this.db.open) this.db.close()
+  }
+
+  private write (records: readonly AuditRecord[]): void {
+    const head = this.head()
+    const seq = this.statement('SELECT seq FROM sqlite_sequence WHERE name = ?').get(TABLE) as { seq: number } | undefined
+    // Chain onto the recorded head, not onto the last row: rows cut off the end stay detectable.
+    let prev = head?.hash ?? this.anchor()?.hash ?? GENESIS_HASH
+    let id = Math.max(head?.id ?? 0, seq?.seq ?? 0) + 1
+    const insert = this.statement(INSERT)
+    for (const record of records) {
+      // One odd value (a lone surrogate, a bigint) must not cost the whole batch.
+      const safe = toJsonSafe(record) as AuditRecord
+      const row = {
+        id,
+        time: safe.time,
+        request_id: safe.request_id ?? null,
+        route: safe.route,
+        engine: safe.engine,
+        claim_hash: safe.claim_hash ?? null,
+        status: safe.status,
+        admission: safe.admission,
+        constraint_id: safe.constraint_id ?? null,
+        proof_ref: safe.proof_ref ?? null,
+        duration_ms: typeof safe.duration_ms === 'number' ? safe.duration_ms : 0,
+        mode: safe.mode,
+        decision: safe.decision,
+        cached: safe.cached === true,
+        agent_message: safe.agent_message,
+        verifier_version: safe.verifier_version
+      }
+      const evidence = canonicalize(safe.evidence ?? {})
+      const claim = safe.claim === null || safe.claim === undefined ? null : canonicalize(safe.claim)
+      const hash = sha256Hex(prev + contentText(row, evidence, claim ?? 'null'))
+      insert.run({ ...row, cached: row.cached ? 1 : 0, evidence, claim, prev_hash: prev, hash })
+      prev = hash
+      id++
+    }
+    this.setMeta('head', JSON.stringify({ id: id - 1, hash: prev }))
+  }
+
+  private meta (key: string): string | undefined {
+    return (this.statement(`SELECT value FROM ${META} WHERE key = ?`).get(key) as { value: string } | undefined)?.value
+  }
+
+  private setMeta (key: string, value: string): void {
+    this.statement(`INSERT INTO ${META} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(key, value)
+  }
+
+  private statement (sql: string): Database.Statement {
+    let statement = this.statements.get(sql)
+    if (statement === undefined) {
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+}
+
+/** Opens (and creates, unless readonly) the SQLite audit trail at `path`. */
+export function openSqliteAuditStore (path: string, options?: SqliteAuditStoreOptions): SqliteAuditStore {
+  return new SqliteAuditStore(path, options)
+}
+
+/** Opens the trail at `path` read-only, verifies its chain and closes it (what `qwed-audit verify` checks, without integrity_check). */
+export function verifyAuditChain (path: string): ChainReport {
+  const store = new SqliteAuditStore(path, { readonly: true })
+  try {
+    return store.verifyChain()
+  } finally {
+    store.close()
+  }
+}
+
+function select (q: NormalizedQuery, columns: string): { sql: string, params: Record<string, unknown> } {
+  const where: string[] = []
+  const params: Record<string, unknown> = {}
+  if (q.since !== null) { where.push('time >= @since'); params.since = q.since }
+  if (q.until !== null) { where.push('time < @until'); params.until = q.until }
+  if (q.route !== null) { where.push('route = @route'); params.route = q.route }
+  if (q.engine !== null) { where.push('engine = @engine'); params.engine = q.engine }
+  if (q.requestId !== null) { where.push('request_id = @requestId'); params.requestId = q.requestId }
+  if (q.afterId !== null) { where.push(q.order === 'desc' ? 'id < @afterId' : 'id > @afterId'); params.afterId = q.afterId }
+  for (const column of ['status', 'admission', 'decision'] as const) {
+    const values = q[column]
+    if (values === null) continue
+    const names = values.map((value, i) => {
+      params[`${column}${i}`] = value
+      return `@${column}${i}`
+    })
+    where.push(`${column} IN (${names.join(', ')})`)
+  }
+  let sql = `SELECT ${columns} FROM ${TABLE}`
+  if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`
+  if (columns === '*') sql += ` ORDER BY id ${q.order === 'desc' ? 'DESC' : 'ASC'}`
+  if (q.limit !== null) { sql += ' LIMIT @limit'; params.limit = q.limit }
+  return { sql, params }
+}
+
+function readRow (raw: RawRow): AuditRow | MalformedRow {
+  let evidence: unknown
+  let claim: unknown
+  try {
+    evidence = JSON.parse(raw.evidence)
+    claim = raw.claim === null ? null : JSON.parse(raw.claim)
+  } catch {
+    return { id: raw.id, malformed: 'its evidence or claim is not JSON' }
+  }
+  if (evidence === null || typeof evidence !== 'object' || Array.isArray(evidence)) {
+    return { id: raw.id, malformed: 'its evidence is not a JSON object' }
+  }
+  return {
+    id: raw.id,
+    time: raw.time,
+    request_id: raw.request_id,
+    route: raw.route,
+    engine: raw.engine,
+    claim_hash: raw.claim_hash,
+    status: raw.status as AuditRow['status'],
+    admission: raw.admission as AuditRow['admission'],
+    constraint_id: raw.constraint_id,
+    proof_ref: raw.proof_ref,
+    duration_ms: raw.duration_ms,
+    mode: raw.mode as AuditRow['mode'],
+    decision: raw.decision as AuditRow['decision'],
+    cached: raw.cached === 1,
+    agent_message: raw.agent_message,
+    evidence: evidence as Record<string, unknown>,
+    claim,
+    verifier_version: raw.verifier_version,
+    prev_hash: raw.prev_hash,
+    hash: raw.hash
+  }
+}
+
+/** The chain link of a stored row, from the stored canonical texts (no parse, byte-exact). */
+function rawLink (raw: RawRow): ChainLink {
+  return { id: raw.id, prev_hash: raw.prev_hash, hash: raw.hash, content: contentText(raw as unknown as ChainFields, raw.evidence, raw.claim ?? 'null') }
+}
+
+function * mapIterable<A, B> (items: Iterable<A>, map: (item: A) => B): Generator<B> {
+  for (const item of items) yield map(item)
+}

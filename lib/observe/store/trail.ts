@@ -1,0 +1,262 @@
+import { destination, pino } from 'pino'
+import { Counter, Gauge, type Registry } from 'prom-client'
+import type { AuditOptions, QwedLogger } from '../../../types/options.js'
+import { QwedOptionsError } from '../../errors.js'
+import { redactSecrets } from '../../guard/redact.js'
+import type { AuditEntry } from '../audit.js'
+import { QWED_MIDDLEWARE_VERSION } from '../vc.js'
+import { exportAuditLines, type AuditExportOptions } from './export.js'
+import type { AuditQuery, AuditRecord, AuditRow, AuditStore, ChainReport, PruneReport } from './index.js'
+import { BatchQueue, type DropReason, type QueueFullPolicy } from './queue.js'
+import { SqliteAuditStore } from './sqlite.js'
+
+/** What `verifier.audit` offers an auditor. Every read first writes what is still queued. */
+export interface AuditTrail {
+  /** The store the records go to. */
+  readonly store: AuditStore
+  /** Rows matching the filter (default: the first 1,000, oldest first). */
+  query(filter?: AuditQuery): Promise<AuditRow[]>
+  /** Walks the hash chain; `broken` names the first row that does not verify and why. */
+  verifyChain(): Promise<ChainReport>
+  /** The rows as lines of jsonl, csv or Verification Context documents, read a page at a time. */
+  export(options?: AuditExportOptions): AsyncGenerator<string>
+  /** Prunes rows older than `before` (default: now minus audit.retentionDays). */
+  prune(before?: Date): Promise<PruneReport>
+  /** Writes every queued record now. */
+  flush(): Promise<void>
+  /** Records waiting in memory. */
+  readonly pending: number
+}
+
+/** The verifier's side: one record per verification, and close(). */
+export interface AuditTrailWriter extends AuditTrail {
+  /** Queues the record of one verification; a promise only when the queue is full and onFull is 'block'. */
+  record(entry: AuditEntry): void | Promise<void>
+  /** Flushes, stops the retention timer, and closes the store when the trail opened it. */
+  close(): Promise<void>
+}
+
+export const AUDIT_QUEUE_DEFAULTS = { max: 10_000, batchSize: 500, flushIntervalMs: 100, onFull: 'block' as QueueFullPolicy }
+export const QUEUE_FULL_POLICIES: readonly QueueFullPolicy[] = ['block', 'drop_oldest', 'reject']
+const DROP_REASONS: readonly DropReason[] = ['drop_oldest', 'reject', 'write_error', 'closed']
+const DAY_MS = 86_400_000
+const RETENTION_EVERY_MS = 3_600_000
+const WARN_EVERY_MS = 10_000
+
+export interface AuditTrailDeps {
+  secrets: readonly string[]
+  registry: Registry
+}
+
+/**
+ * Opens the audit store named by `audit.store` (null when there is none): the SQLite file at
+ * `audit.path`, or the AuditStore object given. Records go through a bounded queue (audit.queue)
+ * and are written off the request path; drops are counted in qwed_audit_dropped_total{reason}.
+ */
+export function openAuditTrail (options: AuditOptions | false | undefined, deps: AuditTrailDeps): AuditTrailWriter | null {
+  if (options === false || options === undefined || options.store === undefined) return null
+  let store: AuditStore
+  let owned = false
+  if (options.store === 'sqlite') {
+    try {
+      store = new SqliteAuditStore(options.path as string)
+    } catch (err) {
+      throw new QwedOptionsError('audit.path', `cannot open the SQLite audit store: ${(err as Error).message}`)
+    }
+    owned = true
+  } else {
+    store = options.store
+  }
+  return new Trail(store, owned, options, deps)
+}
+
+interface AuditMetrics {
+  depth: Gauge
+  dropped: Counter<'reason'>
+  full: Counter<'policy'>
+  written: Counter
+}
+
+function auditMetrics (registry: Registry): AuditMetrics {
+  function reuse<M> (name: string, make: () => M): M {
+    return (registry.getSingleMetric(name) as M | undefined) ?? make()
+  }
+  const registers = [registry]
+  const metrics: AuditMetrics = {
+    depth: reuse('qwed_audit_queue_depth', () => new Gauge({
+      name: 'qwed_audit_queue_depth',
+      help: 'Audit records waiting in memory to be written to the audit store',
+      registers
+    })),
+    dropped: reuse('qwed_audit_dropped_total', () => new Counter({
+      name: 'qwed_audit_dropped_total',
+      help: 'Audit records that did not reach the audit store, by reason (drop_oldest, reject, write_error, closed)',
+      labelNames: ['reason'] as const,
+      registers
+    })),
+    full: reuse('qwed_audit_queue_full_total', () => new Counter({
+      name: 'qwed_audit_queue_full_total',
+      help: 'Audit records that met a full queue, by the audit.queue.onFull policy applied',
+      labelNames: ['policy'] as const,
+      registers
+    })),
+    written: reuse('qwed_audit_written_total', () => new Counter({
+      name: 'qwed_audit_written_total',
+      help: 'Audit records written to the audit store',
+      registers
+    }))
+  }
+  // Present from the start at 0, so an alert on the rate works before the first loss.
+  for (const reason of DROP_REASONS) metrics.dropped.inc({ reason }, 0)
+  return metrics
+}
+
+// Trails still open when the process exits: their queues are written synchronously then.
+const openTrails = new Set<Trail>()
+let exitHookInstalled = false
+
+function installExitHook (): void {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.on('exit', () => {
+    for (const trail of openTrails) trail.flushOnExit()
+  })
+}
+
+class Trail implements AuditTrailWriter {
+  private readonly queue: BatchQueue<AuditRecord>
+  private readonly metrics: AuditMetrics
+  private readonly includeClaims: boolean
+  private readonly retentionDays: number | undefined
+  private readonly retentionTimer: NodeJS.Timeout | null = null
+  private logger: QwedLogger | undefined
+  private lastWarn = 0
+  private unwarned = 0
+  private closed = false
+
+  constructor (
+    readonly store: AuditStore,
+    private readonly owned: boolean,
+    options: AuditOptions,
+    private readonly deps: AuditTrailDeps
+  ) {
+    this.includeClaims = options.includeClaims === true
+    this.retentionDays = options.retentionDays
+    this.logger = options.logger
+    this.metrics = auditMetrics(deps.registry)
+    const queue = { ...AUDIT_QUEUE_DEFAULTS, ...options.queue }
+    this.queue = new BatchQueue<AuditRecord>((batch) => store.append(batch), queue, {
+      depth: (delta) => this.metrics.depth.inc(delta),
+      full: (policy) => this.metrics.full.inc({ policy }),
+      written: (count) => this.metrics.written.inc(count),
+      dropped: (reason, count, error) => this.dropped(reason, count, error)
+    })
+    if (this.owned) {
+      openTrails.add(this)
+      installExitHook()
+    }
+    if (this.retentionDays !== undefined && store.prune !== undefined) {
+      const prune = (): void => { this.prune().catch((err: unknown) => this.log().error({ err }, 'qwed audit: retention prune failed')) }
+      setTimeout(prune, 0).unref()
+      this.retentionTimer = setInterval(prune, RETENTION_EVERY_MS).unref()
+    }
+  }
+
+  get pending (): number {
+    return this.queue.pending
+  }
+
+  record (entry: AuditEntry): void | Promise<void> {
+    const { result } = entry
+    const constraint = result.developer_fields.constraint_id
+    const record: AuditRecord = {
+      time: new Date().toISOString(),
+      request_id: entry.requestId === undefined || entry.requestId === null ? null : String(entry.requestId),
+      route: entry.route,
+      engine: result.engine,
+      claim_hash: entry.claimHash,
+      status: result.status,
+      admission: result.admission,
+      constraint_id: typeof constraint === 'string' ? constraint : null,
+      proof_ref: result.proof_ref,
+      duration_ms: result.duration_ms,
+      mode: entry.mode,
+      decision: entry.decision,
+      cached: result.cached,
+      agent_message: result.agent_message,
+      evidence: result.developer_fields,
+      claim: this.includeClaims ? entry.claim : null,
+      verifier_version: QWED_MIDDLEWARE_VERSION
+    }
+    return this.queue.push(redactSecrets(record, this.deps.secrets))
+  }
+
+  async query (filter?: AuditQuery): Promise<AuditRow[]> {
+    await this.queue.flush()
+    return await this.store.query(filter)
+  }
+
+  async verifyChain (): Promise<ChainReport> {
+    await this.queue.flush()
+    return await this.store.verifyChain()
+  }
+
+  async * export (options?: AuditExportOptions): AsyncGenerator<string> {
+    await this.queue.flush()
+    yield * exportAuditLines(this.store, options)
+  }
+
+  async prune (before?: Date): Promise<PruneReport> {
+    if (this.store.prune === undefined) throw new Error('this audit store does not prune')
+    let cutoff = before
+    if (cutoff === undefined) {
+      if (this.retentionDays === undefined) throw new RangeError('prune() needs a date when audit.retentionDays is not set')
+      cutoff = new Date(Date.now() - this.retentionDays * DAY_MS)
+    }
+    await this.queue.flush()
+    const report = await this.store.prune(cutoff)
+    if (report.refused !== undefined) {
+      this.log().error({ broken: report.refused }, 'qwed audit: retention did not prune rows whose chain does not verify')
+    }
+    return report
+  }
+
+  async flush (): Promise<void> {
+    await this.queue.flush()
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.retentionTimer !== null) clearInterval(this.retentionTimer)
+    await this.queue.close()
+    openTrails.delete(this)
+    if (this.owned) await this.store.close?.()
+  }
+
+  /** process 'exit': nothing async runs any more; a synchronous store (SQLite) takes the queue now. */
+  flushOnExit (): void {
+    this.queue.flushSync()
+  }
+
+  private dropped (reason: DropReason, count: number, error: unknown): void {
+    this.metrics.dropped.inc({ reason }, count)
+    if (reason === 'write_error') {
+      this.log().error({ err: error, count }, 'qwed audit: a batch of audit records could not be written')
+      return
+    }
+    // Losses are counted one by one; the log says so at most every 10 s.
+    this.unwarned += count
+    const now = Date.now()
+    if (now - this.lastWarn >= WARN_EVERY_MS) {
+      this.log().warn({ reason, count: this.unwarned }, `qwed audit: ${this.unwarned} audit record(s) dropped (${reason}); see qwed_audit_dropped_total`)
+      this.lastWarn = now
+      this.unwarned = 0
+    }
+  }
+
+  private log (): QwedLogger {
+    this.logger ??= pino({ name: 'qwed-audit' }, destination(2))
+    return this.logger
+  }
+}
