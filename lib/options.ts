@@ -1,6 +1,10 @@
 import { Registry } from 'prom-client'
-import type { BreakerOptions, CacheOptions, Mode, UnavailablePolicy, VerifierOptions } from '../types/options.js'
+import type { BreakerOptions, CacheOptions, Mode, PoolOptions, UnavailablePolicy, VerifierOptions } from '../types/options.js'
+import type { QwedAdapterOptions, QwedRouteOptions } from '../types/route.js'
+import { resolveApiKey } from './engines/remote.js'
+import { CLAIM_ROUTES } from './engines/remote/mapping.js'
 import { QwedOptionsError } from './errors.js'
+import type { RouteSettings } from './outcome.js'
 
 export const MODES: readonly Mode[] = ['enforce', 'shadow', 'off']
 export const UNAVAILABLE_POLICIES: readonly UnavailablePolicy[] = ['closed', 'open']
@@ -69,11 +73,12 @@ export function validateVerifierOptions (options: unknown, extraKeys: readonly s
   }
   if (audit !== undefined && audit !== false) {
     assertObject(audit, 'audit')
-    assertKnownKeys(audit, ['logger', 'includeClaims'], 'audit')
+    assertKnownKeys(audit, ['logger', 'includeClaims', 'store', 'path', 'retentionDays', 'queue'], 'audit')
     optionalBoolean(audit.includeClaims, 'audit.includeClaims')
     if (audit.logger !== undefined && typeof (audit.logger as { info?: unknown } | null)?.info !== 'function') {
       throw new QwedOptionsError('audit.logger', 'must be a pino logger')
     }
+    validateAuditStore(audit)
   }
   optionalNumber(maxClaimBytes, 'maxClaimBytes', 1, Number.POSITIVE_INFINITY, true)
   if (extraEngines !== undefined) {
@@ -88,7 +93,88 @@ export function validateVerifierOptions (options: unknown, extraKeys: readonly s
   if (secrets !== undefined && (!Array.isArray(secrets) || secrets.some((s) => typeof s !== 'string'))) {
     throw new QwedOptionsError('secrets', 'must be an array of strings')
   }
+  if (options.pool !== undefined && options.pool !== false) validatePool(options.pool)
+  if (options.remote !== undefined) validateRemote(options.remote)
+  if (options.engines !== undefined) validateEngines(options.engines, options.remote !== undefined)
   return options as VerifierOptions
+}
+
+// Printable ASCII without spaces: what an HTTP header value carries unchanged.
+const API_KEY = /^[\x21-\x7e]+$/
+
+// No message here repeats a value of `remote`: the URL could hold credentials, apiKey is a secret.
+function validateRemote (remote: unknown): void {
+  assertObject(remote, 'remote')
+  assertKnownKeys(remote, ['url', 'apiKey', 'timeoutMs', 'retries', 'ratePerMinute'], 'remote')
+  let url: URL | null = null
+  try {
+    if (typeof remote.url === 'string') url = new URL(remote.url)
+  } catch {}
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new QwedOptionsError('remote.url', 'must be the http:// or https:// URL of a QWED server')
+  }
+  if (url.username !== '' || url.password !== '') throw new QwedOptionsError('remote.url', 'must not hold credentials; pass the API key as remote.apiKey')
+  if (url.search !== '' || url.hash !== '') throw new QwedOptionsError('remote.url', 'must not have a query or a fragment')
+  if (remote.apiKey !== undefined && (typeof remote.apiKey !== 'string' || !API_KEY.test(remote.apiKey))) {
+    throw new QwedOptionsError('remote.apiKey', 'must be a non-empty string of printable ASCII without spaces')
+  }
+  const key = resolveApiKey(remote as { url: string, apiKey?: string })
+  if (key === undefined) throw new QwedOptionsError('remote.apiKey', 'is required: pass remote.apiKey or set QWED_API_KEY')
+  if (!API_KEY.test(key)) throw new QwedOptionsError('remote.apiKey', '(from QWED_API_KEY) must be printable ASCII without spaces')
+  optionalNumber(remote.timeoutMs, 'remote.timeoutMs', 1, 600_000, true)
+  optionalNumber(remote.retries, 'remote.retries', 0, 10, true)
+  optionalNumber(remote.ratePerMinute, 'remote.ratePerMinute', 1, 1_000_000, true)
+}
+
+function validateEngines (engines: unknown, hasRemote: boolean): void {
+  assertObject(engines, 'engines')
+  for (const [type, route] of Object.entries(engines)) {
+    const name = `engines.${type}`
+    if (!Object.hasOwn(CLAIM_ROUTES, type)) throw new QwedOptionsError(name, `is not a claim type (known: ${Object.keys(CLAIM_ROUTES).join(', ')})`)
+    const where = optionalOneOf(route, ['local', 'remote'] as const, name)
+    if (where === undefined) continue
+    if (where === 'remote' && !hasRemote) throw new QwedOptionsError(name, "is 'remote' but no QWED server is configured (set remote)")
+    if (!(CLAIM_ROUTES[type] as readonly string[]).includes(where)) {
+      throw new QwedOptionsError(name, where === 'local' ? 'has no local engine; only a QWED server (remote) verifies it' : 'cannot be verified by a QWED server')
+    }
+  }
+}
+
+function validatePool (pool: unknown): asserts pool is PoolOptions {
+  if (pool === null || typeof pool !== 'object' || Array.isArray(pool)) {
+    throw new QwedOptionsError('pool', `must be false or an object, got ${describe(pool)}`)
+  }
+  assertKnownKeys(pool as Record<string, unknown>, ['deadlineMs', 'threads'], 'pool')
+  const { deadlineMs, threads } = pool as Record<string, unknown>
+  optionalNumber(deadlineMs, 'pool.deadlineMs', 1, Number.POSITIVE_INFINITY, true)
+  optionalNumber(threads, 'pool.threads', 1, 16, true)
+}
+
+/** audit.store, path, retentionDays and queue (docs/compliance.md). */
+function validateAuditStore (audit: Record<string, unknown>): void {
+  const { store, path, queue } = audit
+  if (store === 'sqlite') {
+    if (typeof path !== 'string' || path === '') throw new QwedOptionsError('audit.path', "is required with store: 'sqlite' (the database file)")
+  } else if (store !== undefined) {
+    const s = store as Record<string, unknown> | null
+    if (typeof s !== 'object' || s === null || typeof s.append !== 'function' || typeof s.query !== 'function' || typeof s.verifyChain !== 'function') {
+      throw new QwedOptionsError('audit.store', "must be 'sqlite' or an AuditStore (append, query, verifyChain)")
+    }
+    if (path !== undefined) throw new QwedOptionsError('audit.path', "is only used with store: 'sqlite'")
+  } else if (path !== undefined) {
+    throw new QwedOptionsError('audit.path', "needs store: 'sqlite'")
+  }
+  if (audit.retentionDays !== undefined && store === undefined) throw new QwedOptionsError('audit.retentionDays', 'needs audit.store')
+  const days = optionalNumber(audit.retentionDays, 'audit.retentionDays', 0)
+  if (days === 0) throw new QwedOptionsError('audit.retentionDays', 'must be a number > 0')
+  if (queue !== undefined) {
+    assertObject(queue, 'audit.queue')
+    assertKnownKeys(queue, ['max', 'batchSize', 'flushIntervalMs', 'onFull'], 'audit.queue')
+    optionalNumber(queue.max, 'audit.queue.max', 1, 10_000_000, true)
+    optionalNumber(queue.batchSize, 'audit.queue.batchSize', 1, Number.POSITIVE_INFINITY, true)
+    optionalNumber(queue.flushIntervalMs, 'audit.queue.flushIntervalMs', 1, 60_000, true)
+    optionalOneOf(queue.onFull, ['block', 'drop_oldest', 'reject'] as const, 'audit.queue.onFull')
+  }
 }
 
 function validateCache (cache: unknown): asserts cache is CacheOptions {
@@ -112,4 +198,69 @@ function describe (value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   return typeof value === 'object' ? 'an object' : String(value)
+}
+
+// The adapters' own options, checked the same way by the Fastify plugin and the Express middleware.
+
+/** Options an adapter accepts beside the verifier's. */
+export const ADAPTER_KEYS = ['mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'exposeDetails'] as const
+/** Options of one verified route (`config.qwed` in Fastify, `qwed.route()` in Express). */
+export const ROUTE_KEYS = ['claims', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked'] as const
+
+/** Every route setting except the route's label and its claims: what a route inherits from the adapter. */
+export type AdapterDefaults<Req = unknown, Rep = unknown> = Omit<RouteSettings<Req, Rep>, 'route' | 'claims'>
+
+export interface ValidatedAdapterOptions<Req, Rep> {
+  defaults: AdapterDefaults<Req, Rep>
+  /** Where the Prometheus text is served; null: nowhere. */
+  metricsEndpoint: string | null
+  /** What createVerifier gets: the options without the adapter's own. */
+  verifierOptions: VerifierOptions
+}
+
+/** Checks an adapter's options once, at registration; throws a QwedOptionsError naming the bad option. */
+export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Req, Rep> | undefined): ValidatedAdapterOptions<Req, Rep> {
+  validateVerifierOptions(options, ADAPTER_KEYS)
+  const opts = options ?? {}
+  if (opts.metrics !== undefined) {
+    assertKnownKeys(opts.metrics as Record<string, unknown>, ['registry', 'endpoint'], 'metrics')
+    const endpoint = opts.metrics.endpoint
+    if (endpoint !== undefined && endpoint !== null && (typeof endpoint !== 'string' || !endpoint.startsWith('/'))) {
+      throw new QwedOptionsError('metrics.endpoint', 'must be a path starting with "/" or null')
+    }
+  }
+  const { mode, sampleRate, enabled, onUnavailable, onBlocked, exposeDetails, metrics, ...verifierOptions } = opts
+  const { endpoint, ...metricsOptions } = metrics ?? {}
+  return {
+    defaults: {
+      mode: optionalOneOf(mode, MODES, 'mode') ?? 'enforce',
+      sampleRate: optionalNumber(sampleRate, 'sampleRate', 0, 1) ?? 1,
+      enabled: optionalFunction(enabled, 'enabled'),
+      onUnavailable: optionalOneOf(onUnavailable, UNAVAILABLE_POLICIES, 'onUnavailable') ?? 'closed',
+      onBlocked: optionalFunction(onBlocked, 'onBlocked'),
+      exposeDetails: optionalBoolean(exposeDetails, 'exposeDetails') ?? false
+    },
+    metricsEndpoint: endpoint === undefined ? '/metrics' : endpoint,
+    verifierOptions: { ...verifierOptions, metrics: metricsOptions }
+  }
+}
+
+/**
+ * Checks one route's options once, when the route is declared, and merges them over the adapter's
+ * defaults. `where` names the route options in error messages (e.g. `config.qwed (route /quote)`).
+ */
+export function validateRouteOptions<Req, Rep> (config: unknown, defaults: AdapterDefaults<Req, Rep>, where: string): Omit<RouteSettings<Req, Rep>, 'route'> {
+  assertObject(config, where)
+  assertKnownKeys(config, ROUTE_KEYS, where)
+  const claims = optionalFunction<QwedRouteOptions<Req, Rep>['claims']>(config.claims, `${where}.claims`)
+  if (claims === undefined) throw new QwedOptionsError(`${where}.claims`, 'is required: a function (payload, request) => claim | claim[] | null')
+  return {
+    claims,
+    mode: optionalOneOf(config.mode, MODES, `${where}.mode`) ?? defaults.mode,
+    sampleRate: optionalNumber(config.sampleRate, `${where}.sampleRate`, 0, 1) ?? defaults.sampleRate,
+    enabled: optionalFunction(config.enabled, `${where}.enabled`) ?? defaults.enabled,
+    onUnavailable: optionalOneOf(config.onUnavailable, UNAVAILABLE_POLICIES, `${where}.onUnavailable`) ?? defaults.onUnavailable,
+    onBlocked: optionalFunction(config.onBlocked, `${where}.onBlocked`) ?? defaults.onBlocked,
+    exposeDetails: defaults.exposeDetails
+  }
 }

@@ -6,10 +6,12 @@ import type { DiagnosticResult, VerificationResult } from '../types/result.js'
 import { BREAKER_DEFAULTS, createEngineBreaker, type EngineBreaker } from './breaker.js'
 import { createResultCache } from './cache.js'
 import { createEngineRegistry } from './engines/index.js'
+import { remoteSecrets, type RemoteEngine } from './engines/remote.js'
 import { VerdictError } from './errors.js'
 import { checkClaim, DEFAULT_MAX_CLAIM_BYTES } from './guard/input.js'
 import { createAuditSink } from './observe/audit.js'
 import { createMetrics, type QwedMetrics } from './observe/metrics.js'
+import { openAuditTrail, type AuditTrail } from './observe/store/trail.js'
 import { validateVerifierOptions } from './options.js'
 import { decide } from './policy.js'
 import { admissionOf, blocked, isUnavailable } from './result.js'
@@ -19,12 +21,14 @@ export interface Verifier {
   verify(claim: Claim, context?: VerifyContext): Promise<VerificationResult>
   /** Verifies claims with at most `concurrency` in flight; results keep the order of `claims`. */
   verifyBatch(claims: readonly Claim[], options?: BatchOptions & VerifyContext): Promise<VerificationResult[]>
-  /** Stops the breakers, closes the engines and empties the cache. Later calls return BLOCKED. */
+  /** Stops the breakers, closes the engines, empties the cache and flushes the audit store. Later calls return BLOCKED. */
   close(): Promise<void>
   /** The qwed_* metrics (adapters add their response counters here). */
   readonly metrics: QwedMetrics
   /** Seconds a client should wait before retrying after an unavailable engine (the breaker's reset time). */
   readonly retryAfterSeconds: number
+  /** The audit store (`audit.store`): query, verifyChain, export, prune. null when none is configured. */
+  readonly audit: AuditTrail | null
 }
 
 const DIRECT_ROUTE = '__direct__'
@@ -33,19 +37,26 @@ const DIRECT_ROUTE = '__direct__'
 export function createVerifier (options?: VerifierOptions): Verifier {
   const opts = validateVerifierOptions(options)
   const maxClaimBytes = opts.maxClaimBytes ?? DEFAULT_MAX_CLAIM_BYTES
-  const secrets = opts.secrets ?? []
+  const secrets = [...(opts.secrets ?? []), ...remoteSecrets(opts)]
   const metrics = createMetrics(opts.metrics?.registry)
   const cache = createResultCache(opts.cache)
-  const audit = createAuditSink(opts.audit, secrets)
+  const auditTrail = openAuditTrail(opts.audit, { secrets, registry: metrics.registry })
+  const audit = createAuditSink(opts.audit, secrets, auditTrail)
 
-  const engines = createEngineRegistry(opts)
+  const engines = createEngineRegistry({ ...opts, metrics: { ...opts.metrics, registry: metrics.registry } })
   for (const engine of opts.extraEngines ?? []) {
     for (const type of engine.claimTypes) engines.set(type, engine as Engine<Claim>)
   }
   const knownTypes = new Set(engines.keys())
   const breakers = new Map<Engine<Claim>, EngineBreaker>()
   for (const engine of new Set(engines.values())) {
-    breakers.set(engine, createEngineBreaker(engine, opts.breaker, (state) => metrics.breakerState.set({ engine: engine.name }, state)))
+    // The remote engine brings its own breaker timeout (past its deadline) and probes /health when half-open.
+    const { breakerTimeout, onBreakerState } = engine as Partial<RemoteEngine>
+    const breakerOptions = breakerTimeout === undefined ? opts.breaker : { ...opts.breaker, timeout: breakerTimeout }
+    breakers.set(engine, createEngineBreaker(engine, breakerOptions, (state) => {
+      metrics.breakerState.set({ engine: engine.name }, state)
+      onBreakerState?.call(engine, state)
+    }))
   }
   let closed = false
 
@@ -102,7 +113,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     metrics.verifications.inc({ engine: engineName, route, status: result.status, admission: result.admission, mode })
     metrics.duration.observe({ engine: engineName, cached: String(result.cached) }, duration / 1000)
     if (isUnavailable(result)) metrics.engineErrors.inc({ engine: engineName, reason: String(result.developer_fields.reason) })
-    audit({
+    const queued = audit({
       requestId: context.requestId,
       route,
       claimHash,
@@ -111,6 +122,8 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       mode,
       decision: decide([result], mode, onUnavailable)
     }, context.logger)
+    // Only with a full audit queue and onFull 'block': wait until the record is queued.
+    if (queued !== undefined) await queued
     return result
   }
 
@@ -118,14 +131,27 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     const { concurrency = 4, ...context } = options
     const width = Number.isInteger(concurrency) && concurrency > 0 ? concurrency : 4
     const results = new Array<VerificationResult>(claims.length)
-    let next = 0
-    async function worker (): Promise<void> {
-      while (next < claims.length) {
-        const index = next++
-        results[index] = await verify(claims[index] as Claim, context)
+    // Claims for an engine that answers many in one request (the remote engine: one /verify/batch)
+    // run up to its batch size at once, so that they travel together; the others `concurrency` at once.
+    const lanes = new Map<number, number[]>()
+    claims.forEach((claim, index) => {
+      const type = (claim as { type?: unknown } | null)?.type
+      const size = (engines.get(typeof type === 'string' ? type : '') as Partial<RemoteEngine> | undefined)?.batchSize ?? width
+      const indexes = lanes.get(size)
+      if (indexes === undefined) lanes.set(size, [index])
+      else indexes.push(index)
+    })
+    async function lane (size: number, indexes: number[]): Promise<void> {
+      let next = 0
+      async function worker (): Promise<void> {
+        while (next < indexes.length) {
+          const index = indexes[next++] as number
+          results[index] = await verify(claims[index] as Claim, context)
+        }
       }
+      await Promise.all(Array.from({ length: Math.min(size, indexes.length) }, worker))
     }
-    await Promise.all(Array.from({ length: Math.min(width, claims.length) }, worker))
+    await Promise.all([...lanes].map(async ([size, indexes]) => await lane(size, indexes)))
     return results
   }
 
@@ -135,6 +161,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     for (const breaker of breakers.values()) breaker.shutdown()
     await Promise.allSettled([...breakers.keys()].map(async (engine) => await engine.close?.()))
     cache?.clear()
+    await auditTrail?.close()
   }
 
   return {
@@ -142,7 +169,8 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     verifyBatch,
     close,
     metrics,
-    retryAfterSeconds: Math.ceil((opts.breaker?.resetTimeout ?? BREAKER_DEFAULTS.resetTimeout) / 1000)
+    retryAfterSeconds: Math.ceil((opts.breaker?.resetTimeout ?? BREAKER_DEFAULTS.resetTimeout) / 1000),
+    audit: auditTrail
   }
 }
 

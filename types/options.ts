@@ -1,5 +1,6 @@
 import type { BaseLogger } from 'pino'
 import type { Registry } from 'prom-client'
+import type { AuditStore } from '../lib/observe/store/index.js'
 import type { Engine } from './engine.js'
 
 /** enforce: block what is not admitted; shadow: verify and record, never change the response; off: skip. */
@@ -38,8 +39,35 @@ export interface MetricsOptions {
 export interface AuditOptions {
   /** pino logger for audit records. Fastify default: request.log; standalone default: pino() on stdout. */
   logger?: QwedLogger
-  /** Put the claim itself (not only its hash) in each record. Default false: claims may hold PII. */
+  /** Put the claim itself (not only its hash) in each record (log line and store). Default false: claims may hold PII. */
   includeClaims?: boolean
+  /**
+   * Also keep every record in a tamper-evident store: 'sqlite' (a file at `path`, see docs/compliance.md)
+   * or your own AuditStore. Default: none (log lines only).
+   */
+  store?: 'sqlite' | AuditStore
+  /** File of the SQLite store (created if missing). Required with store: 'sqlite'. */
+  path?: string
+  /** Prune store rows older than this many days (hourly), keeping the chain verifiable. Default: keep everything. */
+  retentionDays?: number
+  /** The in-memory queue in front of the store. */
+  queue?: AuditQueueOptions
+}
+
+/** Records wait in a bounded queue and are written in batches, one transaction each, off the request path. */
+export interface AuditQueueOptions {
+  /** Records held in memory at most. Default 10,000. */
+  max?: number
+  /** Records written per transaction; a full batch is written on the next tick. Default 500. */
+  batchSize?: number
+  /** Longest a record waits before a partial batch is written, in ms. Default 100. */
+  flushIntervalMs?: number
+  /**
+   * When the queue is full: 'block' (verify() waits until the record is queued: nothing is lost),
+   * 'drop_oldest' (the oldest queued record is dropped), 'reject' (the new record is dropped).
+   * Every drop is counted in qwed_audit_dropped_total{reason} and logged. Default 'block'.
+   */
+  onFull?: 'block' | 'drop_oldest' | 'reject'
 }
 
 /** A QWED server used for some or all claim types (see `engines`). */

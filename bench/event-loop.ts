@@ -1,0 +1,155 @@
+// Event-loop delay while hostile claims are verified next to normal traffic, with the worker pool
+// off and on, side by side in one run; then the cost of the pool for normal math claims (claims/s).
+// `npm run bench:event-loop`; `-- --quick` for a short run.
+//
+// Hostile claims are math claims at the edge of the math engine's work budget (each runs 100-200 ms
+// before the engine gives up with BLOCKED math.resource_limit). Normal traffic is a stream of cheap
+// math and SQL claims arriving on a schedule. The event-loop delay is
+// perf_hooks.monitorEventLoopDelay (5 ms resolution).
+import { availableParallelism, cpus, loadavg } from 'node:os'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import { createEngineRegistry } from '../lib/engines/index.js'
+import { poolOf, type EnginePool } from '../lib/engines/pool.js'
+import { createVerifier, type Verifier } from '../lib/verifier.js'
+import type { Claim } from '../types/claims.js'
+import type { Engine } from '../types/engine.js'
+import type { PoolOptions } from '../types/options.js'
+import type { VerificationResult } from '../types/result.js'
+
+const quick = process.argv.includes('--quick')
+const HOSTILE = quick ? 20 : 100
+const THROUGHPUT = quick ? 500 : 3000
+const HOSTILE_CLIENTS = 4
+const ARRIVAL_MS = 20
+
+const atoms = Array.from({ length: 450 }, (_, i) => `sin(${i + 2})`).join('+')
+const nested = 'atan('.repeat(99) + '1' + ')'.repeat(99)
+const HOSTILE_SHAPES = [
+  (i: number) => `(x+y+z)^60 = ${i}`,
+  (i: number) => `${atoms} = ${i}`,
+  (i: number) => `${nested} = ${i}`,
+  (i: number) => `(a+b+c+d+e+f)^20 = ${i}`
+]
+const hostileClaims: Claim[] = Array.from({ length: HOSTILE }, (_, i) => ({ type: 'math', expression: (HOSTILE_SHAPES[i % HOSTILE_SHAPES.length] as (i: number) => string)(i) }))
+const normalMath = (i: number): Claim => ({ type: 'math', expression: `${i} * 1.05^2 = ${i * 441 / 400}` })
+const normalSql = (i: number): Claim => ({ type: 'sql', query: `SELECT id, name FROM users WHERE id = ${i}` })
+
+interface Setup { label: string, verifier: Verifier, pool?: EnginePool, close: () => Promise<void> }
+
+/** Time and memory it took to start the workers of each pool (not part of any measurement). */
+const boots: string[] = []
+
+/** A verifier with the math engine in a warm pool (or on the event loop when `pool` is false). */
+async function setup (pool: PoolOptions | false): Promise<Setup> {
+  if (pool === false) {
+    const verifier = createVerifier({ audit: false, cache: false })
+    await verifier.verify({ type: 'math', expression: '1 + 1 = 2' })
+    return { label: 'off', verifier, close: async () => await verifier.close() }
+  }
+  // The registry createVerifier builds, with the pool, so the bench can wait for the workers to boot
+  // (not part of the measurement) before it starts.
+  const math = createEngineRegistry({ pool }).get('math') as Engine<Claim>
+  const rss = process.memoryUsage().rss
+  const started = performance.now()
+  await poolOf(math)?.warm()
+  boots.push(`${((performance.now() - started) / 1000).toFixed(1)} s, RSS +${Math.round((process.memoryUsage().rss - rss) / 1e6)} MB`)
+  const verifier = createVerifier({ audit: false, cache: false, extraEngines: [math] })
+  return { label: `on (threads ${pool.threads ?? 2}, deadline ${pool.deadlineMs ?? 250} ms)`, verifier, pool: poolOf(math), close: async () => await verifier.close() }
+}
+
+const ms = (ns: number): string => (ns / 1e6).toFixed(1)
+
+function pct (values: number[], p: number): string {
+  const sorted = [...values].sort((a, b) => a - b)
+  return (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0).toFixed(1)
+}
+
+function tally (results: VerificationResult[]): string {
+  const counts = new Map<string, number>()
+  for (const r of results) {
+    const key = r.status === 'VERIFIED' ? 'VERIFIED' : String(r.developer_fields.constraint_id)
+    counts.set(key, (counts.get(key) ?? 0) + 1)
+  }
+  return [...counts].map(([key, n]) => `${key} ${n}`).join(', ')
+}
+
+const turn = async (): Promise<void> => await new Promise((resolve) => setImmediate(resolve))
+const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
+
+async function hostileRun ({ label, verifier, pool }: Setup): Promise<string> {
+  const histogram = monitorEventLoopDelay({ resolution: 5 })
+  const mathTimes: number[] = []
+  const sqlTimes: number[] = []
+  const normal: VerificationResult[] = []
+  const hostile: VerificationResult[] = []
+  const state = { next: 0, done: false }
+  histogram.enable()
+  const started = performance.now()
+  // Each hostile claim is its own request: HOSTILE_CLIENTS clients send them one after another, and
+  // the event loop gets a turn between requests, as it would between HTTP requests.
+  const clients = Array.from({ length: HOSTILE_CLIENTS }, async () => {
+    while (state.next < hostileClaims.length) {
+      const claim = hostileClaims[state.next++] as Claim
+      hostile.push(await verifier.verify(claim))
+      await turn()
+    }
+  })
+  const allHostile = Promise.all(clients).finally(() => { state.done = true })
+  // Normal traffic arrives on a schedule (one math and one SQL claim every ARRIVAL_MS), whether or
+  // not the event loop is free: its latency counts from the scheduled arrival, so time spent
+  // waiting for a blocked event loop is part of it.
+  const requests: Array<Promise<void>> = []
+  for (let i = 0; !state.done; i++) {
+    const due = started + i * ARRIVAL_MS
+    const wait = due - performance.now()
+    if (wait > 0) await sleep(wait)
+    for (const [claim, times] of [[normalMath(i), mathTimes], [normalSql(i), sqlTimes]] as const) {
+      requests.push(verifier.verify(claim).then((r) => {
+        times.push(performance.now() - due)
+        normal.push(r)
+      }))
+    }
+  }
+  await Promise.all([allHostile, ...requests])
+  const elapsed = (performance.now() - started) / 1000
+  // One more turn so that a stall that has just ended is recorded too.
+  await sleep(20)
+  histogram.disable()
+  const stats = pool?.stats()
+  const ended = stats === undefined ? '' : `; workers ended: ${stats.killed}`
+  return `| ${label} | ${HOSTILE} in ${elapsed.toFixed(1)} s: ${tally(hostile)}${ended} | ${ms(histogram.percentile(50))} / ${ms(histogram.percentile(99))} / ${ms(histogram.max)} ` +
+    `| ${pct(mathTimes, 0.5)} / ${pct(mathTimes, 0.99)} (${mathTimes.length}) | ${pct(sqlTimes, 0.5)} / ${pct(sqlTimes, 0.99)} (${sqlTimes.length}) | ${tally(normal.filter((r) => r.engine === 'math'))} |`
+}
+
+async function throughput ({ label, verifier }: Setup, concurrency: number): Promise<string> {
+  const claims = Array.from({ length: THROUGHPUT }, (_, i) => normalMath(i + 1_000_000 * concurrency))
+  const started = performance.now()
+  const results = await verifier.verifyBatch(claims, { concurrency })
+  const seconds = (performance.now() - started) / 1000
+  const verified = results.filter((r) => r.status === 'VERIFIED').length
+  return `| ${label} | ${concurrency} | ${Math.round(THROUGHPUT / seconds)} | ${(seconds * 1000 / THROUGHPUT).toFixed(3)} | ${verified}/${THROUGHPUT} |`
+}
+
+console.log(`node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+console.log(`${HOSTILE} hostile math claims (${HOSTILE_CLIENTS} clients, one claim after another) next to normal traffic (a math and an SQL claim every ${ARRIVAL_MS} ms; latency from the scheduled arrival); cache off\n`)
+
+// Fresh verifiers for each table, so that a breaker opened in one run cannot affect the next.
+const POOLS: Array<PoolOptions | false> = [false, { threads: 1 }, { threads: 2 }]
+console.log('| pool | hostile claims: time, results | event-loop delay p50 / p99 / max (ms) | normal math p50 / p99 ms (n) | normal SQL p50 / p99 ms (n) | normal math results |')
+console.log('|---|---|---|---|---|---|')
+for (const pool of POOLS) {
+  const s = await setup(pool)
+  console.log(await hostileRun(s))
+  await s.close()
+}
+
+console.log(`\nNormal math claims only (${THROUGHPUT} distinct claims per row), no hostile traffic:\n`)
+console.log('| pool | concurrency | claims/s | ms per claim (wall / n) | VERIFIED |')
+console.log('|---|---|---|---|---|')
+const setups: Setup[] = []
+for (const pool of POOLS) setups.push(await setup(pool))
+for (const concurrency of [1, 8]) {
+  for (const s of setups) console.log(await throughput(s, concurrency))
+}
+for (const s of setups) await s.close()
+console.log(`\nPool start (threads + 1 workers, until all are ready): ${boots.join('; ')}`)
