@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
-import type { StatsClaim } from '../types/claims.js'
+import type { StatsValueClaim as StatsClaim } from '../types/claims.js'
 import type { EngineResult } from '../types/engine.js'
 import { createStatsEngine } from '../lib/engines/stats.js'
 import { createVerifier } from '../lib/verifier.js'

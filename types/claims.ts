@@ -103,14 +103,29 @@ export type StatisticName =
   | `percentile_${number}` | 'correlation'
 
 /** A statistic of a data set (or a correlation of `data` with `y`) claimed to be `expected`. */
-export interface StatsClaim {
+export interface StatsValueClaim {
   type: 'stats'
+  generatedCode?: undefined
   statistic: StatisticName
   data: DecimalInput[]
   y?: DecimalInput[]
   expected: DecimalInput
   tolerance?: DecimalInput
 }
+
+/**
+ * Analysis code an LLM wrote to compute a statistic (QWED's verify_stats, pandas). Code is never
+ * run here, so this claim is never VERIFIED: unsafe code is BLOCKED, safe code UNVERIFIABLE
+ * (claim the computed value with a StatsValueClaim instead).
+ */
+export interface StatsCodeClaim {
+  type: 'stats'
+  generatedCode: string
+  /** What the code was asked to compute (recorded, not judged). */
+  query?: string
+}
+
+export type StatsClaim = StatsValueClaim | StatsCodeClaim
 
 /** A factual claim checked against a source text by a QWED server (`remote`); there is no local engine. */
 export interface FactClaim {

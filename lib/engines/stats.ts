@@ -17,10 +17,12 @@
  * [1e16, 1, -1e16] is 0 for it and 1/3 here; QWED's verify_stats (LLM-written pandas code run in
  * a sandbox) never says VERIFIED, while here a claimed value is checked deterministically.
  */
-import type { StatsClaim } from '../../types/claims.js'
+import type { StatsClaim, StatsValueClaim } from '../../types/claims.js'
 import type { Engine, EngineResult } from '../../types/engine.js'
 import type { DeveloperFields, DiagnosticResult } from '../../types/result.js'
 import { sha256Hex } from '../canonical.js'
+import { createCodeEngine } from './code/index.js'
+import { judgeGeneratedCode } from './stats/generated-code.js'
 import { blocked, unverifiable, verified } from '../result.js'
 import { Q, parseRational } from './math/exact.js'
 import { Budget, LIMITS, MathFailure, NotRealError, UndecidableError, withBudget } from './math/limits.js'
@@ -81,7 +83,7 @@ function digest (d: Scaled): string {
   return 'sha256:' + sha256Hex(fingerprint(d))
 }
 
-function judge (claim: StatsClaim): DiagnosticResult {
+function judge (claim: StatsValueClaim): DiagnosticResult {
   if (claim === null || typeof claim !== 'object') refuse('invalid_claim', 'The statistics claim is malformed')
   const { name, p } = readStatistic(claim.statistic)
   const data = readData(claim.data, 'data')
@@ -164,7 +166,7 @@ function judge (claim: StatsClaim): DiagnosticResult {
 }
 
 /** Verifies one statistics claim. Never throws: every failure is a verdict. */
-export function verifyStatsClaim (claim: StatsClaim, signal?: AbortSignal): DiagnosticResult {
+export function verifyStatsClaim (claim: StatsValueClaim, signal?: AbortSignal): DiagnosticResult {
   try {
     return withBudget(new Budget(LIMITS.maxWork, signal), () => judge(claim))
   } catch (err) {
@@ -185,10 +187,16 @@ export function verifyStatsClaim (claim: StatsClaim, signal?: AbortSignal): Diag
 }
 
 export function createStatsEngine (): Engine<StatsClaim> {
+  // Generated analysis code (verify_stats) is judged by the code engine's Python analysis.
+  let codeEngine: Engine<any> | undefined
   return {
     name: 'stats',
     claimTypes: ['stats'],
-    verify: (claim, ctx): EngineResult => {
+    verify: (claim, ctx): EngineResult | Promise<EngineResult> => {
+      if (claim !== null && typeof claim === 'object' && 'generatedCode' in claim && claim.generatedCode !== undefined) {
+        codeEngine ??= createCodeEngine()
+        return judgeGeneratedCode(claim, codeEngine, ctx?.signal ?? new AbortController().signal)
+      }
       const result = verifyStatsClaim(claim, ctx?.signal)
       // A claim stopped by its deadline is not a verdict about the claim: keep it out of the cache.
       return result.developer_fields.constraint_id === 'stats.aborted' ? { ...result, cacheable: false } : result
