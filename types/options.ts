@@ -109,7 +109,7 @@ export interface VerifierOptions {
   remote?: RemoteOptions
   /** Where each claim type is verified: 'local' (embedded engine) or 'remote'. Default: local where one exists. */
   engines?: Record<string, 'local' | 'remote'>
-  /** Worker pool for CPU-bound engines; `false` runs them on the event loop (with their caps). */
+  /** Worker pool for CPU-bound engines: off unless given (`{}` turns it on with the defaults); see docs/pool.md. */
   pool?: PoolOptions | false
 }
 
