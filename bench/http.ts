@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline'
 import autocannon from 'autocannon'
 
 const quick = process.argv.includes('--quick')
-const duration = quick ? 3 : 10
+const duration = quick ? 2 : 10
 const connections = 10
 
 const child = spawn(process.execPath, [...process.execArgv, new URL('./http-servers.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] })
