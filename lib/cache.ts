@@ -8,7 +8,6 @@ export interface ResultCache {
   get(key: string): DiagnosticResult | undefined
   set(key: string, result: DiagnosticResult): void
   clear(): void
-  readonly size: number
 }
 
 /** Deterministic verdicts by claim key. Copies go in and out, so no caller can change a cached verdict. */
@@ -23,7 +22,6 @@ export function createResultCache (options: CacheOptions | false | undefined): R
       return hit === undefined ? undefined : structuredClone(hit)
     },
     set: (key, result) => { lru.set(key, structuredClone(result)) },
-    clear: () => lru.clear(),
-    get size () { return lru.size }
+    clear: () => lru.clear()
   }
 }

@@ -91,6 +91,11 @@ t.test('cache: max bounds the entries and ttl expires them; cache:false turns it
   await expiring.verifier.verify(script('true'))
   t.equal(expiring.engine.calls, 2, 'the entry expired')
 
+  const forever = setup({ cache: { ttl: 0 } })
+  await forever.verifier.verify(script('true'))
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  t.equal((await forever.verifier.verify(script('true'))).cached, true, 'ttl 0 keeps entries until evicted')
+
   const off = setup({ cache: false })
   await off.verifier.verify(script('true'))
   const again = await off.verifier.verify(script('true'))
