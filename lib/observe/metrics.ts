@@ -14,14 +14,17 @@ export interface QwedMetrics {
   readonly engineErrors: Counter<'engine' | 'reason'>
 }
 
+/** The metric already registered under `name` on `registry`, or a new one: registering twice never throws. */
+export function reuseMetric<M> (registry: Registry, name: string, make: () => M): M {
+  return (registry.getSingleMetric(name) as M | undefined) ?? make()
+}
+
 /**
  * Registers the metrics on `registry` (a private one by default). Registering twice on the same
  * registry reuses the metrics already there instead of throwing, so two verifiers can share one.
  */
 export function createMetrics (registry: Registry = new Registry()): QwedMetrics {
-  function reuse<M> (name: string, make: () => M): M {
-    return (registry.getSingleMetric(name) as M | undefined) ?? make()
-  }
+  const reuse = <M>(name: string, make: () => M): M => reuseMetric(registry, name, make)
   const registers = [registry]
   return {
     registry,

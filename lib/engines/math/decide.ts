@@ -20,29 +20,15 @@ import { Q, parseDecimal, parseRational } from './exact.js'
 import { Budget, LIMITS, MathFailure, NotRealError, UndecidableError, withBudget } from './limits.js'
 import { normalizeExpression, splitSides } from './normalize.js'
 import type { Decimal as DecimalClass } from 'decimal.js'
-import { type Approx, type Comparison, Decimal, Evaluator, compareApprox, precisionFor } from './numeric.js'
+import { type Approx, type Comparison, Decimal, compareApprox } from './numeric.js'
 import { type Ast, parseSide } from './parse.js'
-import { Algebra, type RF } from './symbolic.js'
+import { type RF } from './symbolic.js'
+import { Session } from './helpers/common.js'
 
 export type Method = 'exact' | 'polynomial_normal_form' | 'high_precision'
 
 /** A high-precision value shown to clients: 30 significant digits. */
 const SHOWN_DIGITS = 30
-
-class Session {
-  readonly alg = new Algebra()
-  private evaluator: Evaluator | null = null
-  constructor () {
-    this.alg.sign = (rf) => this.numeric().sign(rf)
-  }
-
-  /** The evaluator, (re)created when the claim's constants need more digits than the current one has. */
-  numeric (): Evaluator {
-    const wanted = precisionFor(this.alg)
-    if (this.evaluator === null || this.evaluator.precision < wanted) this.evaluator = new Evaluator(this.alg, wanted)
-    return this.evaluator
-  }
-}
 
 interface LinkOutcome {
   result: 'true' | 'false' | 'unknown'

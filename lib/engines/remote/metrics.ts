@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client'
+import { reuseMetric } from '../../observe/metrics.js'
 
 /** The remote engine's metrics. Labels are bounded: a fixed endpoint path, an HTTP status or error kind. */
 export interface RemoteMetrics {
@@ -9,9 +10,7 @@ export interface RemoteMetrics {
 
 /** Registers the qwed_remote_* metrics on the verifier's registry (reusing them when already there). */
 export function createRemoteMetrics (registry: Registry = new Registry()): RemoteMetrics {
-  function reuse<M> (name: string, make: () => M): M {
-    return (registry.getSingleMetric(name) as M | undefined) ?? make()
-  }
+  const reuse = <M>(name: string, make: () => M): M => reuseMetric(registry, name, make)
   const registers = [registry]
   return {
     requests: reuse('qwed_remote_requests_total', () => new Counter({

@@ -4,6 +4,7 @@ import type { AuditOptions, QwedLogger } from '../../../types/options.js'
 import { QwedOptionsError } from '../../errors.js'
 import { redactSecrets } from '../../guard/redact.js'
 import type { AuditEntry } from '../audit.js'
+import { reuseMetric } from '../metrics.js'
 import { QWED_MIDDLEWARE_VERSION } from '../vc.js'
 import { exportAuditLines, type AuditExportOptions } from './export.js'
 import type { AuditQuery, AuditRecord, AuditRow, AuditStore, ChainReport, PruneReport } from './index.js'
@@ -78,9 +79,7 @@ interface AuditMetrics {
 }
 
 function auditMetrics (registry: Registry): AuditMetrics {
-  function reuse<M> (name: string, make: () => M): M {
-    return (registry.getSingleMetric(name) as M | undefined) ?? make()
-  }
+  const reuse = <M>(name: string, make: () => M): M => reuseMetric(registry, name, make)
   const registers = [registry]
   const metrics: AuditMetrics = {
     depth: reuse('qwed_audit_queue_depth', () => new Gauge({
