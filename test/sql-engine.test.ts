@@ -438,3 +438,17 @@ t.test('through the public verifier', async (t) => {
   t.equal(bad.status, 'VERIFIED')
   t.equal(bad.admission, 'BLOCKED')
 })
+
+t.test('constant predicates are evaluated: true ones are tautologies, false or unknown ones are not', async (t) => {
+  const engine = createSqlEngine()
+  const signal = new AbortController().signal
+  const judge = async (predicate: string) => await engine.verify({ type: 'sql', query: `SELECT * FROM t WHERE a = 1 OR ${predicate}` }, { signal })
+  for (const always of ['3 >= 2', "'b' > 'a'", 'NOT 1 = 2', '2 BETWEEN 1 AND 3', '1 + 1 = 2', '5 % 2 = 1', "'ab' LIKE 'a%'", '-1 < 0', '1.5 = 1.50', '4 / 2 = 2', "'a' || 'b' = 'ab'", 'CAST(1 AS INT) = 1', '1 IS NOT NULL']) {
+    const r = await judge(always)
+    t.equal(r.developer_fields.is_valid, false, `OR ${always} is always true`)
+  }
+  for (const never of ['1 <> 1', 'NULL = NULL', '1 IN (2, 3)', '2 * 3 < 5']) {
+    const r = await judge(never)
+    t.equal(r.developer_fields.is_valid, true, `OR ${never} is never true`)
+  }
+})
