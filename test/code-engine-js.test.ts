@@ -4,7 +4,7 @@ import type { EngineResult } from '../types/engine.js'
 import { canonicalHash, sha256Hex } from '../lib/canonical.js'
 import { admissionOf } from '../lib/result.js'
 import { createCodeEngine, MAX_CODE_BYTES } from '../lib/engines/code/index.js'
-import type { CodeIssue } from '../lib/engines/code/issues.js'
+import { criticalTypes, issues, type Asserts } from './helpers/code.js'
 import { stripTypes } from '../lib/engines/code/typescript.js'
 
 const engine = createCodeEngine()
@@ -12,21 +12,6 @@ const engine = createCodeEngine()
 async function check (code: string, language: string = 'javascript', taint?: boolean): Promise<EngineResult> {
   const claim = { type: 'code', code, language, ...(taint === undefined ? {} : { taint }) } as unknown as CodeClaim
   return await engine.verify(claim, { signal: new AbortController().signal })
-}
-
-/** The assertions the helpers use (a structural slice of tap's Test). */
-interface Asserts {
-  equal: (found: unknown, wanted: unknown, message: string) => unknown
-  same: (found: unknown, wanted: unknown, message: string) => unknown
-  ok: (value: unknown, message: string) => unknown
-}
-
-function issues (r: EngineResult): CodeIssue[] {
-  return (r.developer_fields.issues as CodeIssue[] | undefined) ?? []
-}
-
-function criticalTypes (r: EngineResult): string[] {
-  return issues(r).filter((i) => i.severity === 'CRITICAL').map((i) => i.type)
 }
 
 /** Unsafe: VERIFIED, is_valid false, admission BLOCKED, with a CRITICAL issue of `type`. */

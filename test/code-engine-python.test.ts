@@ -4,28 +4,13 @@ import type { EngineResult } from '../types/engine.js'
 import { canonicalHash, sha256Hex } from '../lib/canonical.js'
 import { admissionOf } from '../lib/result.js'
 import { createCodeEngine, MAX_CODE_BYTES } from '../lib/engines/code/index.js'
-import type { CodeIssue } from '../lib/engines/code/issues.js'
+import { criticalTypes, issues, type Asserts } from './helpers/code.js'
 
 const engine = createCodeEngine()
 
 async function check (code: string, taint?: boolean, language = 'python'): Promise<EngineResult> {
   const claim = { type: 'code', code, language, ...(taint === undefined ? {} : { taint }) } as unknown as CodeClaim
   return await engine.verify(claim, { signal: new AbortController().signal })
-}
-
-/** The assertions the helpers use (a structural slice of tap's Test). */
-interface Asserts {
-  equal: (found: unknown, wanted: unknown, message: string) => unknown
-  same: (found: unknown, wanted: unknown, message: string) => unknown
-  ok: (value: unknown, message: string) => unknown
-}
-
-function issues (r: EngineResult): CodeIssue[] {
-  return (r.developer_fields.issues as CodeIssue[] | undefined) ?? []
-}
-
-function criticalTypes (r: EngineResult): string[] {
-  return issues(r).filter((i) => i.severity === 'CRITICAL').map((i) => i.type)
 }
 
 function label (code: string): string {
