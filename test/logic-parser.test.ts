@@ -316,3 +316,25 @@ t.test('the Z3 threads get the exec flags without code loaders', async (t) => {
   t.same(threadExecArgv(['-r', 'dotenv/config', '--require=apm', '--loader', 'ts-node/esm', '--experimental-loader=x', '--no-warnings']), ['--no-warnings'])
   t.same(threadExecArgv([]), [])
 })
+
+t.test('every malformed or disallowed formula is refused with its reason', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['1..2', 'parse_error'], ['1'.repeat(80), 'literal_too_large'], ['x $ 1', 'disallowed'], ['x // 2', 'disallowed'],
+    ['True(1)', 'parse_error'], ['Foo(x)', 'disallowed'], ['And()', 'parse_error'], ['Not', 'parse_error'],
+    ['()', 'parse_error'], ['(1, 2)', 'parse_error'], ['x >', 'parse_error'], ['', 'parse_error'],
+    ['x > 1 )', 'parse_error'], ['0x1G', 'parse_error'], ['1e', 'parse_error'], ['a'.repeat(300), 'too_large'],
+    ['x.y', 'disallowed'], ['__x', 'disallowed'], ['x && y', 'disallowed'], ['x || y', 'disallowed'], ['!x', 'disallowed'],
+    ["'s'", 'disallowed'], ['lambda: 1', 'disallowed'], ['x if y else z', 'disallowed'], ['Distinct(x)', 'parse_error'],
+    ['If(x, 1)', 'parse_error'], ['x[1', 'parse_error'], ['Implies(x)', 'parse_error']
+  ]
+  for (const [formula, code] of cases) {
+    let thrown: unknown
+    try {
+      parseFormula(formula)
+    } catch (err) {
+      thrown = err
+    }
+    t.ok(thrown instanceof LogicInputError, `${JSON.stringify(formula.slice(0, 30))} is refused`)
+    t.equal((thrown as LogicInputError).code, code, `${JSON.stringify(formula.slice(0, 30))}: ${code}`)
+  }
+})
