@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { BREAKER_DEFAULTS } from './breaker.js'
 import type { AuditOptions, QwedLogger } from '../types/options.js'
-import type { QwedAdapterOptions, QwedOutcome, QwedRouteOptions } from '../types/route.js'
+import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions } from '../types/route.js'
 import { validateAdapterOptions, validateRouteOptions } from './options.js'
 import { blockedBody, countOutcome, outcomeHeaders, shouldVerify, skipped, unavailableBody, verifyPayload, type RouteSettings } from './outcome.js'
 import { decide, outcomeStatus } from './policy.js'
 import { admissionOf, blocked } from './result.js'
+import { checkRouteInputs, sanitizeBody, unsanitizableBody } from './route-guards.js'
 import { createVerifier, type Verifier } from './verifier.js'
 
 /** Route options of `qwed.route()`: the same as Fastify's `config.qwed`, with Express's req and res. */
@@ -31,6 +32,8 @@ declare global {
     interface Request {
       /** What verification did to this request's response; null until a verified route has answered. */
       qwed?: QwedOutcome | null
+      /** The route's checked inputs (NFKC-normalised) and the injection heuristics that matched; set before the handler runs. */
+      qwedInput?: QwedInput | null
     }
   }
 }
@@ -120,15 +123,33 @@ interface Shared {
 
 function routeMiddleware (shared: Shared, base: Settings): RequestHandler {
   return function qwedRoute (req, res, next) {
-    const marks = res as unknown as Record<symbol, boolean>
     if (req.qwed === undefined) req.qwed = null
-    // Two wrappers on one response would verify it twice: the first one owns it.
-    if (marks[INTERCEPTED] !== true) {
-      marks[INTERCEPTED] = true
-      intercept(shared, base, req, res, next)
+    if (base.inputs === undefined) {
+      proceed(shared, base, req, res, next)
+      return
     }
-    next()
+    // The inputs are checked before the handler: a refused one is answered 400 and the handler never runs.
+    const settings = { ...base, route: routeLabel(req) }
+    checkRouteInputs(shared.verifier, settings, req, logger(shared, req)).then((gate) => {
+      if (gate !== null && !gate.ok) {
+        req.qwed = skipped(settings.mode, 'invalid_input')
+        res.status(400).json(gate.body)
+        return
+      }
+      if (gate !== null) req.qwedInput = gate.input
+      proceed(shared, base, req, res, next)
+    }, next)
   }
+}
+
+function proceed (shared: Shared, base: Settings, req: Request, res: Response, next: NextFunction): void {
+  const marks = res as unknown as Record<symbol, boolean>
+  // Two wrappers on one response would verify it twice: the first one owns it.
+  if (marks[INTERCEPTED] !== true) {
+    marks[INTERCEPTED] = true
+    intercept(shared, base, req, res, next)
+  }
+  next()
 }
 
 /**
@@ -216,7 +237,7 @@ async function hold (shared: Shared, settings: Settings, req: Request, res: Resp
     return
   }
   if (outcome === null) {
-    control.write(kind, body)
+    release(shared, settings, req, res, control, kind, body)
     return
   }
   res.set(outcomeHeaders(outcome))
@@ -241,8 +262,23 @@ async function hold (shared: Shared, settings: Settings, req: Request, res: Resp
       writeJson(res, control, unavailableBody())
       return
     default:
-      control.write(kind, body)
+      release(shared, settings, req, res, control, kind, body)
   }
+}
+
+/** The handler's body goes out, sanitized when the route asks for it; one that cannot be sanitized is not sent (500). */
+function release (shared: Shared, settings: Settings, req: Request, res: Response, control: HoldControl, kind: Kind, body: unknown): void {
+  if (settings.sanitize === null || settings.mode === 'off') {
+    control.write(kind, body)
+    return
+  }
+  const clean = sanitizeBody(shared.verifier, settings, body, res.get('content-type'), logger(shared, req))
+  if (clean.ok) {
+    control.write(kind, clean.body)
+    return
+  }
+  res.status(500)
+  writeJson(res, control, unsanitizableBody())
 }
 
 /** A replacement body is always JSON, whatever type the handler had set for its own body. */

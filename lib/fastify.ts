@@ -1,9 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onSendHookHandler, preSerializationHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onSendHookHandler, preHandlerAsyncHookHandler, preSerializationHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { QwedPluginOptions } from '../types/fastify.js'
 import type { QwedOutcome } from '../types/route.js'
 import { validateAdapterOptions, validateRouteOptions } from './options.js'
 import { blockedBody, countOutcome, outcomeHeaders, shouldVerify, skipped, unavailableBody, verifyPayload, type RouteSettings } from './outcome.js'
+import { checkRouteInputs, sanitizeBody, unsanitizableBody } from './route-guards.js'
 import { createVerifier, type Verifier } from './verifier.js'
 
 // Set once a response has been verified, so onSend does not verify the serialised copy again.
@@ -21,6 +22,7 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
 
   fastify.decorate('qwed', verifier)
   fastify.decorateRequest('qwed', null)
+  fastify.decorateRequest('qwedInput', null)
   fastify.addHook('onClose', async () => { await verifier.close() })
 
   fastify.addHook('onRoute', (routeOptions) => {
@@ -28,6 +30,7 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
     if (config === undefined || config === false) return
     const route = routeOptions.url ?? '__unknown__'
     const settings: Settings = { ...validateRouteOptions(config, defaults, `config.qwed (route ${route})`), route }
+    if (settings.inputs !== undefined) addRouteHook(routeOptions, 'preHandler', preHandler(verifier, settings))
     addRouteHook(routeOptions, 'preSerialization', preSerialization(verifier, settings))
     addRouteHook(routeOptions, 'onSend', onSend(verifier, settings))
   })
@@ -40,10 +43,28 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
   }
 }
 
+/** Checks the route's inputs before the handler; a refused input is answered 400 here. */
+function preHandler (verifier: Verifier, settings: Settings): preHandlerAsyncHookHandler {
+  return async function qwedPreHandler (request, reply) {
+    const gate = await checkRouteInputs(verifier, settings, request, request.log)
+    if (gate === null) return
+    if (gate.ok) {
+      request.qwedInput = gate.input
+      return
+    }
+    // The 400 is not a response to verify: the later hooks let it through.
+    (request as unknown as Record<symbol, boolean>)[HANDLED] = true
+    request.qwed = skipped(settings.mode, 'invalid_input')
+    return await reply.code(400).send(gate.body)
+  }
+}
+
 function preSerialization (verifier: Verifier, settings: Settings): preSerializationHookHandler<unknown> {
   return async function qwedPreSerialization (request, reply, payload) {
+    if ((request as unknown as Record<symbol, boolean>)[HANDLED]) return payload
     const outcome = await handle(verifier, settings, request, reply, payload)
-    return outcome === null ? payload : await respond(verifier, outcome, settings, request, reply, payload, (body) => body)
+    const encode = (body: unknown): unknown => body
+    return outcome === null ? release(verifier, settings, request, reply, payload, encode) : await respond(verifier, outcome, settings, request, reply, payload, encode)
   }
 }
 
@@ -55,16 +76,36 @@ function onSend (verifier: Verifier, settings: Settings): onSendHookHandler<unkn
     if (typeof text !== 'string' && text !== null) {
       const outcome = skipped(settings.mode, 'unsupported_payload')
       request.qwed = outcome
-      request.log.warn({ route: settings.route }, 'qwed: a stream response cannot be verified; it was sent unverified')
-      return payload
+      if (settings.sanitize === null || settings.mode === 'off' || reply.statusCode >= 400) {
+        request.log.warn({ route: settings.route }, 'qwed: a stream response cannot be verified; it was sent unverified')
+        return payload
+      }
+      // A route that sanitizes never lets an unread stream out.
+      request.log.error({ route: settings.route }, 'qwed: a stream response cannot be sanitized; it was not sent')
+      ;(payload as { destroy?: () => void }).destroy?.()
+      reply.code(500).header('content-type', 'application/json; charset=utf-8')
+      return JSON.stringify(unsanitizableBody())
     }
     const outcome = await handle(verifier, settings, request, reply, text)
-    if (outcome === null) return payload
-    return await respond(verifier, outcome, settings, request, reply, payload, (body) => {
+    const encode = (body: unknown): unknown => {
       reply.header('content-type', 'application/json; charset=utf-8')
       return JSON.stringify(body)
-    })
+    }
+    return outcome === null ? release(verifier, settings, request, reply, payload, encode) : await respond(verifier, outcome, settings, request, reply, payload, encode)
   }
+}
+
+/**
+ * The payload leaves as the handler made it, sanitized when the route asks for it (error answers
+ * and mode 'off' excepted). A payload that cannot be sanitized is not sent: 500.
+ */
+function release (verifier: Verifier, settings: Settings, request: FastifyRequest, reply: FastifyReply, payload: unknown, encode: (body: unknown) => unknown): unknown {
+  if (settings.sanitize === null || settings.mode === 'off' || reply.statusCode >= 400) return payload
+  const contentType = reply.getHeader('content-type')
+  const clean = sanitizeBody(verifier, settings, payload, typeof contentType === 'string' ? contentType : undefined, request.log)
+  if (clean.ok) return clean.body
+  reply.code(500)
+  return encode(unsanitizableBody())
 }
 
 /** Verifies one response; null means "send it as it is" (skipped, or shadow mode running behind). */
@@ -109,11 +150,11 @@ async function respond (verifier: Verifier, outcome: QwedOutcome, settings: Sett
       reply.code(503).header('retry-after', String(verifier.retryAfterSeconds))
       return encode(unavailableBody())
     default:
-      return payload
+      return release(verifier, settings, request, reply, payload, encode)
   }
 }
 
-function addRouteHook (routeOptions: RouteOptions, name: 'preSerialization' | 'onSend', hook: unknown): void {
+function addRouteHook (routeOptions: RouteOptions, name: 'preHandler' | 'preSerialization' | 'onSend', hook: unknown): void {
   const existing = (routeOptions as unknown as Record<string, unknown>)[name]
   const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]
   ;(routeOptions as unknown as Record<string, unknown>)[name] = [...list, hook]

@@ -1,9 +1,13 @@
 import { Registry } from 'prom-client'
 import type { BreakerOptions, CacheOptions, Mode, PoolOptions, UnavailablePolicy, VerifierOptions } from '../types/options.js'
-import type { QwedAdapterOptions, QwedRouteOptions } from '../types/route.js'
+import type { QwedAdapterOptions, QwedRouteSettings } from '../types/route.js'
+import type { SanitizeOptions } from '../types/sanitize.js'
 import { resolveApiKey } from './engines/remote.js'
 import { CLAIM_ROUTES } from './engines/remote/mapping.js'
 import { QwedOptionsError } from './errors.js'
+import { resolveInputRules, validateInputRules } from './guard/input.js'
+import { validateClaimLimits } from './guard/limits.js'
+import { validateSanitizeOptions } from './guard/output.js'
 import type { RouteSettings } from './outcome.js'
 
 export const MODES: readonly Mode[] = ['enforce', 'shadow', 'off']
@@ -55,7 +59,7 @@ export function optionalBoolean (value: unknown, name: string): boolean | undefi
   return value
 }
 
-const VERIFIER_KEYS = ['cache', 'breaker', 'metrics', 'audit', 'maxClaimBytes', 'extraEngines', 'secrets', 'remote', 'engines', 'pool'] as const
+const VERIFIER_KEYS = ['cache', 'breaker', 'metrics', 'audit', 'maxClaimBytes', 'limits', 'extraEngines', 'secrets', 'remote', 'engines', 'pool'] as const
 
 /** Checks the verifier's own options; `extraKeys` are the adapter's options allowed beside them. */
 export function validateVerifierOptions (options: unknown, extraKeys: readonly string[] = []): VerifierOptions {
@@ -81,6 +85,7 @@ export function validateVerifierOptions (options: unknown, extraKeys: readonly s
     validateAuditStore(audit)
   }
   optionalNumber(maxClaimBytes, 'maxClaimBytes', 1, Number.POSITIVE_INFINITY, true)
+  if (options.limits !== undefined) validateClaimLimits(options.limits, 'limits')
   if (extraEngines !== undefined) {
     if (!Array.isArray(extraEngines)) throw new QwedOptionsError('extraEngines', 'must be an array of engines')
     extraEngines.forEach((engine: unknown, i) => {
@@ -193,7 +198,16 @@ function validateBreaker (breaker: unknown): asserts breaker is BreakerOptions {
   optionalNumber(breaker.volumeThreshold, 'breaker.volumeThreshold', 0, Number.POSITIVE_INFINITY, true)
 }
 
-function describe (value: unknown): string {
+/** `sanitize: true` means the defaults, `false` (or unset at the plugin) means none; undefined: inherit. */
+function sanitizeSetting (value: unknown, name: string): SanitizeOptions | null | undefined {
+  if (value === undefined) return undefined
+  if (value === false) return null
+  if (value === true) return {}
+  return validateSanitizeOptions(value, name)
+}
+
+/** A value as an option error shows it: short strings quoted, objects and arrays only named. */
+export function describe (value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
@@ -203,12 +217,12 @@ function describe (value: unknown): string {
 // The adapters' own options, checked the same way by the Fastify plugin and the Express middleware.
 
 /** Options an adapter accepts beside the verifier's. */
-export const ADAPTER_KEYS = ['mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'exposeDetails'] as const
+export const ADAPTER_KEYS = ['mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'exposeDetails', 'input', 'sanitize'] as const
 /** Options of one verified route (`config.qwed` in Fastify, `qwed.route()` in Express). */
-export const ROUTE_KEYS = ['claims', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked'] as const
+export const ROUTE_KEYS = ['claims', 'inputs', 'input', 'sanitize', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked'] as const
 
-/** Every route setting except the route's label and its claims: what a route inherits from the adapter. */
-export type AdapterDefaults<Req = unknown, Rep = unknown> = Omit<RouteSettings<Req, Rep>, 'route' | 'claims'>
+/** Every route setting except the route's label, claims and inputs: what a route inherits from the adapter. */
+export type AdapterDefaults<Req = unknown, Rep = unknown> = Omit<RouteSettings<Req, Rep>, 'route' | 'claims' | 'inputs'>
 
 export interface ValidatedAdapterOptions<Req, Rep> {
   defaults: AdapterDefaults<Req, Rep>
@@ -229,7 +243,7 @@ export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Re
       throw new QwedOptionsError('metrics.endpoint', 'must be a path starting with "/" or null')
     }
   }
-  const { mode, sampleRate, enabled, onUnavailable, onBlocked, exposeDetails, metrics, ...verifierOptions } = opts
+  const { mode, sampleRate, enabled, onUnavailable, onBlocked, exposeDetails, input, sanitize, metrics, ...verifierOptions } = opts
   const { endpoint, ...metricsOptions } = metrics ?? {}
   return {
     defaults: {
@@ -238,7 +252,9 @@ export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Re
       enabled: optionalFunction(enabled, 'enabled'),
       onUnavailable: optionalOneOf(onUnavailable, UNAVAILABLE_POLICIES, 'onUnavailable') ?? 'closed',
       onBlocked: optionalFunction(onBlocked, 'onBlocked'),
-      exposeDetails: optionalBoolean(exposeDetails, 'exposeDetails') ?? false
+      exposeDetails: optionalBoolean(exposeDetails, 'exposeDetails') ?? false,
+      input: resolveInputRules(input === undefined ? undefined : validateInputRules(input, 'input')),
+      sanitize: sanitizeSetting(sanitize, 'sanitize') ?? null
     },
     metricsEndpoint: endpoint === undefined ? '/metrics' : endpoint,
     verifierOptions: { ...verifierOptions, metrics: metricsOptions }
@@ -252,10 +268,18 @@ export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Re
 export function validateRouteOptions<Req, Rep> (config: unknown, defaults: AdapterDefaults<Req, Rep>, where: string): Omit<RouteSettings<Req, Rep>, 'route'> {
   assertObject(config, where)
   assertKnownKeys(config, ROUTE_KEYS, where)
-  const claims = optionalFunction<QwedRouteOptions<Req, Rep>['claims']>(config.claims, `${where}.claims`)
-  if (claims === undefined) throw new QwedOptionsError(`${where}.claims`, 'is required: a function (payload, request) => claim | claim[] | null')
+  const claims = optionalFunction<QwedRouteSettings<Req, Rep>['claims']>(config.claims, `${where}.claims`)
+  const inputs = optionalFunction<QwedRouteSettings<Req, Rep>['inputs']>(config.inputs, `${where}.inputs`)
+  const sanitize = sanitizeSetting(config.sanitize, `${where}.sanitize`)
+  if (claims === undefined && inputs === undefined && (sanitize === undefined || sanitize === null)) {
+    throw new QwedOptionsError(`${where}.claims`, 'is required (a function (payload, request) => claim | claim[] | null) unless the route sets inputs or sanitize')
+  }
+  if (config.input !== undefined && inputs === undefined) throw new QwedOptionsError(`${where}.input`, 'needs inputs: the function that names the texts to check')
   return {
     claims,
+    inputs,
+    input: config.input === undefined ? defaults.input : resolveInputRules(validateInputRules(config.input, `${where}.input`), defaults.input),
+    sanitize: sanitize === undefined ? defaults.sanitize : sanitize,
     mode: optionalOneOf(config.mode, MODES, `${where}.mode`) ?? defaults.mode,
     sampleRate: optionalNumber(config.sampleRate, `${where}.sampleRate`, 0, 1) ?? defaults.sampleRate,
     enabled: optionalFunction(config.enabled, `${where}.enabled`) ?? defaults.enabled,

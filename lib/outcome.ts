@@ -1,7 +1,9 @@
 import type { Claim } from '../types/claims.js'
 import type { Mode, QwedLogger, UnavailablePolicy } from '../types/options.js'
-import type { ClaimsResult, QwedOutcome, QwedRouteOptions } from '../types/route.js'
+import type { ClaimsResult, QwedOutcome, QwedRouteSettings } from '../types/route.js'
 import type { VerificationResult } from '../types/result.js'
+import type { InputRules } from '../types/input.js'
+import type { SanitizeOptions } from '../types/sanitize.js'
 import { decide, outcomeStatus, sampled } from './policy.js'
 import { admissionOf, blocked, isUnavailable } from './result.js'
 import type { Verifier } from './verifier.js'
@@ -9,12 +11,17 @@ import type { Verifier } from './verifier.js'
 /** A route's settings after merging with the plugin's; built once, when the route is registered. */
 export interface RouteSettings<Req = unknown, Rep = unknown> {
   route: string
-  claims: QwedRouteOptions<Req, Rep>['claims']
+  /** Undefined on a route that only checks its inputs or sanitizes its output. */
+  claims: QwedRouteSettings<Req, Rep>['claims']
+  inputs: QwedRouteSettings<Req, Rep>['inputs']
+  input: Required<InputRules>
+  /** null: the route's payloads go out as they are. */
+  sanitize: SanitizeOptions | null
   mode: Mode
   sampleRate: number
-  enabled: QwedRouteOptions<Req, Rep>['enabled']
+  enabled: QwedRouteSettings<Req, Rep>['enabled']
   onUnavailable: UnavailablePolicy
-  onBlocked: QwedRouteOptions<Req, Rep>['onBlocked']
+  onBlocked: QwedRouteSettings<Req, Rep>['onBlocked']
   exposeDetails: boolean
 }
 
@@ -51,6 +58,7 @@ export async function shouldVerify<Req> (settings: RouteSettings<Req, any>, requ
  * something that is not a claim fails closed: its result is BLOCKED.
  */
 export async function verifyPayload<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, payload: unknown, info: RequestInfo<Req>): Promise<QwedOutcome> {
+  if (settings.claims === undefined) return skipped(settings.mode, 'no_claims')
   let extracted: ClaimsResult
   try {
     extracted = await settings.claims(payload, info.request)

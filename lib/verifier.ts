@@ -8,7 +8,8 @@ import { createResultCache } from './cache.js'
 import { createEngineRegistry } from './engines/index.js'
 import { remoteSecrets, type RemoteEngine } from './engines/remote.js'
 import { VerdictError } from './errors.js'
-import { checkClaim, DEFAULT_MAX_CLAIM_BYTES } from './guard/input.js'
+import { checkClaim } from './guard/input.js'
+import { resolveClaimLimits } from './guard/limits.js'
 import { createAuditSink } from './observe/audit.js'
 import { createMetrics, type QwedMetrics } from './observe/metrics.js'
 import { openAuditTrail, type AuditTrail } from './observe/store/trail.js'
@@ -36,7 +37,7 @@ const DIRECT_ROUTE = '__direct__'
 /** The framework-free pipeline: guard -> cache -> breaker -> engine -> result -> audit + metrics. */
 export function createVerifier (options?: VerifierOptions): Verifier {
   const opts = validateVerifierOptions(options)
-  const maxClaimBytes = opts.maxClaimBytes ?? DEFAULT_MAX_CLAIM_BYTES
+  const limits = resolveClaimLimits(opts.limits, opts.maxClaimBytes)
   const secrets = [...(opts.secrets ?? []), ...remoteSecrets(opts)]
   const metrics = createMetrics(opts.metrics?.registry)
   const cache = createResultCache(opts.cache)
@@ -92,7 +93,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     if (closed) {
       verdict = { result: blocked('The verifier is closed', { constraint_id: 'verifier.closed' }), cached: false }
     } else {
-      const checked = checkClaim(claim, knownTypes, maxClaimBytes)
+      const checked = checkClaim(claim, knownTypes, limits)
       if (!checked.ok) {
         verdict = { result: checked.result, cached: false }
       } else {

@@ -1,14 +1,13 @@
 // One behaviour table, run against both adapters: Fastify through inject, Express over a real
 // loopback server. Every row asserts the same status code, qwed headers, body, outcome (req.qwed)
 // and qwed_ counters for both, and that the two answers are identical to each other.
-import type { AddressInfo } from 'node:net'
-import type { Server } from 'node:http'
 import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import express from 'express'
 import qwed, { type QwedOutcome } from '../lib/index.js'
 import { qwedExpress } from '../lib/express.js'
 import { scriptEngine, type ScriptEngine } from './helpers/engines.js'
+import { serve } from './helpers/express.js'
 
 interface Sent {
   status?: number
@@ -268,8 +267,7 @@ async function viaExpress (row: Row): Promise<Answer> {
     if (typeof row.sends.body === 'string') res.send(row.sends.body)
     else res.json(row.sends.body)
   })
-  const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const { base, close } = await serve(app)
   try {
     const res = await fetch(`${base}/answer`)
     const text = await res.text()
@@ -286,8 +284,7 @@ async function viaExpress (row: Row): Promise<Answer> {
       engineCalls: engine.calls
     }
   } finally {
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
+    await close()
     await mw.close()
   }
 }

@@ -432,7 +432,7 @@ t.test('qwed.verifier is the verifier; the types fit Express', async (t) => {
   const mistakes = (): void => {
     // @ts-expect-error: mode is a closed set
     qwedExpress({ mode: 'enforse' })
-    // @ts-expect-error: claims is required
+    // @ts-expect-error: claims, inputs or sanitize is required
     qwed.route({ mode: 'shadow' })
     // @ts-expect-error: a claim needs its engine's fields
     qwed.route({ claims: () => ({ type: 'math' }) })

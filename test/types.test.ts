@@ -15,7 +15,7 @@ t.test('the public types accept correct use and reject mistakes', async (t) => {
     await app.register(qwed, { sampleRate: '1' })
     // @ts-expect-error: a claim needs its engine's fields
     app.get('/bad', { config: { qwed: { claims: () => ({ type: 'math' }) } } }, async () => ({}))
-    // @ts-expect-error: claims is required
+    // @ts-expect-error: claims, inputs or sanitize is required
     app.get('/bad2', { config: { qwed: { mode: 'shadow' } } }, async () => ({}))
   }
   t.type(mistakes, 'function')

@@ -190,7 +190,10 @@ t.test('guard: a 10 MB claim is rejected without serialising it', async (t) => {
   const { verifier } = setup()
   const started = performance.now()
   const r = await verifier.verify({ type: 'script', verdict: 'true', blob: 'x'.repeat(10_000_000) } as any)
-  t.equal(r.developer_fields.constraint_id, 'claim.too_large')
+  // One string past the '*' type's longest-text limit (1 MiB): the cheapest limit to see.
+  t.equal(r.developer_fields.constraint_id, 'claim.too_long')
+  const wide = await verifier.verify({ type: 'script', verdict: 'true', blobs: Array.from({ length: 20 }, () => 'x'.repeat(100_000)) } as any)
+  t.equal(wide.developer_fields.constraint_id, 'claim.too_large', 'many strings within the text limit, too many bytes together')
   t.ok(performance.now() - started < 1000)
 })
 

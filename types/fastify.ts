@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Verifier } from '../lib/verifier.js'
-import type { QwedAdapterOptions, QwedOutcome, QwedRouteOptions } from './route.js'
+import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions } from './route.js'
 
 export type FastifyRouteQwedOptions = QwedRouteOptions<FastifyRequest, FastifyReply>
 
@@ -15,6 +15,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What verification did to this request's response; null until a configured route has answered. */
     qwed: QwedOutcome | null
+    /** The route's checked inputs (NFKC-normalised) and the injection heuristics that matched; null when the route checks none. */
+    qwedInput: QwedInput | null
   }
   interface FastifyContextConfig {
     /** Verify this route's responses; `false` opts a route out explicitly. */

@@ -2,6 +2,7 @@ import type { BaseLogger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { AuditStore } from '../lib/observe/store/index.js'
 import type { Engine } from './engine.js'
+import type { ClaimLimitsOptions } from './input.js'
 
 /** enforce: block what is not admitted; shadow: verify and record, never change the response; off: skip. */
 export type Mode = 'enforce' | 'shadow' | 'off'
@@ -99,8 +100,13 @@ export interface VerifierOptions {
   metrics?: MetricsOptions
   /** One audit record per verification; `false` turns records off. */
   audit?: AuditOptions | false
-  /** Largest claim accepted, in bytes of canonical JSON. Default 1,048,576. */
+  /** Largest claim accepted, in bytes of canonical JSON. Default 1,048,576 (the same as `limits['*'].maxBytes`). */
   maxClaimBytes?: number
+  /**
+   * Size limits per claim type (longest text field, nesting depth, longest array, total bytes), checked
+   * before any engine runs; `'*'` sets them for every type. Defaults and caps: docs/security-input.md.
+   */
+  limits?: ClaimLimitsOptions
   /** Engines added to the embedded ones; an engine replaces the embedded one for the claim types it lists. */
   extraEngines?: ReadonlyArray<Engine<any>>
   /** Values that must never appear in a log line (API keys); each is replaced by [REDACTED]. */

@@ -1,4 +1,6 @@
 import type { Claim } from './claims.js'
+import type { InjectionFlag, InputRules } from './input.js'
+import type { SanitizeOptions } from './sanitize.js'
 import type { MetricsOptions, Mode, UnavailablePolicy, VerifierOptions } from './options.js'
 import type { Status, VerificationResult } from './result.js'
 
@@ -13,8 +15,11 @@ export type ClaimsResult = Claim | readonly Claim[] | null | undefined
  */
 export type Decision = 'admit' | 'block' | 'shadow' | 'fail_closed' | 'fail_open'
 
-/** headers_sent: Express only, the handler had already sent the headers, so the response could not be held. */
-export type SkipReason = 'off' | 'error_status' | 'flag_off' | 'sampled_out' | 'no_claims' | 'unsupported_payload' | 'headers_sent'
+/**
+ * headers_sent: Express only, the handler had already sent the headers, so the response could not be held.
+ * invalid_input: the request's input was refused (400) and the handler never ran.
+ */
+export type SkipReason = 'off' | 'error_status' | 'flag_off' | 'sampled_out' | 'no_claims' | 'unsupported_payload' | 'headers_sent' | 'invalid_input'
 
 export interface QwedOutcome {
   mode: Mode
@@ -25,10 +30,28 @@ export interface QwedOutcome {
   skipped?: SkipReason
 }
 
-/** Per-route settings (`config.qwed` in Fastify, `qwed.route()` in Express). Unset fields inherit the plugin's. */
-export interface QwedRouteOptions<Req = unknown, Rep = unknown> {
+/** What the input check left on the request (`request.qwedInput`): the NFKC-normalised texts and the heuristics that matched. */
+export interface QwedInput {
+  /** Each checked field, NFKC-normalised: use these rather than the raw body. */
+  values: Record<string, string>
+  /** Prompt-injection rules that matched (recorded and counted; with `injection: 'block'` the request is refused instead). */
+  flags: InjectionFlag[]
+}
+
+/** Every per-route setting; see QwedRouteOptions for the ones a route must have. */
+export interface QwedRouteSettings<Req = unknown, Rep = unknown> {
   /** Extracts the claims to check from what the handler returned (an object, or a string body). */
-  claims: (payload: any, request: Req) => ClaimsResult | Promise<ClaimsResult>
+  claims?: (payload: any, request: Req) => ClaimsResult | Promise<ClaimsResult>
+  /**
+   * The user-supplied text to check before the handler runs (the prompt): a string, an array of
+   * strings, or a record such as `{ prompt: request.body.prompt }` whose keys name the fields in errors.
+   * A failure answers 400 `QWED_INVALID_INPUT` and the handler never runs (shadow mode: recorded only).
+   */
+  inputs?: (request: Req) => unknown
+  /** Rules for `inputs`; unset fields inherit the plugin's `input`, then the defaults. */
+  input?: InputRules
+  /** Sanitize the payloads this route sends (HTML, PII, secrets); `true` uses the defaults. Default: the plugin's, else off. */
+  sanitize?: boolean | SanitizeOptions
   mode?: Mode
   /** Share of requests verified, 0..1 (canary). */
   sampleRate?: number
@@ -40,6 +63,16 @@ export interface QwedRouteOptions<Req = unknown, Rep = unknown> {
 }
 
 /**
+ * Per-route settings (`config.qwed` in Fastify, `qwed.route()` in Express). Unset fields inherit the
+ * plugin's. A route needs at least one of `claims`, `inputs` and `sanitize`.
+ */
+export type QwedRouteOptions<Req = unknown, Rep = unknown> = QwedRouteSettings<Req, Rep> & (
+  | { claims: NonNullable<QwedRouteSettings<Req, Rep>['claims']> }
+  | { inputs: NonNullable<QwedRouteSettings<Req, Rep>['inputs']> }
+  | { sanitize: true | SanitizeOptions }
+)
+
+/**
  * The options of an adapter (the Fastify plugin, the Express middleware): the verifier's options plus
  * the defaults of every verified route. Both adapters accept exactly these names.
  */
@@ -49,12 +82,16 @@ export interface QwedAdapterOptions<Req = unknown, Rep = unknown> extends Verifi
   /** Share of requests verified, 0..1. Default 1. */
   sampleRate?: number
   /** Feature flag for every configured route; a route's own `enabled` replaces it. */
-  enabled?: QwedRouteOptions<Req, Rep>['enabled']
+  enabled?: QwedRouteSettings<Req, Rep>['enabled']
   /** Default 'closed' (503 + Retry-After). */
   onUnavailable?: UnavailablePolicy
-  onBlocked?: QwedRouteOptions<Req, Rep>['onBlocked']
+  onBlocked?: QwedRouteSettings<Req, Rep>['onBlocked']
   /** Put developer_fields (rule evidence) in 422 bodies. Default false: they can reveal rule internals. */
   exposeDetails?: boolean
+  /** Default rules for every route's `inputs` (max 10,000 characters, not empty, injection heuristics 'flag'). */
+  input?: InputRules
+  /** Default output sanitization of every configured route; a route's own `sanitize` replaces it. Default off. */
+  sanitize?: boolean | SanitizeOptions
   metrics?: MetricsOptions & {
     /** Path of the Prometheus endpoint; null serves none. Default '/metrics'. */
     endpoint?: string | null

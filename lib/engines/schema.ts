@@ -57,7 +57,7 @@ export interface SchemaEngineOptions {
   onCompile?: (schemaHash: string) => void
 }
 
-const DEFAULTS = {
+export const DEFAULTS = {
   maxDataBytes: 1_000_000,
   maxSchemaBytes: 65_536,
   maxDataDepth: 64,

@@ -39,8 +39,8 @@ import { MAX_SCHEMA_TOKENS, schemaFor } from './sql/schema.js'
  */
 
 const ENGINE = 'node-sql-parser-ast'
-const MAX_QUERY_CHARS = 64 * 1024
-const MAX_SCHEMA_CHARS = 256 * 1024
+export const MAX_QUERY_CHARS = 64 * 1024
+export const MAX_SCHEMA_CHARS = 256 * 1024
 const MAX_PAREN_DEPTH = 100
 /**
  * node-sql-parser costs 50-130 µs per token (a 60 KB query of short literals takes 1.5 s), so the

@@ -12,6 +12,9 @@ export interface QwedMetrics {
   readonly blockedResponses: Counter<'route' | 'mode'>
   readonly unavailable: Counter<'route' | 'policy'>
   readonly engineErrors: Counter<'engine' | 'reason'>
+  readonly inputRejected: Counter<'route' | 'rule' | 'mode'>
+  readonly inputFlags: Counter<'route' | 'rule'>
+  readonly sanitized: Counter<'kind'>
 }
 
 /** The metric already registered under `name` on `registry`, or a new one: registering twice never throws. */
@@ -69,6 +72,24 @@ export function createMetrics (registry: Registry = new Registry()): QwedMetrics
       name: 'qwed_engine_errors_total',
       help: 'Claims an engine could not judge: breaker_open, timeout or engine_error',
       labelNames: ['engine', 'reason'] as const,
+      registers
+    })),
+    inputRejected: reuse('qwed_input_rejected_total', () => new Counter({
+      name: 'qwed_input_rejected_total',
+      help: 'Request inputs that failed a rule, by route pattern, rule and mode (shadow: recorded, not refused)',
+      labelNames: ['route', 'rule', 'mode'] as const,
+      registers
+    })),
+    inputFlags: reuse('qwed_input_flags_total', () => new Counter({
+      name: 'qwed_input_flags_total',
+      help: 'Prompt-injection heuristics that matched a request input, by route pattern and rule',
+      labelNames: ['route', 'rule'] as const,
+      registers
+    })),
+    sanitized: reuse('qwed_sanitized_total', () => new Counter({
+      name: 'qwed_sanitized_total',
+      help: 'Replacements made in outgoing payloads, by kind: html, email, phone, ssn, card, iban, ip, secret',
+      labelNames: ['kind'] as const,
       registers
     }))
   }

@@ -1,0 +1,188 @@
+import type { ClaimLimits, ClaimLimitsOptions } from '../../types/input.js'
+import { MAX_CODE_BYTES } from '../engines/code/index.js'
+import { MAX_FORMULAS } from '../engines/logic/checks.js'
+import { MAX_FORMULA_CHARS } from '../engines/logic/parse.js'
+import { MAX_CASH_FLOWS } from '../engines/math/helpers/finance.js'
+import { LIMITS as MATH_LIMITS } from '../engines/math/limits.js'
+import { DEFAULTS as SCHEMA_DEFAULTS } from '../engines/schema.js'
+import { MAX_QUERY_CHARS, MAX_SCHEMA_CHARS } from '../engines/sql.js'
+import { MAX_VALUES } from '../engines/stats/compute.js'
+import { QwedOptionsError } from '../errors.js'
+import { assertKnownKeys, assertObject, optionalNumber } from '../options.js'
+
+/**
+ * Claim limits per claim type, in one place. The verifier's claim guard (checkClaim in
+ * lib/guard/input.ts) applies them to every claim before any engine runs, so a claim no engine
+ * could accept is refused after one cheap walk, with a `claim.*` constraint id.
+ *
+ *  maxLength       longest string value anywhere in the claim, in UTF-16 code units (the unit of the
+ *                  engines' own caps). Exception: the SQL claim's `schema` (a DDL, legitimately
+ *                  larger than the query) is bounded by max(maxLength, the SQL engine's DDL cap).
+ *  maxDepth        deepest nesting; the claim object is depth 0, its fields depth 1.
+ *  maxArrayLength  longest array anywhere in the claim.
+ *  maxBytes        size of the claim's canonical JSON (RFC 8785), in UTF-8 bytes.
+ *
+ * Each embedded type's defaults sit at or below its engine's own hard caps (imported from the
+ * engines, not repeated here); a configured value above such a cap is refused at startup, since
+ * the engine would still refuse the claim. The '*' entry is the default of every other type
+ * (extra engines', and the remote-only fact / natural_language).
+ */
+
+/** The claim's bytes today's `maxClaimBytes` default allows. */
+export const DEFAULT_MAX_CLAIM_BYTES = 1_048_576
+/** Nesting the guard allows by default (the depth it always had). */
+export const DEFAULT_MAX_CLAIM_DEPTH = 64
+/** lib/canonical.ts refuses to hash values nested deeper than 200, so no claim deeper can be verified. */
+const CANONICAL_MAX_DEPTH = 200
+
+/** The SQL engine's cap on the claim's DDL (`schema`): exempt from a smaller maxLength. */
+export const SQL_SCHEMA_MAX_LENGTH = MAX_SCHEMA_CHARS
+
+const base = { maxDepth: DEFAULT_MAX_CLAIM_DEPTH, maxBytes: DEFAULT_MAX_CLAIM_BYTES }
+
+export const DEFAULT_CLAIM_LIMITS: Readonly<Record<string, Readonly<Required<ClaimLimits>>>> = Object.freeze({
+  // expression text (math engine: 5,000 characters); cash flows (1,000) are its longest arrays
+  math: Object.freeze({ ...base, maxLength: MATH_LIMITS.maxLength, maxArrayLength: MAX_CASH_FLOWS }),
+  // the query (SQL engine: 64 KiB); no array in a SQL claim
+  sql: Object.freeze({ ...base, maxLength: MAX_QUERY_CHARS, maxArrayLength: 100 }),
+  // the code (code engine: 200 KiB); no array in a code claim
+  code: Object.freeze({ ...base, maxLength: MAX_CODE_BYTES, maxArrayLength: 100 }),
+  // any JSON document: strings up to the schema engine's data size, arrays up to 100,000 items
+  schema: Object.freeze({ ...base, maxLength: SCHEMA_DEFAULTS.maxDataBytes, maxArrayLength: 100_000 }),
+  // amounts (at most 64 digits) and a currency code: 256 is generous; no array
+  transaction: Object.freeze({ ...base, maxLength: 256, maxArrayLength: 100 }),
+  // one formula (logic engine: 4,096 characters); at most 200 formulas
+  logic: Object.freeze({ ...base, maxLength: MAX_FORMULA_CHARS, maxArrayLength: MAX_FORMULAS }),
+  // generatedCode goes to the code engine (200 KiB); data arrays up to the stats engine's 100,000 values
+  stats: Object.freeze({ ...base, maxLength: MAX_CODE_BYTES, maxArrayLength: MAX_VALUES }),
+  // every other type: strings bounded by the claim's bytes only (a fact's source text may be long)
+  '*': Object.freeze({ ...base, maxLength: DEFAULT_MAX_CLAIM_BYTES, maxArrayLength: 100_000 })
+})
+
+export interface LimitCap {
+  value: number
+  /** Why a larger value cannot work, for the option error. */
+  reason: string
+}
+
+/** The embedded engines' own hard caps: a larger per-type value is refused; a larger '*' value is lowered to them. */
+export const CLAIM_LIMIT_CAPS: Readonly<Record<string, Partial<Record<keyof ClaimLimits, LimitCap>>>> = Object.freeze({
+  math: {
+    maxLength: { value: MATH_LIMITS.maxLength, reason: 'the math engine refuses longer expressions' },
+    maxArrayLength: { value: MAX_CASH_FLOWS, reason: 'the math engine accepts at most 1000 cash flows and 50 matrix rows' }
+  },
+  sql: { maxLength: { value: MAX_QUERY_CHARS, reason: 'the SQL engine refuses longer queries' } },
+  code: { maxLength: { value: MAX_CODE_BYTES, reason: 'the code engine refuses longer code' } },
+  schema: {
+    maxLength: { value: SCHEMA_DEFAULTS.maxDataBytes, reason: 'the schema engine refuses larger data' },
+    // the schema document may nest maxSchemaDepth levels below the claim's `schema` field
+    maxDepth: { value: SCHEMA_DEFAULTS.maxSchemaDepth + 1, reason: 'the schema engine refuses deeper documents' }
+  },
+  logic: {
+    maxLength: { value: MAX_FORMULA_CHARS, reason: 'the logic engine refuses longer formulas' },
+    maxArrayLength: { value: MAX_FORMULAS, reason: 'the logic engine refuses more formulas' }
+  },
+  stats: {
+    maxLength: { value: MAX_CODE_BYTES, reason: 'the code engine refuses longer generated code' },
+    maxArrayLength: { value: MAX_VALUES, reason: 'the stats engine refuses larger data sets' }
+  }
+})
+
+const LIMIT_KEYS = ['maxLength', 'maxDepth', 'maxArrayLength', 'maxBytes'] as const
+/** Largest value of each limit for any type (maxDepth: what lib/canonical.ts can hash). */
+const LIMIT_MAX: Record<keyof ClaimLimits, number> = {
+  maxLength: Number.MAX_SAFE_INTEGER,
+  maxDepth: CANONICAL_MAX_DEPTH,
+  maxArrayLength: Number.MAX_SAFE_INTEGER,
+  maxBytes: Number.MAX_SAFE_INTEGER
+}
+
+export interface ResolvedClaimLimits {
+  /** The limits of one claim type: its own entry, else '*', else the defaults. */
+  forType (type: string): Required<ClaimLimits>
+}
+
+/**
+ * Merges configured limits over the defaults. For a type T and a limit k the first of these wins:
+ * options[T][k], options['*'][k] (lowered to T's engine cap), maxClaimBytes (maxBytes only),
+ * DEFAULT_CLAIM_LIMITS[T][k], DEFAULT_CLAIM_LIMITS['*'][k]. `options` is assumed validated
+ * (validateClaimLimits).
+ */
+export function resolveClaimLimits (options: ClaimLimitsOptions | undefined, maxClaimBytes?: number): ResolvedClaimLimits {
+  const star = options?.['*'] ?? {}
+  const resolved = new Map<string, Required<ClaimLimits>>()
+  return {
+    forType (type: string): Required<ClaimLimits> {
+      let limits = resolved.get(type)
+      if (limits === undefined) {
+        const own = (Object.hasOwn(options ?? {}, type) ? options?.[type] : undefined) ?? {}
+        const defaults = (Object.hasOwn(DEFAULT_CLAIM_LIMITS, type) ? DEFAULT_CLAIM_LIMITS[type] : undefined) ?? DEFAULT_CLAIM_LIMITS['*'] as Required<ClaimLimits>
+        const caps = (Object.hasOwn(CLAIM_LIMIT_CAPS, type) ? CLAIM_LIMIT_CAPS[type] : undefined) ?? {}
+        const pick = (key: keyof ClaimLimits): number => {
+          const mine = own[key]
+          if (mine !== undefined) return mine
+          const general = star[key] ?? (key === 'maxBytes' ? maxClaimBytes : undefined)
+          if (general !== undefined) return Math.min(general, caps[key]?.value ?? Number.POSITIVE_INFINITY)
+          return defaults[key]
+        }
+        limits = Object.freeze({ maxLength: pick('maxLength'), maxDepth: pick('maxDepth'), maxArrayLength: pick('maxArrayLength'), maxBytes: pick('maxBytes') })
+        resolved.set(type, limits)
+      }
+      return limits
+    }
+  }
+}
+
+/**
+ * Checks the verifier option `limits`: an object whose keys are claim types (any string: extra
+ * engines bring their own) or '*', each an object with only maxLength, maxDepth, maxArrayLength and
+ * maxBytes, positive integers (maxDepth at most 200). A per-type value above that type's engine cap
+ * is refused, naming the cap. Throws a QwedOptionsError naming the option, e.g. `limits.sql.maxLength`.
+ */
+export function validateClaimLimits (value: unknown, name: string): void {
+  if (value === undefined) return
+  assertObject(value, name)
+  for (const [type, entry] of Object.entries(value)) {
+    if (entry === undefined) continue
+    const where = `${name}.${type}`
+    if (type === '') throw new QwedOptionsError(where, 'is not a claim type (an empty key)')
+    assertObject(entry, where)
+    assertKnownKeys(entry, LIMIT_KEYS, where)
+    const caps = type !== '*' && Object.hasOwn(CLAIM_LIMIT_CAPS, type) ? CLAIM_LIMIT_CAPS[type] : undefined
+    for (const key of LIMIT_KEYS) {
+      const n = optionalNumber(entry[key], `${where}.${key}`, 1, LIMIT_MAX[key], true)
+      const cap = caps?.[key]
+      if (n !== undefined && cap !== undefined && n > cap.value) {
+        throw new QwedOptionsError(`${where}.${key}`, `must be at most ${cap.value} (the engine's own cap: ${cap.reason}), got ${n}`)
+      }
+    }
+  }
+}
+
+/**
+ * The limits of the old call `checkClaim(claim, types, maxBytes)`: only the byte size and the
+ * nesting depth, as before per-type limits existed.
+ */
+export function bytesOnlyLimits (maxBytes: number): ResolvedClaimLimits {
+  const limits = Object.freeze({ maxLength: Number.POSITIVE_INFINITY, maxDepth: DEFAULT_MAX_CLAIM_DEPTH, maxArrayLength: Number.POSITIVE_INFINITY, maxBytes })
+  return { forType: () => limits }
+}
+
+/**
+ * Top-level field names of the embedded claim types (types/claims.ts). A path in a claim.* verdict
+ * names only these, array indexes and '*': never a key the client chose, which is claim text.
+ */
+export const CLAIM_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = Object.freeze({
+  math: new Set(['type', 'operation', 'expression', 'expected', 'tolerance', 'domain', 'variable', 'order', 'lower', 'upper', 'point',
+    'matrixOperation', 'a', 'b', 'calculation', 'value', 'percentage', 'newValue', 'principal', 'rate', 'years', 'compoundsPerYear',
+    'cashFlows', 'from', 'to']),
+  sql: new Set(['type', 'query', 'schema', 'dialect', 'allowDestructive', 'limits']),
+  code: new Set(['type', 'code', 'language', 'taint']),
+  schema: new Set(['type', 'data', 'schema']),
+  transaction: new Set(['type', 'subtotal', 'tax', 'total', 'discount', 'currency']),
+  logic: new Set(['type', 'check', 'variables', 'arrays', 'constraints', 'premises', 'conclusion', 'antecedent', 'consequent', 'formulas',
+    'objective', 'maximize', 'expected']),
+  stats: new Set(['type', 'generatedCode', 'query', 'statistic', 'data', 'y', 'expected', 'tolerance']),
+  fact: new Set(['type', 'claim', 'context']),
+  natural_language: new Set(['type', 'query'])
+})
