@@ -6,7 +6,7 @@ import express, { type Express } from 'express'
 import { pino } from 'pino'
 import type { AuditOptions } from '../lib/index.js'
 import { qwedExpress, type QwedExpressMiddleware } from '../lib/express.js'
-import { explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
+import { answerSupport, explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
 
 export interface ExpressServer {
   app: Express
@@ -47,6 +47,12 @@ export function buildExpressServer (options: { logger?: boolean, audit?: AuditOp
   app.post('/invoice', qwed.route({ mode: 'shadow', claims: (invoice: Invoice) => ({ type: 'math', expression: invoice.calculation }) }), (req, res) => {
     const { prices, taxPercent } = req.body as { prices: string[], taxPercent: number }
     res.json(totalInvoice(prices, taxPercent))
+  })
+
+  // A support chat: the question is checked before the model sees it (400 on a failed rule, prompt
+  // injection refused), and the answer leaves with markup stripped and PII masked.
+  app.post('/support', qwed.route({ inputs: (req) => ({ question: (req.body as { question?: unknown }).question }), input: { injection: 'block' }, sanitize: true }), (req, res) => {
+    res.json(answerSupport(req.qwedInput?.values.question ?? ''))
   })
 
   return { app, qwed }

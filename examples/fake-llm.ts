@@ -47,3 +47,13 @@ export function totalInvoice (prices: string[], taxPercent: number): Invoice {
     calculation: `${money(subtotal)} + ${money(tax)} = ${money(total)}`
   }
 }
+
+export interface SupportAnswer { answer: string }
+
+/** A support answer that repeats contact details and a card number it should not, and some markup. */
+export function answerSupport (question: string): SupportAnswer {
+  return {
+    answer: `<p>About "${question.slice(0, 60)}": write to billing@example.com or call +1 415 555 0100. ` +
+      'The card on file is 4111 1111 1111 1111.<script>track()</script></p>'
+  }
+}

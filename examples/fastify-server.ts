@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { pathToFileURL } from 'node:url'
 import qwed, { type AuditOptions } from '../lib/index.js'
-import { explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
+import { answerSupport, explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
 
 export async function buildServer (options: { logger?: boolean, audit?: AuditOptions | false } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? true })
@@ -24,6 +24,12 @@ export async function buildServer (options: { logger?: boolean, audit?: AuditOpt
   app.post<{ Body: { prices: string[], taxPercent: number } }>('/invoice', {
     config: { qwed: { mode: 'shadow', claims: (invoice: Invoice) => ({ type: 'math', expression: invoice.calculation }) } }
   }, async (request) => totalInvoice(request.body.prices, request.body.taxPercent))
+
+  // A support chat: the question is checked before the model sees it (400 on a failed rule, prompt
+  // injection refused), and the answer leaves with markup stripped and PII masked.
+  app.post<{ Body: { question: string } }>('/support', {
+    config: { qwed: { inputs: (request) => ({ question: (request.body as { question?: unknown }).question }), input: { injection: 'block' }, sanitize: true } }
+  }, async (request) => answerSupport(request.qwedInput?.values.question ?? ''))
 
   return app
 }

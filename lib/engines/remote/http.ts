@@ -79,7 +79,7 @@ class TooLarge extends Error {}
 export function createHttpClient (options: HttpClientOptions): HttpClient {
   const { apiKey, timeoutMs, retries, bucket, metrics } = options
   const base = new URL(options.url)
-  const prefix = base.pathname.replace(/\/+$/, '')
+  const prefix = trimTrailingSlashes(base.pathname)
   const secrets = [apiKey]
   const pool = new Pool(base.origin, {
     connections: 32,
@@ -218,4 +218,11 @@ export function retryAfterMs (header: string | string[] | undefined, nowMs = Dat
   if (/^\d+$/.test(value)) return Number(value) * 1_000
   const date = Date.parse(value)
   return Number.isNaN(date) ? 1_000 : Math.max(0, date - nowMs)
+}
+
+/** '/api///' -> '/api' with a loop: a regex `\/+$` backtracks quadratically on a long run of slashes. */
+function trimTrailingSlashes (path: string): string {
+  let end = path.length
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end--
+  return path.slice(0, end)
 }
