@@ -452,3 +452,182 @@ t.test('constant predicates are evaluated: true ones are tautologies, false or u
     t.equal(r.developer_fields.is_valid, true, `OR ${never} is never true`)
   }
 })
+
+// ---- security corpora findings (test/fixtures/security/parser-escapes.json, dos-inputs.ts) ----------
+
+t.test('a row-independent OR operand that may be true is a tautology (dollar quotes, EXISTS, built-ins)', async (t) => {
+  // PostgreSQL dollar-quoted strings are string literals (node-sql-parser calls them variables)
+  await unsafe(t, 'SELECT id FROM users WHERE name = $$a$$ OR $$1$$ = $$1$$', 'injection_tautology')
+  await unsafe(t, 'SELECT id FROM users WHERE name = $q$a$q$ OR $q$1$q$ = $z$1$z$', 'injection_tautology')
+  await unsafe(t, "SELECT id FROM users WHERE name = 'a' OR $$x$$ = 'x'", 'injection_tautology')
+  // EXISTS of a subquery that reads no row of the outer query and filters nothing
+  await unsafe(t, 'SELECT id FROM users WHERE id = 1 OR EXISTS (SELECT 1)', 'injection_or_true')
+  await unsafe(t, 'SELECT id FROM users WHERE id = 1 OR EXISTS (SELECT 1 FROM orders)', 'injection_or_true')
+  await unsafe(t, 'SELECT id FROM users WHERE id = 1 OR NOT EXISTS (SELECT 1 WHERE 1 = 0)', 'injection_or_true')
+  // the table may be empty: NOT EXISTS of a whole-table scan is not false either
+  await unsafe(t, 'SELECT id FROM users WHERE id = 1 OR NOT EXISTS (SELECT 1 FROM orders)', 'injection_or_true')
+  await unsafe(t, 'SELECT id FROM users WHERE id = 1 OR EXISTS (SELECT 1)', 'injection_or_true', { dialect: 'mysql' })
+  await unsafe(t, 'SELECT id FROM users WHERE id = 1 OR EXISTS (SELECT 1)', 'injection_or_true', { dialect: 'sqlite' })
+  await unsafe(t, 'SELECT id FROM users WHERE id = 1 OR (SELECT 1) = 1', 'injection_tautology')
+  await unsafe(t, 'SELECT id FROM users WHERE id = 1 OR 1 IN (SELECT 1)', 'injection_tautology')
+  // deterministic built-ins of constants are computed
+  for (const p of ['abs(-1) = 1', "'a' = lower('A')", "upper('a') = 'A'", "length('abc') = 3", 'coalesce(NULL, 1) = 1',
+    "concat('a', 'b') = 'ab'", 'greatest(1, 2) = 2', "nullif('a', 'b') = 'a'", "trim('  a ') = 'a'", 'round(2.5) = 3']) {
+    await unsafe(t, `SELECT id FROM users WHERE id = 1 OR ${p}`, 'injection_tautology')
+  }
+  // a constant we do not compute (unknown function, clock, server variable, CASE) fails closed
+  for (const p of ['my_fn(1) = 2', "now() > '2000-01-01'", 'CASE WHEN 1 = 1 THEN TRUE END', "md5('a') <> 'x'"]) {
+    await unsafe(t, `SELECT id FROM users WHERE id = 1 OR ${p}`, 'injection_or_true')
+  }
+  await unsafe(t, 'SELECT id FROM users WHERE id = 1 OR @@version IS NOT NULL', 'injection_or_true', { dialect: 'mysql' })
+  // values the database may compute otherwise are not decided (so never taken for false): casts
+  // that round or truncate, string order (collation), MySQL's accent-insensitive and numeric
+  // string comparisons
+  for (const p of ['CAST(1.5 AS INT) = 2', "'abc'::char = 'a'", "'a'::varchar(1) = 'a'", "'a' < 'B'", "'b' BETWEEN 'a' AND 'c'"]) {
+    await unsafe(t, `SELECT id FROM users WHERE id = 1 OR ${p}`, 'injection_or_true')
+  }
+  for (const p of ["'a' = 'á'", "'a' = 0", "'x' = 'x '", "'á' LIKE 'a'"]) {
+    await unsafe(t, `SELECT id FROM users WHERE id = 1 OR ${p}`, 'injection_or_true', { dialect: 'mysql' })
+  }
+  await safe(t, 'SELECT id FROM users WHERE id = 1 OR CAST(1 AS INT) = 2')
+  await safe(t, "SELECT id FROM users WHERE id = 1 OR '1'::int = 2")
+  await safe(t, "SELECT id FROM users WHERE id = 1 OR 'a' = 'b'", { dialect: 'mysql' })
+  // computed false: not a tautology
+  await safe(t, "SELECT id FROM users WHERE id = 1 OR 'a' = upper('a')")
+  await safe(t, 'SELECT id FROM users WHERE id = 1 OR abs(-1) = 2')
+  await safe(t, 'SELECT id FROM users WHERE id = 1 OR NOT EXISTS (SELECT 1)')
+  await safe(t, 'SELECT id FROM users WHERE id = 1 OR $$1$$ = $$2$$')
+  // ordinary queries: columns, parameters, correlated or filtered subqueries are not constants
+  await safe(t, 'SELECT id FROM users WHERE a = 1 OR b = 2')
+  await safe(t, 'SELECT id FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id)')
+  await safe(t, 'SELECT id FROM docs WHERE owner_id = 5 OR EXISTS (SELECT 1 FROM admins WHERE admins.user_id = 5)')
+  await safe(t, 'SELECT id FROM t WHERE a = 1 OR NOT EXISTS (SELECT 1 FROM u WHERE u.x = t.x)')
+  await safe(t, "SELECT id FROM users WHERE lower(name) = 'bob'")
+  await safe(t, "SELECT id FROM users WHERE lower(name) = 'bob' OR upper(email) = 'X'")
+  await safe(t, 'SELECT id FROM users WHERE id = $1 OR $1 IS NULL')
+  await safe(t, 'SELECT id FROM users WHERE id = ? OR ? IS NULL', { dialect: 'mysql' })
+  await safe(t, "SELECT id FROM users WHERE created_at > now() - interval '7 days' OR status = 'vip'")
+  await safe(t, 'SELECT id FROM t WHERE a = 1 OR b IN (SELECT id FROM u)')
+  await safe(t, 'SELECT id FROM users WHERE name = $$a$$')
+  await safe(t, "SELECT CASE WHEN a > 1 OR b < 2 THEN 'x' ELSE 'y' END FROM t")
+})
+
+t.test('a recursive CTE without a stop condition is BLOCKED (sql.unbounded_recursion)', async (t) => {
+  const unbounded = [
+    'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r',
+    'WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT n + 1 FROM r) SELECT n FROM r',
+    // the outer LIMIT stops it only on PostgreSQL: not a bound
+    'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r LIMIT 10',
+    'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT ALL) SELECT n FROM r',
+    'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM (SELECT * FROM r) x) SELECT n FROM r',
+    'WITH RECURSIVE a AS (SELECT 1), r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r',
+    'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r JOIN t ON TRUE) SELECT n FROM r',
+    'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r, t) SELECT n FROM r'
+  ]
+  for (const q of unbounded) {
+    const r = await refused(t, q, 'sql.unbounded_recursion')
+    t.equal(r.developer_fields.malicious_classification, false)
+    t.ok(r.types.includes('unbounded_recursion'))
+  }
+  for (const dialect of ['mysql', 'sqlite'] as const) {
+    await refused(t, unbounded[0] as string, 'sql.unbounded_recursion', { dialect })
+    await safe(t, 'WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 10) SELECT * FROM t', { dialect })
+  }
+  // a constant-true stop condition is no stop condition (and a tautology)
+  const always = await run('WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE 1 = 1) SELECT n FROM r')
+  t.ok(always.types.includes('unbounded_recursion') && always.types.includes('injection_tautology'))
+  // bounded: a WHERE, a join condition (tree walks), a LIMIT
+  await safe(t, 'WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM t WHERE n < 10) SELECT * FROM t')
+  await safe(t, 'WITH RECURSIVE sub AS (SELECT id FROM cats WHERE id = 1 UNION ALL SELECT c.id FROM cats c JOIN sub s ON c.parent_id = s.id) SELECT * FROM sub')
+  await safe(t, 'WITH RECURSIVE sub AS (SELECT id FROM cats WHERE id = 1 UNION SELECT c.id FROM cats c, sub s WHERE c.parent_id = s.id) SELECT * FROM sub')
+  await safe(t, 'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r LIMIT 100) SELECT n FROM r')
+  // without RECURSIVE the name reads the real table
+  await safe(t, 'WITH users AS (SELECT * FROM users WHERE active) SELECT * FROM users')
+})
+
+t.test('generators and padding over their caps are BLOCKED (sql.unbounded_generator)', async (t) => {
+  const over = [
+    'SELECT count(*) FROM generate_series(1, 1000000000000)',
+    'SELECT generate_series(1, 1e12)',
+    'SELECT count(*) FROM generate_series(1, 10000001)',
+    // the generators of a statement multiply
+    'SELECT count(*) FROM generate_series(1, 5000) a, generate_series(1, 5000) b',
+    // bounds that are not constants
+    'SELECT count(*) FROM t, generate_series(1, t.n)',
+    'SELECT count(*) FROM generate_series(1, $1)',
+    'SELECT count(*) FROM generate_series(1, 10, 0)',
+    "SELECT count(*) FROM generate_series('2000-01-01'::timestamp, '2030-01-01', '1 second')",
+    "SELECT count(*) FROM generate_series('2000-01-01'::timestamp, now(), '1 day')",
+    "SELECT repeat('ab', 100000000)",
+    "SELECT lpad('a', 2000000000, 'b')"
+  ]
+  for (const q of over) {
+    const r = await refused(t, q, 'sql.unbounded_generator')
+    t.equal(r.developer_fields.malicious_classification, false)
+  }
+  // SQLite: a missing stop is 4294967295
+  await refused(t, 'SELECT value FROM generate_series(1)', 'sql.unbounded_generator', { dialect: 'sqlite' })
+  await safe(t, 'SELECT value FROM generate_series(1, 100)', { dialect: 'sqlite' })
+  await safe(t, 'SELECT * FROM generate_series(1, 10)')
+  await safe(t, 'SELECT g FROM generate_series(10, 1, -1) AS g')
+  await safe(t, 'SELECT count(*) FROM generate_series(1, 10000000)')
+  await safe(t, 'SELECT x FROM generate_series(0, 1, 0.1) AS x')
+  await safe(t, "SELECT d FROM generate_series('2024-01-01'::date, '2024-12-31'::date, interval '1 day') AS d")
+  await safe(t, "SELECT d FROM generate_series(current_date - interval '30 days', current_date, interval '1 day') AS d")
+  await safe(t, "SELECT d FROM generate_series(date_trunc('month', now()), now(), '1 hour') AS d")
+  await safe(t, "SELECT repeat('-', depth) || name FROM tree")
+  await safe(t, "SELECT lpad(code, 8, '0') FROM items")
+  // pg_sleep / SLEEP / BENCHMARK stay dangerous functions
+  await unsafe(t, 'SELECT pg_sleep(10)', 'dangerous_function')
+  await unsafe(t, 'SELECT SLEEP(10)', 'dangerous_function', { dialect: 'mysql' })
+  await unsafe(t, "SELECT BENCHMARK(1000000000, MD5('a'))", 'dangerous_function', { dialect: 'mysql' })
+})
+
+t.test('Unicode spaces: the parser reads the text as the database and the lexer do; no statement is never admitted', async (t) => {
+  // node-sql-parser used to trim the text with String.prototype.trim (BOM, no-break space, ...), the
+  // databases and our lexer read those characters as part of an identifier
+  await refused(t, '\ufeff-- DROP TABLE users', 'sql.parse_error')
+  await refused(t, '\u00a0;', 'sql.parse_error', { dialect: 'mysql' })
+  await refused(t, '\u00a0;', 'sql.parse_error')
+  await refused(t, '\ufeffSELECT 1', 'sql.parse_error')
+  await refused(t, 'SELECT 1\u00a0', 'sql.parse_error')
+  await refused(t, '\u2003SELECT 1', 'sql.parse_error', { dialect: 'sqlite' })
+  // two "statements" of one non-ASCII character each: stacked, as the database would read them
+  t.equal((await run('\u3000;\u3000', { dialect: 'sqlite' })).admission, 'BLOCKED')
+  // ASCII whitespace around a statement is fine
+  await safe(t, '\n\t SELECT id FROM users \n')
+  await safe(t, '  SELECT id FROM users;  ')
+  const verifier = createVerifier({ audit: false, cache: false })
+  t.teardown(() => verifier.close())
+  const r = await verifier.verify({ type: 'sql', query: '\ufeff-- DROP TABLE users' })
+  t.equal(r.admission, 'BLOCKED')
+  const taut = await verifier.verify({ type: 'sql', query: 'SELECT id FROM users WHERE name = $$a$$ OR $$1$$ = $$1$$' })
+  t.equal(taut.admission, 'BLOCKED')
+})
+
+t.test('long digit runs and long comments are analysed in linear time', async (t) => {
+  const { isNumericText } = await import('../lib/engines/sql/constant.js')
+  for (const [s, ok] of [['1', true], ['-1.5', true], ['1.', true], ['.5', true], ['1e5', true], ['1E-5', true], ['.', false],
+    ['', false], ['1e', false], ['e5', false], ['1.2.3', false], [' 1', false], ['1_0', false]] as const) {
+    t.equal(isNumericText(s), ok, JSON.stringify(s))
+  }
+  let started = performance.now()
+  t.equal(isNumericText('0'.repeat(100_000) + '!'), false)
+  t.ok(performance.now() - started < 200, '100 KB of digits + "!" is rejected in linear time')
+  // a quoted column name of 60 KB of digits, checked against a schema (was ~4 s)
+  started = performance.now()
+  const numeric = await run(`SELECT id FROM t WHERE "${'0'.repeat(60_000)}!" = 1`, { schema: 'CREATE TABLE t (id int)' })
+  t.ok(performance.now() - started < 1500, `60 KB numeric-looking column: ${(performance.now() - started).toFixed(0)} ms`)
+  t.equal(numeric.developer_fields.constraint_id, 'sql.schema_mismatch')
+  // an unterminated 60 KB comment of '*' (node-sql-parser overflowed its stack on it, ~1.6 s): the
+  // parser never sees comments now, and the verdict is the comment-injection one
+  started = performance.now()
+  const comment = await run('SELECT 1 /*' + '*'.repeat(60_000))
+  t.ok(performance.now() - started < 1500, `unterminated 60 KB comment: ${(performance.now() - started).toFixed(0)} ms`)
+  t.equal(comment.developer_fields.constraint_id, 'sql.malicious')
+  t.ok(comment.types.includes('comment_injection'))
+  t.equal(comment.admission, 'BLOCKED')
+  // short or long, the same verdict
+  const short = await run('SELECT 1 /****')
+  t.equal(short.developer_fields.constraint_id, 'sql.malicious')
+})

@@ -6,7 +6,9 @@ import { blocked, verified } from '../result.js'
 import { Analyzer, TooDeepError, type Metrics } from './sql/analyze.js'
 import { nonEmptyStatements, sameSpans, scanSql, type Scan, type Span } from './sql/lexer.js'
 import { parserFor, parseStatements } from './sql/parser.js'
-import { ADMIN_KEYWORDS, DANGEROUS_FUNCTIONS, DESTRUCTIVE_KEYWORDS, MALICIOUS_TYPES, type SqlDialect, type SqlIssue } from './sql/rules.js'
+import {
+  ADMIN_KEYWORDS, DANGEROUS_FUNCTIONS, DESTRUCTIVE_KEYWORDS, MALICIOUS_TYPES, RESOURCE_TYPES, type SqlDialect, type SqlIssue
+} from './sql/rules.js'
 import { MAX_SCHEMA_TOKENS, schemaFor } from './sql/schema.js'
 
 /**
@@ -177,7 +179,7 @@ function verifySql (input: Input, ctx: EngineContext): EngineResult {
   let parseError = 'TooManyStatements'
   if (lexStatements.length <= MAX_PARSED_STATEMENTS) {
     try {
-      parsed = parseStatements(dialect, query)
+      parsed = parseStatements(dialect, withoutComments(query, dbScan.spans), true)
     } catch (err) {
       if (err instanceof RangeError) return tooDeep()
       parseError = err instanceof Error ? err.name : 'Error'
@@ -203,6 +205,10 @@ function verifySql (input: Input, ctx: EngineContext): EngineResult {
   }
   const extra: Record<string, unknown> = {}
   if (built !== null && built.skipped > 0) extra.schema_statements_skipped = built.skipped
+  if (parsed !== null && parsed.length === 0) {
+    // the lexer saw code that the parser reads as nothing: never "safe SQL"
+    return blocked(MSG_PARSE, { constraint_id: 'sql.parse_error', dialect, reason: 'no statement' })
+  }
   if (parsed !== null) return finish(input, analyzer, parsed, lexStatements.length, dbScan, ctx, extra)
 
   // the text did not parse (or has too many statements): judge what the tokens alone prove
@@ -283,13 +289,16 @@ function conclude (input: Input, analyzer: Analyzer, kinds: string[], metrics: M
   const malicious = critical.some(isMaliciousIssue)
   const schemaFailed = issues.some((i) => i.type === 'schema_parse_error')
   const mismatch = critical.some((i) => i.type.startsWith('schema_unknown'))
+  const resource = critical.find((i) => RESOURCE_TYPES.has(i.type))
   const constraintId = schemaFailed
     ? 'sql.schema_parse_error'
     : malicious
       ? 'sql.malicious'
-      : mismatch
-        ? 'sql.schema_mismatch'
-        : isValid ? 'sql.sql_valid' : 'sql.complexity_limit_exceeded'
+      : resource !== undefined
+        ? `sql.${resource.type}`
+        : mismatch
+          ? 'sql.schema_mismatch'
+          : isValid ? 'sql.sql_valid' : 'sql.complexity_limit_exceeded'
   const fields = {
     constraint_id: constraintId,
     is_valid: isValid,
@@ -319,6 +328,23 @@ function conclude (input: Input, analyzer: Analyzer, kinds: string[], metrics: M
     return verified(isValid ? MSG_VALID : MSG_MALICIOUS, fields, evidence)
   }
   return blocked(MSG_ADMISSION, fields)
+}
+
+/**
+ * The text the parser sees: every comment (as the lexer found it, outside literals) becomes one
+ * space. Comments are whitespace to the database and node-sql-parser drops them anyway; blanking
+ * them keeps the parser's cost independent of what they hold (node-sql-parser overflows its
+ * stack on a long unterminated comment of `*`).
+ */
+function withoutComments (query: string, spans: readonly Span[]): string {
+  let out = ''
+  let from = 0
+  for (const span of spans) {
+    if (span.kind === 'quote') continue
+    out += query.slice(from, span.start) + ' '
+    from = span.end
+  }
+  return from === 0 ? query : out + query.slice(from)
 }
 
 function isMaliciousIssue (issue: SqlIssue): boolean {

@@ -1,4 +1,5 @@
-import { ConstantFolder, functionBaseName, isComparison, operatorOf, truthiness, type Const } from './constant.js'
+import { ConstantFolder, functionBaseName, isComparison, isNumericText, limited, mayBeTrue, operatorOf, subqueryOf } from './constant.js'
+import { MAX_GENERATED_CHARS, MAX_GENERATED_ROWS, producedChars, seriesRows } from './resources.js'
 import {
   AGGREGATES, CATALOG_SCHEMAS, CATALOG_TABLES, CREDENTIAL_CATALOGS, DANGEROUS_FUNCTIONS, DESTRUCTIVE_TYPES,
   INFO_FUNCTIONS, SENSITIVE_COLUMNS, SENSITIVE_TABLE_WORDS, SYSTEM_COLUMNS, type Severity, type SqlDialect, type SqlIssue
@@ -43,7 +44,7 @@ export class TooDeepError extends Error {
 const BARE_INFO_FUNCTIONS = new Set(['current_user', 'session_user', 'system_user', 'current_schema', 'current_catalog'])
 const MAX_DEPTH = 400
 const MAX_ISSUES = 200
-const NUMERIC_NAME = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i
+const MAX_RECURSION_SCAN = 32
 const SKIP_KEYS = new Set(['tableList', 'columnList', 'loc'])
 const SELECT_KEYS = new Set(['type', 'with', 'from', 'columns', 'where', 'having', 'into', '_next', 'set_op', 'tableList', 'columnList', 'loc'])
 const INSERT_KEYS = new Set(['type', 'table', 'columns', 'values', 'conflict', 'on_duplicate_update', 'returning', 'with'])
@@ -92,6 +93,8 @@ export class Analyzer {
   private subDepth = 0
   private onRoot: unknown = null
   private tautologies = 0
+  /** Rows the generators of the current statement produce together (their product). */
+  private generatedRows = 1
 
   constructor (private readonly options: AnalyzerOptions) {
     this.folder = new ConstantFolder(options.dialect)
@@ -102,6 +105,7 @@ export class Analyzer {
   /** Analyses one top-level statement. */
   statementTop (stmt: Obj): void {
     this.flags = freshFlags()
+    this.generatedRows = 1
     const kind = typeof stmt.type === 'string' ? stmt.type.toLowerCase() : 'unknown'
     this.kinds.push(kind)
     if (DESTRUCTIVE_TYPES.has(kind)) {
@@ -198,6 +202,8 @@ export class Analyzer {
 
   private ctes (list: unknown, scope: Scope, depth: number): void {
     if (!Array.isArray(list)) return
+    // `WITH RECURSIVE` marks the first CTE only; every CTE of the list may then read itself
+    const recursive = list.some((cte) => isObj(cte) && cte.recursive === true)
     for (const cte of list) {
       if (!isObj(cte)) continue
       const name = identText(cte.name)?.toLowerCase() ?? null
@@ -207,7 +213,47 @@ export class Analyzer {
       if (name !== null) scope.ctes.set(name, source)
       const out = this.subquery(cte.stmt, scope, depth)
       if (explicit === null) source.columns = out
+      const body = subqueryOf(cte.stmt)
+      if (recursive && name !== null && body !== null && this.recursion(body, name, 0) === 'unbounded') {
+        this.add('CRITICAL', 'unbounded_recursion',
+          `Recursive CTE '${name}' has no stop condition: its recursive member has no WHERE, join condition or LIMIT.`,
+          'Bound the recursion with a WHERE condition (for example on a depth counter) or a LIMIT.')
+      }
     }
+  }
+
+  /**
+   * How a SELECT (a set operation's chain of branches) reads the CTE `name`: 'none', 'bounded' (every
+   * branch that reads it is filtered: a WHERE or join condition that is not constant-true, or a
+   * LIMIT), or 'unbounded'. Derived tables in FROM are followed; a LIMIT on the last branch bounds
+   * the whole set operation. The outer query's LIMIT does not count: only PostgreSQL stops a
+   * recursion early for it.
+   */
+  private recursion (first: Obj, name: string, depth: number): 'none' | 'bounded' | 'unbounded' {
+    if (depth > MAX_RECURSION_SCAN) return 'unbounded'
+    let result: 'none' | 'bounded' | 'unbounded' = 'none'
+    let last: Obj = first
+    for (let cur: Obj | null = first; cur !== null; cur = isObj(cur._next) ? cur._next : null) {
+      last = cur
+      let reads: 'none' | 'bounded' | 'unbounded' = 'none'
+      for (const item of asArray(cur.from)) {
+        if (!isObj(item)) continue
+        if (typeof item.table === 'string' && item.table.toLowerCase() === name && identText(item.db) === null && identText(item.schema) === null) {
+          reads = worst(reads, 'unbounded')
+        }
+        const inner = subqueryOf(item.expr)
+        if (inner !== null) reads = worst(reads, this.recursion(inner, name, depth + 1))
+      }
+      if (reads === 'unbounded' && this.filtered(cur)) reads = 'bounded'
+      result = worst(result, reads)
+    }
+    return result === 'unbounded' && hasLimit(last) ? 'bounded' : result
+  }
+
+  private filtered (sel: Obj): boolean {
+    const filters = (cond: unknown): boolean => cond !== null && cond !== undefined && !mayBeTrue(this.folder.evaluate(cond))
+    if (filters(sel.where) || hasLimit(sel)) return true
+    return asArray(sel.from).some((item) => isObj(item) && (filters(item.on) || (Array.isArray(item.using) && item.using.length > 0)))
   }
 
   private fromItem (item: unknown, scope: Scope, depth: number): void {
@@ -432,7 +478,7 @@ export class Analyzer {
       this.onRoot = saved
     }
     if (where === 'on' || isComparison(node) || this.tautologies !== before) return
-    if (constNotFalse(this.folder.evaluate(node))) {
+    if (mayBeTrue(this.folder.evaluate(node))) {
       this.add('CRITICAL', 'injection_tautology', `The ${where.toUpperCase()} condition is always true (tautology). Likely injection attempt.`,
         'Validate input before constructing SQL.')
     }
@@ -490,7 +536,15 @@ export class Analyzer {
     const op = operatorOf(node)
     if (op === 'OR' || (op === '||' && this.options.dialect === 'mysql')) {
       for (const side of [node.left, node.right]) {
-        if (!isComparison(side) && constNotFalse(this.folder.evaluate(side))) {
+        // an operand that reads no row and is not provably false makes the whole OR hold for every
+        // row (fail closed: a constant we do not compute counts as true); a comparison known to be
+        // true was reported above
+        const c = this.folder.evaluate(side)
+        if (!mayBeTrue(c)) continue
+        if (c?.opaque === true) {
+          this.add('CRITICAL', 'injection_or_true', 'An OR operand does not depend on the row and may always be true. Likely injection attempt.',
+            'Validate input before constructing SQL.')
+        } else if (!isComparison(side)) {
           this.add('CRITICAL', 'injection_or_true', "'OR TRUE' pattern: an OR operand is always true. Likely injection attempt.",
             'Validate input before constructing SQL.')
         }
@@ -505,6 +559,27 @@ export class Analyzer {
       this.add('CRITICAL', 'dangerous_function', `Function '${name}' ${why}.`, 'Remove the call; it has no place in application queries.')
     }
     if (INFO_FUNCTIONS.has(name)) this.flags.info = true
+    if (name === 'generate_series') this.generator(node)
+    const chars = producedChars(name, node, this.folder)
+    if (chars !== null && chars > MAX_GENERATED_CHARS) {
+      this.add('CRITICAL', 'unbounded_generator', `Function '${name}' builds a value of ${chars} characters (limit: ${MAX_GENERATED_CHARS}).`,
+        'Build large values in the application, not in the database.')
+    }
+  }
+
+  /** generate_series: constant bounds whose span (times that of the statement's other generators) is under the cap. */
+  private generator (node: Obj): void {
+    const verdict = seriesRows(node, this.folder, this.options.dialect)
+    const advice = 'Use constant bounds that span at most a few million rows.'
+    if ('unbounded' in verdict) {
+      this.add('CRITICAL', 'unbounded_generator', `generate_series has no known bound: ${verdict.unbounded}.`, advice)
+      return
+    }
+    this.generatedRows *= Math.max(1, verdict.rows)
+    if (this.generatedRows > MAX_GENERATED_ROWS) {
+      const what = verdict.rows > MAX_GENERATED_ROWS ? 'generate_series produces' : 'The generators of the statement produce together'
+      this.add('CRITICAL', 'unbounded_generator', `${what} more than ${MAX_GENERATED_ROWS} rows.`, advice)
+    }
   }
 
   private columnRef (node: Obj, scope: Scope, depth: number): void {
@@ -550,7 +625,7 @@ export class Analyzer {
       }
       return
     }
-    if (SYSTEM_COLUMNS.has(n) || NUMERIC_NAME.test(n)) return
+    if (SYSTEM_COLUMNS.has(n) || isNumericText(n)) return
     for (let s: Scope | null = scope; s !== null; s = s.parent) {
       if (s.lenient || s.aliases.has(n)) return
       for (const src of s.sources.values()) if (src.columns === null || src.columns.has(n)) return
@@ -576,8 +651,17 @@ function freshFlags (): StatementFlags {
   return { union: false, catalog: false, info: false, sensitiveTable: false, nullProbe: false }
 }
 
-function constNotFalse (c: Const | undefined): boolean {
-  return c !== undefined && c.v !== null && truthiness(c.v) !== false
+type Reach = 'none' | 'bounded' | 'unbounded'
+const REACH_ORDER: Record<Reach, number> = { none: 0, bounded: 1, unbounded: 2 }
+function worst (a: Reach, b: Reach): Reach {
+  return REACH_ORDER[a] >= REACH_ORDER[b] ? a : b
+}
+
+/** A LIMIT other than `LIMIT ALL`. */
+function hasLimit (sel: Obj): boolean {
+  if (!limited(sel)) return false
+  const values = isObj(sel.limit) && Array.isArray(sel.limit.value) ? sel.limit.value : []
+  return !values.every((v) => isObj(v) && v.type === 'origin' && String(v.value).toLowerCase() === 'all')
 }
 
 function unwrap (node: unknown): unknown {

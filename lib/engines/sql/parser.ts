@@ -38,9 +38,14 @@ export function parserFor (dialect: SqlDialect): NodeSqlParser {
 /**
  * Parses SQL text into a list of statement ASTs (empty statements dropped). Syntax errors and
  * RangeError (nesting too deep for the generated parser) are thrown to the caller.
+ *
+ * `exact`: parse the text as it is. node-sql-parser otherwise trims it with String.prototype.trim,
+ * which also drops a BOM, no-break spaces and every other Unicode space at either end; the
+ * databases do not (they read those characters as part of an identifier), and neither does our
+ * lexer, so a query is parsed exactly.
  */
-export function parseStatements (dialect: SqlDialect, sql: string): unknown[] {
-  const ast: unknown = parserFor(dialect).astify(sql, { database: DATABASE[dialect] })
+export function parseStatements (dialect: SqlDialect, sql: string, exact = false): unknown[] {
+  const ast: unknown = parserFor(dialect).astify(sql, { database: DATABASE[dialect], trimQuery: !exact })
   const list = Array.isArray(ast) ? ast : [ast]
   return list.filter((s) => s !== null && typeof s === 'object' && !Array.isArray(s))
 }

@@ -29,6 +29,14 @@ export const MALICIOUS_TYPES: ReadonlySet<string> = new Set([
   'system_catalog_access'
 ])
 
+/**
+ * Issue types for queries the database could not finish in reasonable time or memory: a recursive
+ * CTE with no stop condition, a generator (`generate_series`) or padding function over its cap.
+ * CRITICAL, so they fail admission (BLOCKED, constraint `sql.<type>`), without claiming malice: an
+ * LLM writes them by mistake as easily as an attacker on purpose.
+ */
+export const RESOURCE_TYPES: ReadonlySet<string> = new Set(['unbounded_recursion', 'unbounded_generator'])
+
 /** QWED's sensitive column list (§4.4), plus a few unambiguous synonyms of the same secrets. */
 export const SENSITIVE_COLUMNS: ReadonlySet<string> = new Set([
   // QWED 7.1 DEFAULT_SENSITIVE_COLUMNS
