@@ -6,6 +6,7 @@ import { admissionOf } from '../lib/result.js'
 import { createCodeEngine, MAX_CODE_BYTES } from '../lib/engines/code/index.js'
 import { criticalTypes, issues, type Asserts } from './helpers/code.js'
 import { stripTypes } from '../lib/engines/code/typescript.js'
+import { classifySecretValue, isSecretName, nameWords } from '../lib/engines/code/issues.js'
 
 const engine = createCodeEngine()
 
@@ -317,4 +318,161 @@ t.test('a name reassigned many times resolves in linear time', async (t) => {
   const str = 'let s = "a"\n' + 's = s + "b"\n'.repeat(400) + 'setTimeout(s, 1)\n'
   const r2 = await check(str)
   t.ok(criticalTypes(r2).includes('dangerous_function'), 'a string built over 400 assignments is still a string')
+})
+
+// ---- security corpus findings (test/fixtures/security/parser-escapes.json): each escape below
+// was admitted before; the rules now generalise over the shapes, not the strings.
+
+t.test('call / apply / bind / Reflect.apply invoke the function they are read from', async (t) => {
+  await unsafe(t, "require.call(null, 'child_process').execSync('id')", 'command_execution')
+  await unsafe(t, "require.apply(null, ['child_process']).execSync('id')", 'command_execution')
+  await unsafe(t, "const cp = require('child_process')\ncp.exec.call(null, 'ls')", 'command_execution')
+  await unsafe(t, "const cp = require('child_process')\ncp.spawn.apply(cp, args)", 'command_injection')
+  await unsafe(t, "setTimeout.call(null, 'alert(1)', 0)", 'dangerous_function')
+  await unsafe(t, 'setTimeout.apply(null, args)', 'dangerous_function')
+  await unsafe(t, "Function.apply(null, ['return process'])().exit(1)", 'dangerous_function')
+  await unsafe(t, "Function.call(null, 'return 1')()", 'dangerous_function')
+  await unsafe(t, "const f = Function.bind(null, 'return process')\nf()().exit(1)", 'dangerous_function')
+  await unsafe(t, "const r = require.bind(null)\nr('child_process').execSync('id')", 'command_execution')
+  await unsafe(t, "Reflect.apply(require, null, ['child_process']).execSync('id')", 'dynamic_import')
+  await unsafe(t, "Reflect.construct(Function, ['return process'])()", 'dangerous_function')
+  await safe(t, 'function g (x) { return x }\ng.call(this, 1)\ng.apply(null, [2])\nconst h = g.bind(null, 3)')
+  await safe(t, 'const args = Array.prototype.slice.call(arguments, 1)\nconst max = Math.max.apply(null, [1, 2, 3])\nconst b = fn.bind(this)')
+  await safe(t, 'const name = Function.name\nconst p = Function.prototype\nFunction.prototype.call.call(f, null)')
+})
+
+t.test('.constructor of a function value is Function (and its async / generator flavours)', async (t) => {
+  await unsafe(t, "Object.constructor('return process')().exit(1)", 'dangerous_function')
+  await unsafe(t, "Math.max.constructor('return process')().exit(1)", 'dangerous_function')
+  await unsafe(t, "function * g () {}\ng.constructor('yield process')().next()", 'dangerous_function')
+  await unsafe(t, "async function a () {}\na.constructor('return process')()", 'dangerous_function')
+  await unsafe(t, "class K {}\nK.constructor('return process')()", 'dangerous_function')
+  await unsafe(t, "const AF = Object.getPrototypeOf(async function () {}).constructor\nnew AF('return process')()", 'dangerous_function')
+  await unsafe(t, "const GF = Reflect.getPrototypeOf(function * () {}).constructor\nGF('yield 1')", 'dangerous_function')
+  await unsafe(t, "const C = Math.min.constructor\nC('return process')()", 'dangerous_function')
+  await unsafe(t, "[].map.constructor('return 1')()", 'dangerous_function')
+  await unsafe(t, "(async () => {}).constructor('return 1')()", 'dangerous_function')
+  await unsafe(t, "f.__proto__.constructor('return 1')()", 'dangerous_function')
+  await unsafe(t, "Object.constructor.call(null, 'return 1')()", 'dangerous_function')
+  await unsafe(t, 'Object.constructor`return process```', 'dangerous_function')
+  // an unknown object: a `.constructor` called with arguments may be Function (`this` can be a function)
+  await unsafe(t, "x.constructor('return process')()", 'dangerous_function')
+  await unsafe(t, "function f (s) { return this.constructor(s) }\nf.call(Math.max, 'return process')()", 'dangerous_function')
+  await unsafe(t, "class P { m () { return new this.constructor('return process') } }", 'dangerous_function')
+  await safe(t, 'class A { constructor () {} }\nconst a = new A()')
+  await safe(t, 'const n = obj.constructor.name\nconst m = Object.constructor.name\nif (x.constructor === Object) {}')
+  await unsafe(t, "const F = ''.sub.constructor\nF('return process')()", 'dangerous_function')
+  await unsafe(t, "const F = handlers.onClick.constructor\nF('return process')()", 'dangerous_function')
+  await safe(t, 'class P { clone () { return new this.constructor(this.x, this.y) } }')
+  await safe(t, 'function clone (o) { return new o.constructor() }\nconst e = new this.state.constructor()\nconst n = this.constructor.displayName')
+  await safe(t, 'Child.prototype = Object.create(Parent.prototype)\nChild.prototype.constructor = Child')
+  await safe(t, 'const proto = Object.getPrototypeOf(obj)\nconst keys = Object.keys(proto)')
+})
+
+t.test('reflective reads of dangerous globals', async (t) => {
+  await unsafe(t, "Object.getOwnPropertyDescriptor(globalThis, 'eval').value('1')", 'dangerous_function')
+  await unsafe(t, "Reflect.getOwnPropertyDescriptor(window, 'eval').value('1')", 'dangerous_function')
+  await unsafe(t, "const d = Object.getOwnPropertyDescriptors(globalThis)\nd.eval.value('1')", 'dangerous_function')
+  await unsafe(t, "Reflect.get(globalThis, 'eval')('1')", 'dangerous_function')
+  await unsafe(t, "const e = Reflect.get(self, 'ev' + 'al')\ne('1')", 'dangerous_function')
+  await unsafe(t, "Reflect.get(globalThis, k)('1')", 'dynamic_access')
+  await unsafe(t, 'Object.getOwnPropertyDescriptor(process, name).value()', 'dynamic_access')
+  await unsafe(t, "Object.values(globalThis).find((f) => f.name === 'eval')('1')", 'dynamic_access')
+  await safe(t, "Object.getOwnPropertyDescriptor(obj, 'x').value\nconst d = Reflect.get(target, key)\nconsole.log(Object.keys(process.env))")
+  await safe(t, "const desc = Object.getOwnPropertyDescriptor(process, 'env')\nObject.defineProperty(obj, key, { value: 1 })")
+})
+
+t.test('imports of URLs and escaping command modules', async (t) => {
+  await unsafe(t, "import('data:text/javascript,process.exit(1)')", 'dynamic_import')
+  await unsafe(t, "import('https://cdn.example/x.js')", 'dynamic_import')
+  await unsafe(t, "import x from 'data:text/javascript,export default 1'", 'dynamic_import')
+  await unsafe(t, "export * from 'https://cdn.example/mod.js'", 'dynamic_import')
+  await unsafe(t, "import('node:process').then((p) => p.binding('spawn_sync'))", 'command_execution')
+  await unsafe(t, "import('node:module').then((m) => m.createRequire(import.meta.url)('child_process'))", 'command_execution')
+  await unsafe(t, "const cp = require('child_process')\nconst fns = [cp.execSync]\nfns[0]('id')", 'command_execution')
+  await unsafe(t, "[require('child_process')][0].execSync('id')", 'command_execution')
+  await unsafe(t, "const cp = require('child_process')\nrun(cp)", 'command_execution')
+  await unsafe(t, "const { exec } = require('child_process')\nconst run = require('util').promisify(exec)", 'command_execution')
+  await unsafe(t, "const cp = require('child_process')\ncp.execSync`id`", 'command_execution')
+  await unsafe(t, 'const loaders = { load: require }\nloaders.load(name)', 'dynamic_import')
+  await safe(t, "import('./module.js').then((m) => m.run())\nconst l = await import('lodash')\nimport fs from 'node:fs'\nfs.readFileSync('a')")
+  await safe(t, "const { execFile } = require('child_process')\nexecFile('ls', ['-l'])\nconst cp = require('child_process')\nconst { spawn } = cp")
+  await safe(t, "if (typeof require !== 'undefined' && require.main === module) main()\nconst p = require.resolve('x')")
+})
+
+t.test('the typescript path sees the same escapes', async (t) => {
+  await unsafe(t, "(Object as any).constructor('return process')()", 'dangerous_function', 'typescript')
+  await unsafe(t, "(require as Function).call(null, 'child_process').execSync('id')", 'command_execution', 'typescript')
+  await unsafe(t, "import('data:text/javascript,1' as string)", 'dynamic_import', 'typescript')
+})
+
+t.test('pathological chains stay fast', async (t) => {
+  const many = (stmt: string): string => Array.from({ length: Math.floor(60_000 / (stmt.length + 1)) }, () => stmt).join('\n')
+  for (const code of [
+    many('x' + '.constructor()'.repeat(300)),
+    many('x' + '.call()'.repeat(300)),
+    many('Function' + '.bind()'.repeat(300)),
+    many('Reflect.apply('.repeat(200) + 'f' + ')'.repeat(200)),
+    'let a = b, c = d\n' + many('a = c.constructor; c = a.constructor')
+  ]) {
+    const started = Date.now()
+    const r = await check(code)
+    t.equal(r.status, 'VERIFIED', `${code.slice(0, 30)}: analysed`)
+    // quadratic or exponential blow-ups take minutes; linear work is well under a second here
+    t.ok(Date.now() - started < 8000, `${code.slice(0, 30)}: took ${Date.now() - started} ms`)
+  }
+})
+
+/**
+ * The regex-based nameWords() this project shipped before (quadratic on long runs of capitals or
+ * digits: a 150 KB identifier blocked the event loop for 20 s), kept here only as the oracle the
+ * linear rewrite must agree with.
+ */
+function nameWordsBefore (name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .map((w) => w.replace(/[0-9]+$/, ''))
+    .filter((w) => w.length > 0)
+}
+
+t.test('nameWords: a linear single pass with the same words as before', async (t) => {
+  const typical = [
+    'camelCaseName', 'PascalCase', 'snake_case', 'SCREAMING_CASE', 'HTTPServer', 'XMLHttpRequest', 'getHTTPSUrl',
+    'apiKey', 'apiKey2', 'API_KEY', 'password_v2', 'db-password2', 'user_pwd', 'pw_hash', 'GITHUB_TOKEN', 'clientSecret',
+    'TOKEN_URL', 'aB1C2dEF3gH', 'v2Name', 'a1B', 'ABC', 'ABCDef', 'AAbCCd', '__init__', '_private', '$el', 'x', '',
+    '123abc', 'abc123def456', 'ÉtéKey', 'İstanbulKey', 'ﬁleName', 'KelvinKToken', 'a-b_c.d e', 'sessionID', 'OAuth2Token'
+  ]
+  for (const name of typical) t.same(nameWords(name), nameWordsBefore(name), JSON.stringify(name))
+  t.same(nameWords('HTTPServer'), ['http', 'server'])
+  t.same(nameWords('apiKey2'), ['api', 'key'])
+  t.same(nameWords('password_v2'), ['password', 'v'])
+  // a deterministic sample of short names over a tricky alphabet (case runs, digits, separators, non-ASCII)
+  const alphabet = 'aAbBzZ09_-$ É.KİﬁxX'
+  let seed = 20260707
+  const next = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed }
+  let differing = 0
+  for (let k = 0; k < 20_000; k++) {
+    let name = ''
+    for (let i = next() % 12; i > 0; i--) name += alphabet[next() % alphabet.length] as string
+    if (JSON.stringify(nameWords(name)) !== JSON.stringify(nameWordsBefore(name))) differing++
+  }
+  t.equal(differing, 0, '20,000 random names split alike')
+
+  const started = Date.now()
+  t.same(nameWords('API_KEY_' + 'A'.repeat(150_000)).slice(0, 2), ['api', 'key'])
+  t.same(nameWords('password_a' + '0'.repeat(150_000) + 'b'), ['password', 'a' + '0'.repeat(150_000) + 'b'])
+  t.ok(isSecretName('API_KEY_' + 'A'.repeat(150_000)), 'still a secret name')
+  t.ok(Date.now() - started < 2000, `150 KB identifiers split in ${Date.now() - started} ms (the regexes took 20 s)`)
+})
+
+t.test('classifySecretValue still recognises regular expressions, in linear time', async (t) => {
+  for (const re of ['[A-Z]\\w*', '[a-z-]+', '[0-9a-f-]{8}', '(?:ab)+', '\\d+']) t.equal(classifySecretValue(re), null, `${re} is a regex, not a secret`)
+  t.equal(classifySecretValue('hunter2hunter2'), 'secret')
+  t.equal(classifySecretValue('x[a-z'), 'secret', 'an unclosed class is not a regex')
+  const started = Date.now()
+  for (let i = 0; i < 200; i++) classifySecretValue('['.repeat(4000) + '!')
+  t.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`)
 })

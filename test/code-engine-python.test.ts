@@ -5,6 +5,7 @@ import { canonicalHash, sha256Hex } from '../lib/canonical.js'
 import { admissionOf } from '../lib/result.js'
 import { createCodeEngine, MAX_CODE_BYTES } from '../lib/engines/code/index.js'
 import { criticalTypes, issues, type Asserts } from './helpers/code.js'
+import { analysePython, MAX_OPEN_ESCAPE_SCAN, openEscapeScan } from '../lib/engines/code/python.js'
 
 const engine = createCodeEngine()
 
@@ -263,4 +264,96 @@ t.test('a name reassigned many times resolves in linear time', async (t) => {
   const r = await check(code, true)
   t.equal(r.status, 'VERIFIED')
   t.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`)
+})
+
+// ---- security corpus findings (test/fixtures/security/parser-escapes.json): each escape below
+// was admitted before; the rules now generalise over the shapes, not the strings.
+
+t.test('identifiers are compared the way Python reads them: NFKC-folded (PEP 3131)', async (t) => {
+  await unsafe(t, "ｅｖａｌ('1')", 'dangerous_function')
+  await unsafe(t, "\u{1d41e}\u{1d42f}\u{1d41a}\u{1d425}('1')", 'dangerous_function') // mathematical bold eval
+  await unsafe(t, "__ｉｍｐｏｒｔ__('os').system('id')", 'dangerous_function')
+  await unsafe(t, "import ｏｓ\nｏｓ.system('id')", 'command_execution')
+  await unsafe(t, "import os\nos.ｓｙｓｔｅｍ('id')", 'command_execution')
+  await unsafe(t, 'from ｓｕｂｐｒｏｃｅｓｓ import ｒｕｎ\nｒｕｎ(cmd)', 'command_injection')
+  await unsafe(t, 'ｅｘｅｃ', 'dangerous_function')
+  // string contents are not folded by Python, and must not be here either
+  await safe(t, "x = 'ｅｖａｌ'\nprint(x)\nname = \"𝐞𝐯𝐚𝐥\"")
+  await safe(t, 'café = 1\nprint(café)\nｘ = 2')
+})
+
+t.test('code runners, native code, file imports', async (t) => {
+  await unsafe(t, "import code\ncode.InteractiveInterpreter().runsource('import os')", 'dangerous_function')
+  await unsafe(t, "from code import InteractiveConsole\nInteractiveConsole().push('import os')", 'dangerous_function')
+  await unsafe(t, 'import code\ncode.interact()', 'dangerous_function')
+  await unsafe(t, "import runpy\nrunpy.run_path('/tmp/x.py')", 'dangerous_function')
+  await unsafe(t, "import runpy\nrunpy.run_module('pkg', run_name='__main__')", 'dangerous_function')
+  await unsafe(t, 'import types\ntypes.FunctionType(c, {})()', 'dangerous_function')
+  await unsafe(t, "import timeit\ntimeit.timeit(\"__import__('os').system('id')\")", 'dangerous_function')
+  await unsafe(t, "import cProfile\ncProfile.run('main()')", 'dangerous_function')
+  await unsafe(t, "import ctypes\nctypes.CDLL(None).system(b'id')", 'command_execution')
+  await unsafe(t, "from ctypes import cdll\ncdll.LoadLibrary('libc.so.6').system(b'id')", 'command_execution')
+  await unsafe(t, 'import ctypes\nctypes.memmove(dst, src, n)', 'command_execution')
+  await unsafe(t, "import importlib.util\nspec = importlib.util.spec_from_file_location('m', path)", 'dynamic_import')
+  await safe(t, 'import ctypes\nx = ctypes.c_int(5)\nprint(ctypes.sizeof(x))')
+  await safe(t, 'import timeit\nprint(timeit.timeit(lambda: sum(range(10)), number=100))\nprint(timeit.default_timer())')
+  await safe(t, 'code = compute()\nprint(code.upper())')
+})
+
+t.test('dangerous callables that escape into expressions count as used', async (t) => {
+  await unsafe(t, "import os\n(s := os.system)('id')", 'command_execution')
+  await unsafe(t, "import os\nfns = [os.system]\nfns[0]('id')", 'command_execution')
+  await unsafe(t, "import os\nd = {'run': os.system}\nd['run']('id')", 'command_execution')
+  await unsafe(t, "import os, threading\nthreading.Thread(target=os.system, args=('id',)).start()", 'command_execution')
+  await unsafe(t, "import os, functools\nfunctools.partial(os.system, 'id')()", 'command_execution')
+  await unsafe(t, 'import subprocess\nlist(map(subprocess.call, cmds))', 'command_execution')
+  await unsafe(t, 'import pickle\nloaders = (pickle.loads,)\nloaders[0](blob)', 'insecure_deserialization')
+  await unsafe(t, "import os\nf = os.system if posix else print\nf('id')", 'command_execution')
+  await unsafe(t, "import os\nos.system.__call__('id')", 'command_execution')
+  await unsafe(t, "import os\nrunner = lambda: os.system\nrunner()('id')", 'command_execution')
+  await unsafe(t, "import os\nclass A:\n    run = staticmethod(os.system)\nA.run('id')", 'command_execution')
+  await unsafe(t, "import os\ndef g(m):\n    m.system('id')\ng(os)", 'dynamic_access')
+  await unsafe(t, "import os\nmods = [os]\nmods[0].system('id')", 'dynamic_access')
+  await unsafe(t, "import importlib\n[importlib.import_module('os')][0].system('id')", 'dynamic_access')
+  // aliases are followed by name resolution and judged where they are called
+  await unsafe(t, "import os\nrun = os.system\nrun('id')", 'command_execution')
+  const fixed = await safe(t, "import subprocess\nrun = subprocess.run\nrun(['ls', '-l'])")
+  t.equal(issues(fixed)[0]?.severity, 'WARNING', 'a fixed command through a plain alias is still only a WARNING')
+  await safe(t, "import os\nif hasattr(os, 'fork'):\n    pass\nfork = getattr(os, 'fork', None)")
+  await safe(t, 'import subprocess\ndef f(p: subprocess.Popen) -> None:\n    assert isinstance(p, subprocess.Popen)')
+  await safe(t, 'import os\nrun = os.getcwd\nprint(run(), os.path.join("a", "b"), os.sep)')
+  await safe(t, "import shutil, math\nshutil.copy('a', 'b')\nprint(math.sqrt(2))")
+  await safe(t, 'import sys\nprint(sys.version, file=sys.stderr)\nlogging.StreamHandler(sys.stdout)')
+  await safe(t, 'ua = parse(header)\nprint(ua.os, ua.os.family)')
+})
+
+t.test('modules re-exported by other modules are the module itself', async (t) => {
+  await unsafe(t, "import os.path as p\np.os.system('id')", 'command_execution')
+  await unsafe(t, "import shutil\nshutil.os.system('id')", 'command_execution')
+  await unsafe(t, "import tempfile\ntempfile._os.system('id')", 'command_execution')
+  await unsafe(t, "import subprocess as sp\nr = sp.os.system\nr('x')", 'command_execution')
+  await unsafe(t, "import os\nos.sys.modules['subprocess'].call(cmd, shell=True)", 'command_injection')
+  await unsafe(t, "import six\nsix.moves.builtins.eval('1')", 'dangerous_function')
+  await safe(t, "import os.path\nprint(os.path.join('a', 'b'))\nimport shutil\nshutil.copy('a', 'b')")
+})
+
+t.test('string prefixes and named escapes are read in linear time', async (t) => {
+  await unsafe(t, "exec(rb'import os')", 'dangerous_function')
+  // a named escape cannot be resolved here, so the name is unknown: a runtime name on os
+  await unsafe(t, "import os\ngetattr(os, 'sys\\N{LATIN SMALL LETTER T}em')('id')", 'dynamic_access')
+  // tree-sitter-python's lexer is quadratic on unterminated `\N{` escapes (60,000 of them: minutes):
+  // the look-ahead they would cost is counted first and the snippet refused before it is parsed
+  const started = Date.now()
+  const r = await check("x = '" + '\\N{'.repeat(60_000) + "'")
+  t.equal(admissionOf(r), 'BLOCKED', 'not admitted')
+  t.equal(r.developer_fields.constraint_id, 'code.too_complex', 'refused before parsing')
+  t.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`)
+  t.equal(openEscapeScan("x = '\\N{BULLET}'"), 0, 'a closed escape costs nothing')
+  t.equal(openEscapeScan("x = '\\N{'"), 4, 'an open one costs the rest of the snippet')
+  t.ok(openEscapeScan("'" + '\\N{'.repeat(5000) + "'") > MAX_OPEN_ESCAPE_SCAN)
+  await safe(t, "x = '" + '\\N{'.repeat(1000) + "'")
+  // A parse that stops early (a cancelled claim, or MAX_PARSE_MS) is refused and the parser reset
+  const cancelled = await analysePython('a = 1\n'.repeat(1000), { taint: false, signal: AbortSignal.abort() })
+  t.match(cancelled, { ok: false, reason: 'aborted' })
+  await unsafe(t, "import os\nos.system('id')", 'command_execution') // the halted parse does not leak into the next one
 })

@@ -62,15 +62,48 @@ export const T = {
   contextDependent: 'context_dependent'
 } as const
 
-/** Splits `apiKey`, `API_KEY`, `db-password2` into lower-case words: ['api', 'key']. */
+/** ASCII classes used by nameWords (the rules it reproduces were written with `[A-Z]`, `[a-z]`, `[0-9]`). */
+function isUpper (c: number): boolean { return c >= 65 && c <= 90 }
+function isLower (c: number): boolean { return c >= 97 && c <= 122 }
+function isDigit (c: number): boolean { return c >= 48 && c <= 57 }
+
+/**
+ * Splits `apiKey`, `API_KEY`, `db-password2` into lower-case words: ['api', 'key', 'db', 'password'].
+ *
+ * One linear pass, no regular expression (identifiers come from the claim and may be 200 KB long):
+ * a word boundary goes before a capital that follows a lower-case letter or digit (`apiKey`,
+ * `v2Name`) and before the last capital of a run that a lower-case letter follows (`HTTPServer` →
+ * HTTP Server); the text is then lower-cased, split on every character outside `[a-z0-9]`, and
+ * trailing digits are dropped from each word (`password2` → password).
+ */
 export function nameWords (name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .map((w) => w.replace(/[0-9]+$/, ''))
-    .filter((w) => w.length > 0)
+  let spaced = ''
+  let from = 0
+  for (let i = 1; i < name.length; i++) {
+    const c = name.charCodeAt(i)
+    if (!isUpper(c)) continue
+    const prev = name.charCodeAt(i - 1)
+    if (isLower(prev) || isDigit(prev) || (isUpper(prev) && i + 1 < name.length && isLower(name.charCodeAt(i + 1)))) {
+      spaced += name.slice(from, i) + ' '
+      from = i
+    }
+  }
+  const lower = (spaced + name.slice(from)).toLowerCase()
+  const words: string[] = []
+  let start = -1
+  let lastLetter = -1
+  for (let i = 0; i <= lower.length; i++) {
+    const c = i < lower.length ? lower.charCodeAt(i) : -1
+    if (isLower(c) || isDigit(c)) {
+      if (start < 0) start = i
+      if (!isDigit(c)) lastLetter = i
+      continue
+    }
+    // end of a word: keep it up to its last non-digit (`v2` → v, `123` → nothing)
+    if (start >= 0 && lastLetter >= start) words.push(lower.slice(start, lastLetter + 1))
+    start = -1
+  }
+  return words
 }
 
 const SECRET_WORDS = new Set(['password', 'passwd', 'pwd', 'passphrase', 'secret', 'secrets', 'token', 'credential', 'credentials', 'apikey', 'privatekey', 'accesskey', 'secretkey', 'authtoken'])
@@ -145,7 +178,10 @@ export function classifySecretValue (value: string): 'secret' | 'placeholder' | 
   if (/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(value)) return null // names an environment variable
   if (/^(https?|file):\/\//i.test(value) && !/\/\/[^/\s:@]+:[^/\s@]+@/.test(value)) return null // a URL without credentials
   if (/^(true|false|null|none|undefined|bearer|basic)$/i.test(value)) return null
-  if (/\\[wdsbWDSB]|\[[^\]]*-[^\]]*\]|\(\?[:=!<]/.test(value)) return null // a regular expression (lexer `TOKEN = r'[A-Z]\w*'`)
+  // A regular expression (lexer `TOKEN = r'[A-Z]\w*'`). The class runs exclude `[` and `]`, so a
+  // scan that starts at one `[` stops at the next: linear even on "[[[[…" (the 4096 cap above
+  // bounds it anyway).
+  if (/\\[wdsbWDSB]|\[[^[\]-]*-[^[\]]*\]|\(\?[:=!<]/.test(value)) return null
   if (PLACEHOLDERS.some((re) => re.test(value))) return 'placeholder'
   return 'secret'
 }

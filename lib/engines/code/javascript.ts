@@ -5,7 +5,10 @@
  * the rules, which match *resolved* names. So `require('child_process').exec`, `const { exec } =
  * require('node:child_process')`, `import * as cp from 'child_process'` and `cp['ex' + 'ec']` all
  * reach the same rule, while `setTimeout(fn)`, `model.evaluate()` or the word eval in a string do
- * not. Optional third pass: taint from request/argv data into sinks (taint: true).
+ * not. Resolution also sees through `f.call` / `f.apply` / `f.bind` / `Reflect.apply`, reflective
+ * reads (`Reflect.get`, property descriptors) and `.constructor` of function values (Function);
+ * a dangerous module or function that escapes into a container or an argument counts as used.
+ * Optional third pass: taint from request/argv data into sinks (taint: true).
  */
 import { parseModule, parseScript } from 'meriyah'
 import {
@@ -81,7 +84,26 @@ const PROCESS_NATIVE = new Set(['process.binding', 'process._linkedBinding', 'pr
 const REQUIRE_NAMES = new Set(['require', 'module.require', 'process.mainModule.require'])
 /** Objects whose members must not be reached through a computed, non-constant name (exact: `process.env[k]` is fine). */
 const SENSITIVE_ROOTS = new Set(['global', 'process', 'child_process', 'vm', 'fs', 'require', 'module', 'Function', 'Reflect', 'worker_threads'])
-const DANGEROUS_MODULES = new Set(['child_process', 'vm', 'worker_threads'])
+/** Modules whose use cannot be followed once imported dynamically (`import('node:process').then((m) => m.binding(…))`). */
+const DANGEROUS_MODULES = new Set(['child_process', 'vm', 'worker_threads', 'module', 'process', 'inspector', 'repl', 'cluster', 'wasi'])
+/** Modules whose object must not escape into a place the analysis cannot follow (`run(cp)`, `[cp][0]`). */
+const ESCAPING_MODULES = new Set(['child_process', 'vm', 'worker_threads'])
+/** Properties that invoke the function they are read from: `f.call(t, …)`, `f.apply(t, […])`, `f.bind(t, …)`. */
+const INVOKERS = new Set(['call', 'apply', 'bind'])
+/** Reflective reads: `Reflect.get(o, k)` is `o[k]`; a property descriptor's `value`/`get` is `o[k]` too. */
+const REFLECT_GET = new Set(['Reflect.get'])
+const DESCRIPTOR_OF = new Set(['Object.getOwnPropertyDescriptor', 'Reflect.getOwnPropertyDescriptor'])
+const DESCRIPTORS_OF = new Set(['Object.getOwnPropertyDescriptors'])
+/** Calls that read a property named by their second argument (a runtime key on a sensitive object is dynamic access). */
+const REFLECTIVE_KEYED = new Set(['Reflect.get', 'Reflect.set', 'Reflect.has', 'Reflect.defineProperty', 'Reflect.getOwnPropertyDescriptor', 'Object.getOwnPropertyDescriptor', 'Object.defineProperty'])
+/** A URL scheme in an import specifier: `data:`, `http:`, `blob:`, `file:` (node: is a module name). */
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:/i
+/** Prefixes of the synthetic qualified names for property descriptors (never a real name). */
+const DESC = '#desc:'
+const DESCS = '#descs:'
+const PROTO = '#proto'
+/** Placeholder of a name whose qualification is being computed (stops cycles such as `x = x.next`). */
+const PENDING: string[] = []
 const FS_RM = new Set(['fs.rm', 'fs.rmSync', 'fs.rmdir', 'fs.rmdirSync'])
 const FS_EXTRA_RM = new Set(['fs-extra.remove', 'fs-extra.removeSync', 'fs-extra.emptyDir', 'fs-extra.emptyDirSync'])
 const SQL_METHODS = new Set(['query', 'execute', 'raw', 'prepare', '$queryRawUnsafe', '$executeRawUnsafe'])
@@ -98,6 +120,7 @@ type JsBinding =
   | { kind: 'init', expr: JsNode, path: string[], scope: JsScope }
   | { kind: 'unpack', expr: JsNode, scope: JsScope }
   | { kind: 'function', node: JsNode }
+  | { kind: 'class', node: JsNode }
   | { kind: 'other' }
 
 class JsScope {
@@ -141,6 +164,18 @@ function normaliseModule (name: string): string {
   return name.replace(/^node:/, '').replace(/^fs\/promises$/, 'fs')
 }
 
+/** The qualified name of property `prop` read from `q` (`global` stands for the global object). */
+function memberQual (q: string, prop: string): string | null {
+  if (q === PROTO) return null
+  if (q.startsWith(DESC)) return prop === 'value' || prop === 'get' ? q.slice(DESC.length) : null
+  if (q.startsWith(DESCS)) {
+    const inner = memberQual(q.slice(DESCS.length), prop)
+    return inner === null ? null : DESC + inner
+  }
+  if (q === 'global') return GLOBAL_OBJECTS.has(prop) ? 'global' : prop
+  return normaliseQual(`${q}.${prop}`)
+}
+
 function normaliseQual (q: string): string {
   return q.replace(/^fs\.promises\./, 'fs.').replace(/\.default$/, '').replace(/\.default\./, '.')
 }
@@ -154,6 +189,9 @@ class JsAnalysis {
   private nextScope = 0
   private readonly pendingAssignments: Array<{ scope: JsScope, name: string, expr: JsNode }> = []
   private readonly qualifyMemo = new Map<string, string[]>()
+  private readonly nodeQualifyMemo = new Map<JsNode, string[]>()
+  private readonly functionMemo = new Map<string, boolean>()
+  private truncations = 0
   private readonly stringishMemo = new Map<string, boolean>()
   private readonly sanitizedMemo = new Map<string, boolean>()
 
@@ -222,7 +260,7 @@ class JsAnalysis {
       }
       case 'ClassDeclaration': {
         const id = node.id as JsNode | null
-        if (id !== null) this.bind(scope, id.name as string, { kind: 'other' })
+        if (id !== null) this.bind(scope, id.name as string, { kind: 'class', node })
         break
       }
       case 'VariableDeclarator':
@@ -284,7 +322,22 @@ class JsAnalysis {
 
   /** Every qualified name `node` may denote: `child_process.exec`, `eval`, `fs.rmSync`, `global`. */
   private qualify (node: JsNode, scope: JsScope, depth = 0): string[] {
-    if (depth > 24) return []
+    if (depth > 24) {
+      this.truncations++
+      return []
+    }
+    if (node.type === 'Identifier') return this.qualifyNode(node, scope, depth)
+    // Memoised per node when the answer did not hit the depth bound (then it does not depend on
+    // the depth it was asked at): rules ask about the same sub-expressions again and again.
+    const memo = this.nodeQualifyMemo.get(node)
+    if (memo !== undefined) return memo
+    const before = this.truncations
+    const result = this.qualifyNode(node, scope, depth)
+    if (this.truncations === before) this.nodeQualifyMemo.set(node, result)
+    return result
+  }
+
+  private qualifyNode (node: JsNode, scope: JsScope, depth: number): string[] {
     switch (node.type) {
       case 'Identifier': {
         const name = node.name as string
@@ -294,8 +347,9 @@ class JsAnalysis {
         // the placeholder stops cycles such as `x = x.next`.
         const key = `${found.scope.id}:${name}`
         const memo = this.qualifyMemo.get(key)
+        if (memo === PENDING) this.truncations++ // a cycle: the answer is partial, do not memoise what uses it
         if (memo !== undefined) return memo
-        this.qualifyMemo.set(key, [])
+        this.qualifyMemo.set(key, PENDING)
         const out: string[] = []
         for (const b of found.bindings) {
           if (b.kind === 'import') out.push(b.qual)
@@ -310,21 +364,49 @@ class JsAnalysis {
       case 'MemberExpression': {
         const prop = this.propName(node, scope)
         if (prop === null) return []
-        return unique(this.qualify(node.object as JsNode, scope, depth + 1).map((q) => {
-          if (q === 'global') return GLOBAL_OBJECTS.has(prop) ? 'global' : prop
-          return normaliseQual(`${q}.${prop}`)
-        }))
+        const obj = node.object as JsNode
+        const objQuals = this.qualify(obj, scope, depth + 1)
+        const out: string[] = []
+        if (prop === 'constructor') {
+          // `F.prototype.constructor` is F; the constructor of any function is Function
+          // (`Object.constructor`, `Math.max.constructor`, `g.constructor` of a generator)
+          if (obj.type === 'MemberExpression' && this.propName(obj, scope) === 'prototype') {
+            for (const q of objQuals) if (q.endsWith('.prototype')) out.push(q.slice(0, -'.prototype'.length))
+          } else if (this.mayBeFunction(obj, scope, depth + 1, objQuals)) out.push('Function')
+        }
+        for (const q of objQuals) {
+          const m = memberQual(q, prop)
+          if (m !== null) out.push(m)
+        }
+        return unique(out)
       }
       case 'CallExpression': {
-        const callee = node.callee as JsNode
-        const args = node.arguments as JsNode[]
-        const cq = this.qualify(callee, scope, depth + 1)
-        if (cq.some((q) => REQUIRE_NAMES.has(q)) && args[0] !== undefined) {
-          const mod = this.fold(args[0], scope)
+        // `f.bind(t, …)` is f with bound arguments
+        const direct = node.callee as JsNode
+        if (direct.type === 'MemberExpression' && this.propName(direct, scope) === 'bind') return this.qualify(direct.object as JsNode, scope, depth + 1)
+        const { quals: cq, args } = this.invocation(node, scope, depth)
+        if (cq.some((q) => REQUIRE_NAMES.has(q))) {
+          const first = args?.[0]
+          const mod = first === undefined ? null : this.fold(first, scope)
           return mod === null ? [] : [normaliseModule(mod)]
         }
         // `const require = createRequire(import.meta.url)` makes an ordinary require.
         if (cq.includes('module.createRequire')) return ['require']
+        // the prototype of something: its `.constructor` may be Function (`getPrototypeOf(async function () {})`)
+        if (cq.some((q) => q === 'Object.getPrototypeOf' || q === 'Reflect.getPrototypeOf')) return [PROTO]
+        const reflective = cq.some((q) => REFLECT_GET.has(q)) ? '' : cq.some((q) => DESCRIPTOR_OF.has(q)) ? DESC : cq.some((q) => DESCRIPTORS_OF.has(q)) ? DESCS : null
+        if (reflective !== null && args !== null && args[0] !== undefined) {
+          const base = this.qualify(args[0], scope, depth + 1)
+          if (reflective === DESCS) return base.map((q) => DESCS + q)
+          const key = args[1] === undefined ? null : this.fold(args[1], scope)
+          if (key === null) return []
+          const out: string[] = []
+          for (const q of base) {
+            const m = memberQual(q, key)
+            if (m !== null) out.push(reflective + m)
+          }
+          return unique(out)
+        }
         return []
       }
       case 'ImportExpression': {
@@ -339,8 +421,86 @@ class JsAnalysis {
       }
       case 'LogicalExpression':
         return unique([...this.qualify(node.left as JsNode, scope, depth + 1), ...this.qualify(node.right as JsNode, scope, depth + 1)])
+      case 'ConditionalExpression':
+        return unique([...this.qualify(node.consequent as JsNode, scope, depth + 1), ...this.qualify(node.alternate as JsNode, scope, depth + 1)])
       default:
         return []
+    }
+  }
+
+  /**
+   * The function a call really invokes, its qualified names, and the arguments it receives:
+   * `f.call(t, a)` and `f.apply(t, [a])` invoke f with (a), `Reflect.apply(f, t, [a])` and
+   * `Reflect.construct(F, [a])` too. `args` is null when they are not visible (`f.apply(t, list)`).
+   * The names of f come from those of `f.call` (suffix removed), so f is not resolved twice.
+   */
+  private invocation (node: JsNode, scope: JsScope, depth: number): { callee: JsNode, quals: string[], args: JsNode[] | null } {
+    const callee = node.callee as JsNode
+    const args = node.arguments as JsNode[]
+    const listed = (n: JsNode | undefined): JsNode[] | null => n === undefined ? [] : n.type === 'ArrayExpression' && (n.elements as Array<JsNode | null>).every((e) => e !== null && e.type !== 'SpreadElement') ? n.elements as JsNode[] : null
+    const direct = this.qualify(callee, scope, depth + 1)
+    if (node.type === 'CallExpression' && callee.type === 'MemberExpression') {
+      const method = this.propName(callee, scope)
+      if (method === 'call' || method === 'apply') {
+        const suffix = `.${method}`
+        const quals = direct.filter((q) => q.endsWith(suffix)).map((q) => q.slice(0, -suffix.length))
+        return { callee: callee.object as JsNode, quals, args: method === 'call' ? args.slice(1) : listed(args[1]) }
+      }
+    }
+    const first = args[0]
+    if (first !== undefined && first.type !== 'SpreadElement') {
+      if (direct.includes('Reflect.apply')) return { callee: first, quals: this.qualify(first, scope, depth + 1), args: listed(args[2]) }
+      if (direct.includes('Reflect.construct')) return { callee: first, quals: this.qualify(first, scope, depth + 1), args: listed(args[1]) }
+    }
+    return { callee, quals: direct, args }
+  }
+
+  /**
+   * Whether `node` may evaluate to a function, so that its `.constructor` is Function (or the
+   * async / generator flavour): function and class literals, names bound to them, globals and
+   * imports (`Object`), any property (`Math.max`, `''.sub`, `x.__proto__`), `getPrototypeOf(…)`,
+   * bound functions. Literals, `this`, `new Point()` and parameters are taken for instances.
+   */
+  private mayBeFunction (node: JsNode, scope: JsScope, depth: number, quals?: string[]): boolean {
+    if (depth > 24) return false
+    switch (node.type) {
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
+      case 'ClassExpression':
+      case 'ImportExpression':
+        return true
+      case 'Identifier': {
+        const found = this.lookup(node.name as string, scope)
+        if (found === null) return true // a global: Object, Math, Array, …
+        const key = `${found.scope.id}:${node.name as string}`
+        const memo = this.functionMemo.get(key)
+        if (memo !== undefined) return memo
+        this.functionMemo.set(key, false) // cycles (`x = x.next`) end here
+        const result = found.bindings.some((b) => b.kind === 'function' || b.kind === 'class' || b.kind === 'import' ||
+          (b.kind === 'init' && (b.path.length > 0 || this.mayBeFunction(b.expr, b.scope, depth + 1))))
+        this.functionMemo.set(key, result)
+        return result
+      }
+      case 'MemberExpression':
+        // any property may hold a method (`''.sub`, `obj.handler`, `Math.max`, `x.__proto__`)
+        return true
+      case 'CallExpression': {
+        // a bound function, a prototype (PROTO), a required module
+        const callee = node.callee as JsNode
+        if (callee.type === 'MemberExpression' && this.propName(callee, scope) === 'bind') return true
+        return (quals ?? this.qualify(node, scope, depth + 1)).length > 0
+      }
+      case 'AwaitExpression': return this.mayBeFunction(node.argument as JsNode, scope, depth + 1)
+      case 'ChainExpression': return this.mayBeFunction(node.expression as JsNode, scope, depth + 1)
+      case 'LogicalExpression':
+      case 'ConditionalExpression':
+        return ['left', 'right', 'consequent', 'alternate'].some((k) => isNode(node[k]) && this.mayBeFunction(node[k], scope, depth + 1))
+      case 'SequenceExpression': {
+        const exprs = node.expressions as JsNode[]
+        return this.mayBeFunction(exprs[exprs.length - 1] as JsNode, scope, depth + 1)
+      }
+      default:
+        return false
     }
   }
 
@@ -481,6 +641,9 @@ class JsAnalysis {
       case 'CallExpression':
       case 'NewExpression': this.checkCall(node, scope); break
       case 'ImportExpression': this.checkDynamicImport(node, scope); break
+      case 'ImportDeclaration':
+      case 'ExportNamedDeclaration':
+      case 'ExportAllDeclaration': this.checkStaticImport(node); break
       case 'AssignmentExpression': this.checkAssignment(node, scope); break
       case 'VariableDeclarator': this.checkDeclarator(node); break
       case 'Property': this.checkProperty(node, scope); break
@@ -561,18 +724,26 @@ class JsAnalysis {
   }
 
   /** Reports eval / Function references (calls, aliases, callbacks) reached by `node`. */
-  private checkCodeConstructors (node: JsNode, quals: string[]): void {
+  private checkCodeConstructors (node: JsNode, quals: string[], scope: JsScope): void {
     const link = this.parents.get(node)
     const line = this.line(node)
     // `typeof eval`, `x === Function`, `f instanceof Function`: inspected, never invoked.
     if (link?.node.type === 'UnaryExpression' && link.node.operator === 'typeof') return
     if (link?.node.type === 'BinaryExpression' && ['==', '===', '!=', '!==', 'instanceof'].includes(link.node.operator as string)) return
+    if (link?.node.type === 'AssignmentExpression' && link.key === 'left') return // written, not read
     if (quals.includes('eval')) {
       this.issues.critical(T.dangerousFunction, this.isCallee(node) ? 'eval() runs dynamically supplied code' : 'Reference to eval outside a call (an alias or callback can run it)', line)
     }
     if (quals.includes('Function')) {
       if (link === undefined) return
-      if (link.node.type === 'MemberExpression' && link.key === 'object') return // Function.prototype.*
+      // `Function()` / `new obj.constructor()` without arguments builds an empty function
+      if (this.isCallee(node) && (link.node.arguments as JsNode[]).length === 0) return
+      // Function.prototype.*, Function.name: reading a property does not run it; Function.call /
+      // apply / bind (and a key that is not known) do
+      if (link.node.type === 'MemberExpression' && link.key === 'object') {
+        const prop = this.propName(link.node, scope)
+        if (prop !== null && !INVOKERS.has(prop)) return
+      }
       this.issues.critical(T.dangerousFunction, this.isCallee(node) ? 'The Function constructor builds code from strings' : 'Reference to the Function constructor outside a call', line)
     }
   }
@@ -584,13 +755,16 @@ class JsAnalysis {
     if (p.type === 'MemberExpression' && link.key === 'property' && p.computed !== true) return
     if ((p.type === 'Property' || p.type === 'MethodDefinition' || p.type === 'PropertyDefinition' || p.type === 'AccessorProperty') && link.key === 'key' && p.computed !== true) return
     if (p.type === 'AssignmentExpression' && link.key === 'left') return
-    this.checkCodeConstructors(node, this.qualify(node, scope))
+    const quals = this.qualify(node, scope)
+    this.checkCodeConstructors(node, quals, scope)
+    this.checkEscape(node, quals, scope)
   }
 
   private checkMember (node: JsNode, scope: JsScope): void {
     const line = this.line(node)
     const quals = this.qualify(node, scope)
-    this.checkCodeConstructors(node, quals)
+    this.checkCodeConstructors(node, quals, scope)
+    this.checkEscape(node, quals, scope)
     for (const q of quals) {
       if (PROCESS_NATIVE.has(q)) this.issues.critical(T.commandExecution, `${q} reaches native process internals`, line)
     }
@@ -609,7 +783,16 @@ class JsAnalysis {
       const onLiteral = ['ArrayExpression', 'ObjectExpression', 'Literal', 'TemplateLiteral', 'FunctionExpression', 'ArrowFunctionExpression', 'ClassExpression'].includes(obj.type)
       const onPrototypeOf = obj.type === 'CallExpression' && this.qualify(obj.callee as JsNode, scope).includes('Object.getPrototypeOf')
       const onFunction = this.qualify(obj, scope).some((q) => q === 'Function' || q === 'Function.prototype')
-      if (objProp === 'constructor' || (onLiteral && this.isCallee(node)) || onPrototypeOf || onFunction) {
+      // Whatever the object, a `.constructor` invoked with arguments may be Function: a function
+      // value hides behind any name (`f.call(Math.max)` makes `this` a function). Only a
+      // `new this.constructor(…)` clone with arguments that are not strings is left alone, and a
+      // call without arguments (Function() builds an empty function).
+      const link = this.parents.get(node)
+      const tagged = link?.node.type === 'TaggedTemplateExpression' && link.key === 'tag'
+      const args = this.isCallee(node) ? (link?.node.arguments as JsNode[]) : []
+      const cloneOfThis = obj.type === 'ThisExpression' && link?.node.type === 'NewExpression' && args.every((a) => !this.isStringish(a, scope))
+      const invoked = tagged || (args.length > 0 && !cloneOfThis)
+      if (objProp === 'constructor' || (onLiteral && this.isCallee(node)) || onPrototypeOf || onFunction || invoked) {
         this.issues.critical(T.dangerousFunction, 'constructor chain reaches the Function constructor', line)
       }
     }
@@ -617,13 +800,22 @@ class JsAnalysis {
 
   private checkCall (node: JsNode, scope: JsScope): void {
     const callee = node.callee as JsNode
-    const args = node.arguments as JsNode[]
     const line = this.line(node)
-    const quals = this.qualify(callee, scope)
+    if (node.type === 'CallExpression') {
+      // the value a call returns: `Reflect.get(globalThis, 'eval')`, `Function.bind(…)`, a descriptor's eval
+      const own = this.qualify(node, scope)
+      this.checkCodeConstructors(node, own, scope)
+      this.checkEscape(node, own, scope)
+    }
+    this.checkReflectiveKey(node, scope)
+    // `f.call(t, a)`, `f.apply(t, [a])`, `Reflect.apply(f, t, [a])` are calls of f with (a)
+    const inv = this.invocation(node, scope, 0)
+    const args = inv.args ?? []
+    const quals = inv.quals
     for (const q of quals) {
       if (q === 'setTimeout' || q === 'setInterval' || q === 'setImmediate' || q === 'execScript') {
         const first = args[0]
-        if (q === 'execScript' || (first !== undefined && this.isStringish(first, scope))) {
+        if (q === 'execScript' || inv.args === null || (first !== undefined && this.isStringish(first, scope))) {
           this.issues.critical(T.dangerousFunction, `${q}() with a string argument evaluates it as code`, line)
         }
       } else if (q.startsWith('child_process.')) {
@@ -757,8 +949,89 @@ class JsAnalysis {
       this.issues.critical(T.dynamicImport, 'import() of a module name built at runtime', line)
       return
     }
-    const mod = normaliseModule(this.fold(source, scope) ?? '')
+    const spec = this.fold(source, scope) ?? ''
+    if (this.checkImportUrl(spec, line)) return
+    const mod = normaliseModule(spec)
     if (DANGEROUS_MODULES.has(mod)) this.issues.critical(T.commandExecution, `Dynamic import of ${mod} (its use cannot be followed)`, line)
+  }
+
+  /**
+   * An import specifier that is a URL (`data:text/javascript,…`, `https://…`, `blob:`, `file:`)
+   * loads code that is not in the snippet (a data: URL runs its own text). `node:` names a module.
+   */
+  private checkImportUrl (spec: string, line: number): boolean {
+    if (!URL_SCHEME.test(spec) || /^node:/i.test(spec)) return false
+    this.issues.critical(T.dynamicImport, 'Import of a URL (data:, http:, file:, …) loads code that is not in the snippet', line)
+    return true
+  }
+
+  /** Static `import … from 'data:…'` / `export … from 'https://…'`. */
+  private checkStaticImport (node: JsNode): void {
+    const source = node.source as JsNode | null | undefined
+    if (isNode(source) && typeof source.value === 'string') this.checkImportUrl(source.value, this.line(node))
+  }
+
+  /**
+   * `Reflect.get(globalThis, k)`, `Object.getOwnPropertyDescriptor(process, k)` with a key known
+   * only at run time: the same as `globalThis[k]`. `Object.values(globalThis)` and friends hand
+   * out every global (eval included) without naming any.
+   */
+  private checkReflectiveKey (node: JsNode, scope: JsScope): void {
+    const args = node.arguments as JsNode[]
+    const target = args[0]
+    if (target === undefined) return
+    const cq = this.qualify(node.callee as JsNode, scope)
+    const keyed = cq.some((q) => REFLECTIVE_KEYED.has(q))
+    const enumerating = cq.some((q) => q === 'Object.values' || q === 'Object.entries' || q === 'Object.getOwnPropertyDescriptors')
+    if (!keyed && !enumerating) return
+    const sensitive = this.qualify(target, scope).some((q) => SENSITIVE_ROOTS.has(q.startsWith(DESCS) ? q.slice(DESCS.length) : q))
+    if (!sensitive) return
+    if (enumerating) {
+      this.issues.critical(T.dynamicAccess, `${cq[0] as string}() enumerates the members of a sensitive object`, this.line(node))
+      return
+    }
+    const key = args[1]
+    if (key === undefined || (this.fold(key, scope) === null && !this.isSymbolKey(key, scope))) {
+      this.issues.critical(T.dynamicAccess, `Reflective access with a runtime key on ${this.qualify(target, scope)[0] as string}`, this.line(node))
+    }
+  }
+
+  /**
+   * A dangerous module object or function (child_process and its exec/spawn family, vm's runners,
+   * require) used as a value where the analysis cannot follow it: an argument, a container, a
+   * property, a return value (`[cp.execSync][0]('id')`, `promisify(exec)`, `run(cp)`). Calls, member
+   * reads and plain aliases (`const { exec } = cp`, `const r = require`) are followed instead.
+   */
+  private checkEscape (node: JsNode, quals: string[], scope: JsScope): void {
+    let danger: { type: string, what: string } | null = null
+    for (const q of quals) {
+      const fn = q.slice(q.indexOf('.') + 1)
+      if (ESCAPING_MODULES.has(q)) danger = { type: q === 'child_process' ? T.commandExecution : T.dangerousFunction, what: `The ${q} module object escapes into an expression the analysis cannot follow` }
+      else if (q.startsWith('child_process.') && (CHILD_SHELL.has(fn) || CHILD_SPAWN.has(fn))) danger = { type: T.commandExecution, what: `Reference to ${q} outside a call (a container, argument or callback can run it)` }
+      else if (q.startsWith('vm.') && VM_RUN.has(fn)) danger = { type: T.dangerousFunction, what: `Reference to ${q} outside a call (a container, argument or callback can run it)` }
+      else if (REQUIRE_NAMES.has(q)) danger = { type: T.dynamicImport, what: 'Reference to require outside a call (a container, argument or callback can load any module)' }
+      if (danger !== null) break
+    }
+    if (danger === null) return
+    let cur = node
+    for (let link = this.parents.get(cur); link !== undefined; cur = link.node, link = this.parents.get(cur)) {
+      const p = link.node
+      const k = link.key
+      if (p.type === 'ChainExpression' || p.type === 'AwaitExpression' || p.type === 'LogicalExpression' || p.type === 'ParenthesizedExpression' ||
+        (p.type === 'ConditionalExpression' && k !== 'test') ||
+        (p.type === 'SequenceExpression' && (p.expressions as JsNode[]).at(-1) === cur)) continue // the value flows on
+      if ((p.type === 'CallExpression' || p.type === 'NewExpression') && k === 'callee') return // judged as a call
+      if (p.type === 'MemberExpression' && k === 'object') return // judged by what is read from it
+      if (p.type === 'VariableDeclarator' && k === 'init' && ['Identifier', 'ObjectPattern'].includes((p.id as JsNode).type)) return // an alias, followed
+      if (p.type === 'AssignmentExpression' && k === 'right' && (p.left as JsNode).type === 'Identifier' && p.operator === '=') return
+      if (p.type === 'ExpressionStatement' || p.type === 'SequenceExpression') return // value discarded
+      if (p.type === 'UnaryExpression' && (p.operator === 'typeof' || p.operator === '!' || p.operator === 'void')) return
+      if (p.type === 'BinaryExpression' && ['==', '===', '!=', '!==', 'instanceof', 'in'].includes(p.operator as string)) return
+      if ((p.type === 'IfStatement' || p.type === 'ConditionalExpression' || p.type === 'WhileStatement') && k === 'test') return
+      if (p.type === 'AssignmentExpression' && k === 'left') return
+      break
+    }
+    this.issues.critical(danger.type, danger.what, this.line(node))
   }
 
   /** The member-chain names of an assignment target: `a.b.__proto__.c` → ['a', 'b', '__proto__', 'c']. */

@@ -6,7 +6,10 @@
  * on request, taint tracking. Names are resolved through the bindings, so `import subprocess as sp`,
  * `from os import system as run`, `e = eval` and `importlib.import_module("o" + "s")` all reach
  * the same rule as the plain spelling, while `re.compile`, `cursor.execute` and `def evaluate`
- * never do: rules match qualified names, never substrings of the source.
+ * never do: rules match qualified names, never substrings of the source. Names are compared
+ * NFKC-folded, as Python reads identifiers (`ｅｖａｌ` is eval); modules re-exported by others
+ * (`shutil.os`) resolve to themselves; a dangerous callable or module used as a value (in a list,
+ * as an argument, returned) counts as used, while plain aliases are followed to their calls.
  */
 import { createRequire } from 'node:module'
 import { Language, Parser, type Node as TsNode, type TreeCursor } from 'web-tree-sitter'
@@ -41,6 +44,30 @@ export async function getPythonParser (): Promise<Parser> {
 
 // ---------------------------------------------------------------------------------------------
 // Plain copy of the syntax tree.
+
+/** Longest a parse may run (a 200 KB snippet of ordinary code parses in well under a second). */
+export const MAX_PARSE_MS = 4_000
+
+/**
+ * tree-sitter-python's lexer scans ahead from every `\N{` that is not closed by a `}` (a named
+ * escape's name is under 100 characters), so many of them cost time quadratic in the snippet's
+ * length. Past this many characters of such look-ahead, in total, the snippet is refused before it
+ * is parsed: one unclosed escape in ordinary code costs at most its snippet's length.
+ */
+export const MAX_OPEN_ESCAPE_SCAN = 2_000_000
+const NAMED_ESCAPE_SPAN = 100
+
+/** The look-ahead the parser would do for unclosed `\N{` escapes, counted up to `limit`. */
+export function openEscapeScan (code: string, limit = MAX_OPEN_ESCAPE_SCAN): number {
+  let total = 0
+  // The next `}` is found once per `}`, not once per escape: the scan stays linear.
+  let close = -2
+  for (let at = code.indexOf('\\N{'); at !== -1 && total <= limit; at = code.indexOf('\\N{', at + 3)) {
+    if (close !== -1 && close < at + 3) close = code.indexOf('}', at + 3)
+    if (close === -1 || close - at > NAMED_ESCAPE_SPAN) total += code.length - at
+  }
+  return total
+}
 
 /** Deepest syntax tree accepted (CPython itself refuses ~200 nested brackets). */
 export const MAX_PY_DEPTH = 1000
@@ -103,8 +130,18 @@ function copyTree (cursor: TreeCursor): PyNode {
 export async function analysePython (code: string, options: { taint: boolean, signal?: AbortSignal }): Promise<AnalysisOutcome> {
   const parser = await getPythonParser()
   const signal = options.signal
-  const tree = parser.parse(code, null, signal === undefined ? undefined : { progressCallback: () => signal.aborted })
-  if (tree === null) return { ok: false, reason: 'aborted', detail: 'parsing was cancelled' }
+  // tree-sitter-python's lexer is quadratic on unclosed `\N{` escapes (60,000 in one string: minutes):
+  // those inputs are refused before parsing. The parse is synchronous, so an abort timer cannot fire
+  // while it runs: the parser checks a deadline between steps, a backstop for any other slow input.
+  if (openEscapeScan(code) > MAX_OPEN_ESCAPE_SCAN) {
+    return { ok: false, reason: 'too_complex', detail: 'too many unclosed \\N{...} escapes to parse in time' }
+  }
+  const deadline = performance.now() + MAX_PARSE_MS
+  const tree = parser.parse(code, null, { progressCallback: () => signal?.aborted === true || performance.now() > deadline })
+  if (tree === null) {
+    parser.reset() // a halted parse would otherwise resume on the next claim's text
+    return { ok: false, reason: 'aborted', detail: signal?.aborted === true ? 'parsing was cancelled' : `parsing took longer than ${MAX_PARSE_MS} ms` }
+  }
   let root: PyNode
   try {
     if (tree.rootNode.hasError) {
@@ -165,6 +202,48 @@ const DESERIALIZE = new Set([
   'pickle.loads', 'pickle.load', 'pickle.Unpickler', 'cPickle.loads', 'cPickle.load', '_pickle.loads',
   '_pickle.load', 'dill.loads', 'dill.load', 'cloudpickle.loads', 'cloudpickle.load', 'marshal.loads',
   'marshal.load', 'shelve.open', 'jsonpickle.decode'
+])
+/** Run source text or a code object: the `code`/`codeop` REPL machinery, runpy, raw code objects. */
+const CODE_RUNNERS = new Set([
+  'code.interact', 'code.InteractiveInterpreter', 'code.InteractiveConsole', 'code.compile_command',
+  'codeop.compile_command', 'codeop.Compile', 'codeop.CommandCompiler', 'runpy.run_path', 'runpy.run_module',
+  'runpy._run_code', 'runpy._run_module_code', 'runpy._run_module_as_main', 'types.FunctionType', 'types.CodeType',
+  'types.LambdaType', 'builtins.execfile', 'cProfile.run', 'cProfile.runctx', 'profile.run', 'profile.runctx',
+  'pdb.run', 'pdb.runeval', 'pdb.runctx'
+])
+/** Statement runners that take code as a string (a callable is fine): `timeit.timeit("...")`. */
+const STRING_STATEMENT_RUNNERS = new Set(['timeit.timeit', 'timeit.repeat', 'timeit.Timer'])
+/** Load a module from a file path: its code runs and cannot be followed. */
+const FILE_IMPORTERS = new Set([
+  'importlib.util.spec_from_file_location', 'importlib.machinery.SourceFileLoader',
+  'importlib.machinery.SourcelessFileLoader', 'importlib.machinery.ExtensionFileLoader', 'zipimport.zipimporter', 'imp.load_source',
+  'imp.load_module', 'imp.load_compiled', 'imp.load_dynamic'
+])
+/** ctypes members that only describe C data (no library loading, no raw memory). */
+const CTYPES_DATA = /^ctypes\.(c_[a-z0-9_]+|sizeof|alignment|Structure|Union|BigEndianStructure|LittleEndianStructure|Array|POINTER|util\.find_library)$/
+/** Native code: loading a shared library or reaching raw memory runs anything (`ctypes.CDLL(None).system`). */
+function isNative (q: string): boolean {
+  const root = q.split('.', 1)[0] as string
+  if (root === 'cffi' || root === '_cffi_backend') return q !== root
+  if (root !== 'ctypes' && root !== '_ctypes' && root !== '_posixsubprocess') return false
+  return q !== root && !CTYPES_DATA.test(q)
+}
+/**
+ * Modules that other modules re-export under their own name (`shutil.os`, `os.path.os`,
+ * `subprocess.os`, `tempfile._os`): `<anything>.os.system` is `os.system`.
+ */
+const REEXPORTED = new Map([
+  ['os', 'os'], ['sys', 'sys'], ['subprocess', 'subprocess'], ['shutil', 'shutil'], ['pickle', 'pickle'], ['cPickle', 'pickle'],
+  ['marshal', 'marshal'], ['importlib', 'importlib'], ['pty', 'pty'], ['ctypes', 'ctypes'], ['posix', 'os'], ['nt', 'os'],
+  ['runpy', 'runpy'], ['builtins', 'builtins'], ['codeop', 'codeop'], ['posixsubprocess', '_posixsubprocess']
+])
+/** Modules whose object must not escape into a place the analysis cannot follow (`run(os)`, `[os][0]`). */
+const DANGEROUS_MODULES = new Set(['os', 'subprocess', 'pty', 'ctypes', '_ctypes', 'pickle', 'cPickle', '_pickle', 'marshal', 'builtins', 'importlib', 'runpy', 'code', 'codeop', 'sys', 'commands', '_posixsubprocess', 'cffi'])
+/** Calls that only inspect a module or callable they are given (`hasattr(os, "fork")`, `isinstance(p, subprocess.Popen)`). */
+const INSPECTORS = new Set([
+  'builtins.hasattr', 'builtins.getattr', 'builtins.isinstance', 'builtins.issubclass', 'builtins.type', 'builtins.id',
+  'builtins.print', 'builtins.repr', 'builtins.str', 'builtins.dir', 'builtins.help', 'builtins.callable', 'builtins.vars',
+  'inspect.getsource', 'inspect.signature', 'inspect.getdoc', 'inspect.ismodule', 'inspect.isfunction', 'inspect.isbuiltin'
 ])
 /** Loaders built on pickle: fine for files you produced, dangerous for anything else (WARNING). */
 const PICKLE_BASED = new Set(['pandas.read_pickle', 'joblib.load', 'torch.load'])
@@ -234,7 +313,16 @@ class PyAnalysis {
 
   // ---- helpers on nodes
 
-  private text (n: PyNode): string { return this.code.slice(n.start, n.end) }
+  /**
+   * Source text of a node. Python folds identifiers with NFKC when it reads them (PEP 3131), so
+   * `ｅｖａｌ`, `𝐞𝐯𝐚𝐥` and `eval` are one name: every node except string and comment text is
+   * compared in NFKC form. String contents stay raw (Python does not fold them).
+   */
+  private text (n: PyNode): string {
+    const raw = this.code.slice(n.start, n.end)
+    return RAW_TEXT_TYPES.has(n.type) || isAscii(raw) ? raw : raw.normalize('NFKC')
+  }
+
   private line (n: PyNode): number { return n.row + 1 }
 
   private kid (n: PyNode, field: string): PyNode | undefined {
@@ -290,10 +378,13 @@ class PyAnalysis {
     const last = n.children[n.children.length - 1]
     if (first === undefined || last === undefined || first.type !== 'string_start') return null
     if (n.children.some((c) => c.type === 'interpolation')) return null
-    const prefix = this.text(first).replace(/["']+$/, '').toLowerCase()
+    const prefix = stringPrefix(this.text(first))
     const body = this.code.slice(first.end, last.type === 'string_end' ? last.start : n.end)
     if (prefix.includes('r')) return body
-    return body.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|N\{[^}]*\}|\n|.)/g, (_m, e: string) => {
+    // `N\{[^}\\]*\}`: a scan that starts at one `\N{` stops at the next backslash (linear on "\N{\N{…")
+    let named = false
+    const value = body.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|N\{[^}\\]*\}|\n|.)/g, (_m, e: string) => {
+      if (e[0] === 'N' && e.length > 1) named = true
       if (e[0] === 'x' || e[0] === 'u' || e[0] === 'U') return String.fromCodePoint(parseInt(e.slice(1), 16))
       if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8))
       switch (e) {
@@ -305,6 +396,9 @@ class PyAnalysis {
         default: return e.length === 1 ? e : ''
       }
     })
+    // `\N{LATIN SMALL LETTER T}`: the character is unknown here (no Unicode name table), so the
+    // value is too (folding it to '' would let `getattr(os, 'sys\N{…}em')` pass as a harmless name)
+    return named ? null : value
   }
 
   // ---- pass 1: scopes and bindings
@@ -519,7 +613,27 @@ class PyAnalysis {
         const attr = this.kid(n, 'attribute')
         if (obj === undefined || attr === undefined) return []
         const a = this.text(attr)
-        return unique(this.qualify(obj, scope, depth + 1).map((q) => normaliseModule(q === 'builtins' ? `builtins.${a}` : `${q}.${a}`)))
+        // `f.__call__` is `f`: `os.system.__call__("id")` is a call of os.system
+        if (a === '__call__') return this.qualify(obj, scope, depth + 1)
+        const reexported = REEXPORTED.get(stripLeadingUnderscores(a))
+        return unique(this.qualify(obj, scope, depth + 1).map((q) => {
+          if (q === 'builtins') return `builtins.${a}`
+          // a module re-exported by another one: `shutil.os`, `os.path.os`, `tempfile._os` are os
+          if (reexported !== undefined && !q.startsWith('<')) return reexported
+          return normaliseModule(`${q}.${a}`)
+        }))
+      }
+      case 'named_expression': {
+        // `(s := os.system)` has the value of os.system
+        const value = this.kid(n, 'value')
+        return value === undefined ? [] : this.qualify(value, scope, depth + 1)
+      }
+      case 'conditional_expression':
+      case 'boolean_operator': {
+        // `a if c else b`, `a or b`: either operand may be the value
+        const out: string[] = []
+        for (const c of this.named(n)) out.push(...this.qualify(c, scope, depth + 1))
+        return unique(out)
       }
       case 'call': {
         const fn = this.kid(n, 'function')
@@ -654,6 +768,18 @@ class PyAnalysis {
     return false
   }
 
+  /** A string (literal, f-string, concatenation, or a name bound to one), not a callable. */
+  private isCodeString (node: PyNode, scope: Scope): boolean {
+    const n = this.unwrap(node)
+    if (n.type === 'string' || n.type === 'concatenated_string' || n.type === 'binary_operator') return true
+    if (n.type === 'call') {
+      const fn = this.kid(n, 'function')
+      const method = fn?.type === 'attribute' ? this.text(this.kid(fn, 'attribute') ?? fn) : null
+      if (method === 'format' || method === 'join') return true
+    }
+    return this.fold(n, scope) !== null
+  }
+
   private isLiteralCommand (node: PyNode): boolean {
     const n = this.unwrap(node)
     if (this.isPlainString(n)) return true
@@ -667,6 +793,7 @@ class PyAnalysis {
   }
 
   private walk (node: PyNode, scope: Scope): void {
+    if (node.type === 'identifier' || node.type === 'attribute' || node.type === 'call' || node.type === 'subscript') this.checkReference(node, scope)
     switch (node.type) {
       case 'call': this.checkCall(node, scope); break
       case 'attribute': this.checkAttribute(node, scope); break
@@ -718,14 +845,79 @@ class PyAnalysis {
     const name = this.text(n)
     if (name === '__builtins__' && this.lookup(name, scope) === null) {
       this.issues.critical(T.dangerousAttribute, 'Reference to __builtins__ (reaches every builtin, including eval and exec)', this.line(n))
+    }
+  }
+
+  /** The parent of `node` seen through parentheses, and the node (or outermost parenthesis) in its slot. */
+  private context (node: PyNode): { parent: PyNode | null, slot: PyNode } {
+    let slot = node
+    let parent = node.parent
+    while (parent !== null && parent.type === 'parenthesized_expression') {
+      slot = parent
+      parent = parent.parent
+    }
+    return { parent, slot }
+  }
+
+  private inAnnotation (node: PyNode): boolean {
+    for (let p = node.parent, steps = 0; p !== null && steps < 64; p = p.parent, steps++) {
+      if (p.type === 'type') return true
+      if (p.type === 'block' || p.type === 'expression_statement' || p.type === 'function_definition') return false
+    }
+    return false
+  }
+
+  /**
+   * A dangerous callable (os.system, eval, pickle.loads, ctypes.CDLL…) or a dangerous module object
+   * used as a value, not called: it escapes into a container, an argument, a return value, an
+   * attribute, so whatever calls it later is out of sight; it counts as using it. A plain alias
+   * (`run = os.system`, `(s := os.system)`) is followed by name resolution instead, so its calls are
+   * judged where they happen. Type annotations, comparisons and inspection calls
+   * (`isinstance(p, subprocess.Popen)`, `hasattr(os, "fork")`) do not use the value.
+   */
+  private checkReference (node: PyNode, scope: Scope): void {
+    if (node.type === 'identifier' && this.isBindingOrName(node)) return
+    const { parent, slot } = this.context(node)
+    if (parent === null) return
+    if (parent.type === 'call' && slot.field === 'function') return // the call rule judges calls
+    if ((parent.type === 'attribute' && slot.field === 'object') || (parent.type === 'subscript' && slot.field === 'value')) return // `os.path`, `os.system.__doc__`
+    const quals = this.qualify(node, scope)
+    const dangers: Array<{ q: string, type: string, what: string }> = []
+    let module: string | undefined
+    for (const q of quals) {
+      const d = dangerOf(q)
+      if (d !== null) dangers.push({ q, ...d })
+      else if (DANGEROUS_MODULES.has(q)) module ??= q
+    }
+    if (dangers.length === 0 && module === undefined) return
+    if (parent.type === 'comparison_operator' || parent.type === 'delete_statement' || this.inAnnotation(node)) return
+    if (parent.type === 'argument_list' && parent.parent?.type === 'call') {
+      const fn = this.kid(parent.parent, 'function')
+      if (fn !== undefined && this.qualify(fn, scope).some((q) => INSPECTORS.has(q))) return
+    }
+    const line = this.line(node)
+    const codeExec = dangers.find((d) => CODE_EXEC.has(d.q) || d.q === 'builtins.__import__')
+    if (codeExec !== undefined) {
+      this.issues.critical(T.dangerousFunction, `Reference to ${codeExec.q.slice(9)} outside a call (an alias or callback can run it)`, line)
       return
     }
-    for (const q of this.qualify(n, scope)) {
-      if (CODE_EXEC.has(q) || q === 'builtins.__import__') {
-        this.issues.critical(T.dangerousFunction, `Reference to ${q.slice(9)} outside a call (an alias or callback can run it)`, this.line(n))
-        return
-      }
+    const isAlias = (parent.type === 'assignment' && slot.field === 'right' && this.isPlainTarget(this.kid(parent, 'left'))) ||
+      (parent.type === 'named_expression' && slot.field === 'value')
+    if (isAlias) return
+    const first = dangers[0]
+    if (first !== undefined) {
+      this.issues.critical(first.type, `Reference to ${first.q.replace(/^builtins\./, '')} outside a call (it ${first.what}; a container, argument or callback can run it)`, line)
+      return
     }
+    // a module object: only when it is really bound here (an unbound `os` cannot be used)
+    let root = node
+    while (root.type === 'attribute') root = this.kid(root, 'object') ?? root
+    if (root.type === 'identifier' && this.lookup(this.text(root), scope) === null) return
+    this.issues.critical(T.dynamicAccess, `The ${module as string} module object escapes into an expression the analysis cannot follow`, line)
+  }
+
+  private isPlainTarget (target: PyNode | undefined): boolean {
+    return target !== undefined && this.unwrap(target).type === 'identifier'
   }
 
   private checkCall (node: PyNode, scope: Scope): void {
@@ -786,6 +978,20 @@ class PyAnalysis {
       } else if (EXPRESSION_EVALUATORS.has(q)) {
         matched = true
         if (first !== undefined && !this.isPlainString(first)) this.issues.critical(T.dangerousFunction, `${q}() evaluates an expression string that is not a literal`, line)
+      } else if (CODE_RUNNERS.has(q)) {
+        matched = true
+        this.issues.critical(T.dangerousFunction, `${q.replace(/^builtins\./, '')}() compiles or runs Python code`, line)
+      } else if (STRING_STATEMENT_RUNNERS.has(q)) {
+        matched = true
+        const stmt = positional[0] ?? keywords.get('stmt')
+        const setup = positional[1] ?? keywords.get('setup')
+        if ([stmt, setup].some((a) => a !== undefined && this.isCodeString(a, scope))) this.issues.critical(T.dangerousFunction, `${q}() runs a statement given as a string`, line)
+      } else if (FILE_IMPORTERS.has(q)) {
+        matched = true
+        this.issues.critical(T.dynamicImport, `${q}() loads a module from a file path`, line)
+      } else if (isNative(q)) {
+        matched = true
+        this.issues.critical(T.commandExecution, `${q}() reaches native code (a loaded library or raw memory can run anything)`, line)
       }
     }
     if (matched || fn.type !== 'attribute') return
@@ -866,11 +1072,6 @@ class PyAnalysis {
     if (attrNode === undefined || obj === undefined) return
     const attr = this.text(attrNode)
     const line = this.line(node)
-    const isCallee = node.parent?.type === 'call' && node.field === 'function'
-    if (!isCallee) {
-      const q = this.qualify(node, scope).find((x) => CODE_EXEC.has(x) || x === 'builtins.__import__')
-      if (q !== undefined) this.issues.critical(T.dangerousFunction, `Reference to ${q.slice(9)} outside a call (an alias or callback can run it)`, line)
-    }
     if (CRITICAL_DUNDERS.has(attr)) {
       this.issues.critical(T.dangerousAttribute, `Access to ${attr} (sandbox escape / introspection primitive)`, line)
     } else if (attr === '__class__') {
@@ -1291,6 +1492,40 @@ class PyAnalysis {
 
 function unique (xs: string[]): string[] {
   return [...new Set(xs)]
+}
+
+/** The prefix letters of a string_start token (`rb"` → `rb`), lower-cased: a loop, no regex. */
+function stringPrefix (start: string): string {
+  let end = start.length
+  while (end > 0 && (start[end - 1] === '"' || start[end - 1] === "'")) end--
+  return start.slice(0, end).toLowerCase()
+}
+
+/** Node types whose text is string or comment content (Python does not NFKC-fold it). */
+const RAW_TEXT_TYPES = new Set(['string', 'string_start', 'string_content', 'string_end', 'escape_sequence', 'comment', 'concatenated_string'])
+
+function isAscii (s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
+  return true
+}
+
+/** `_os` → `os`: stdlib modules import each other under a private name. */
+function stripLeadingUnderscores (name: string): string {
+  let i = 0
+  while (i < name.length && name[i] === '_') i++
+  return name.slice(i)
+}
+
+/** Issue type and wording for a reference to (or call of) a dangerous callable `q`, or null. */
+function dangerOf (q: string): { type: string, what: string } | null {
+  if (CODE_EXEC.has(q) || q === 'builtins.__import__') return { type: T.dangerousFunction, what: 'runs dynamically supplied code' }
+  if (IMPORTERS.has(q) || FILE_IMPORTERS.has(q)) return { type: T.dynamicImport, what: 'imports modules chosen at runtime' }
+  if (CODE_RUNNERS.has(q) || STRING_STATEMENT_RUNNERS.has(q) || EXPRESSION_EVALUATORS.has(q)) return { type: T.dangerousFunction, what: 'runs code from text' }
+  if (ALWAYS_SHELL.has(q) || SUBPROCESS.has(q) || /^os\.(exec|spawn|posix_spawn)/.test(q)) return { type: T.commandExecution, what: 'runs operating-system commands' }
+  if (isNative(q)) return { type: T.commandExecution, what: 'calls native code' }
+  if (DESERIALIZE.has(q) || q === 'yaml.load' || q === 'yaml.load_all' || q === 'yaml.unsafe_load' || q === 'yaml.unsafe_load_all') return { type: T.insecureDeserialization, what: 'deserialises data that can run code' }
+  if (q === 'shutil.rmtree') return { type: T.recursiveDeletion, what: 'deletes directory trees' }
+  return null
 }
 
 function normaliseModule (q: string): string {
