@@ -408,6 +408,66 @@ t.test('size, depth and non-JSON limits are BLOCKED', async (t) => {
   t.equal((await run(schemaClaim({}, cyclicSchema))).developer_fields.constraint_id, 'schema.parse_error')
 })
 
+t.test('only own properties are present: inherited names never satisfy a schema', async (t) => {
+  // Found by test/security-parser-escapes.test.ts: `required` naming Object.prototype members was
+  // met by `{}` (ajv read `data.constructor !== undefined`), so an empty object was ADMITted.
+  const inherited = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__', 'isPrototypeOf']
+  for (const name of inherited) {
+    const schema = JSON.parse(`{"type":"object","required":[${JSON.stringify(name)}]}`)
+    const r = await run(schemaClaim({}, schema))
+    t.equal(r.developer_fields.constraint_id, 'schema.schema_violation', `required ${name} is not met by {}`)
+    t.equal(r.admission, 'BLOCKED')
+    t.same(issuesOf(r).map((i) => [i.path, i.keyword]), [[`/${name}`, 'required']])
+  }
+  const both = await run(schemaClaim({}, { type: 'object', required: ['constructor', 'toString'] }))
+  t.equal(issuesOf(both).length, 2)
+  // present as own properties (JSON.parse makes `__proto__` an own key): met
+  t.equal((await run(schemaClaim(JSON.parse('{"__proto__": 1, "constructor": 2}'), JSON.parse('{"required":["__proto__","constructor"]}')))).admission, 'ADMIT')
+  // dependentRequired: an inherited trigger does not fire, an inherited dependency is not present
+  t.equal((await run(schemaClaim({}, { dependentRequired: { toString: ['zz'] } }))).admission, 'ADMIT')
+  t.equal((await run(schemaClaim({ a: 1 }, { dependentRequired: { a: ['hasOwnProperty'] } }))).developer_fields.constraint_id, 'schema.schema_violation')
+  t.equal((await run(schemaClaim({}, { dependentSchemas: { toString: false } }))).admission, 'ADMIT', 'an inherited name does not trigger dependentSchemas')
+  t.equal((await run(schemaClaim({}, { if: { required: ['constructor'] }, then: false }))).admission, 'ADMIT', 'if/then sees no constructor either')
+  // properties: an inherited value is not the property's value (Object is not a string)
+  t.equal((await run(schemaClaim({}, { properties: { constructor: { type: 'string' } } }))).admission, 'ADMIT')
+  t.equal((await run(schemaClaim({ constructor: 5 }, { properties: { constructor: { type: 'string' } } }))).developer_fields.constraint_id, 'schema.schema_violation')
+  t.equal((await run(schemaClaim(JSON.parse('{"__proto__": 1}'), { properties: { a: {} }, additionalProperties: false }))).developer_fields.constraint_id, 'schema.schema_violation', 'an own __proto__ key is an additional property')
+  // ajv would silently skip a `__proto__` subschema: refused instead of half-honoured
+  for (const keyword of ['properties', 'patternProperties', 'dependentSchemas']) {
+    const schema = JSON.parse(`{"${keyword}":{"__proto__":{"type":"string"}}}`)
+    const r = await run(schemaClaim(JSON.parse('{"__proto__": 5}'), schema))
+    t.equal(r.developer_fields.constraint_id, 'schema.parse_error', `${keyword} with a __proto__ key`)
+    t.equal(r.developer_fields.reason, 'unsupported_property_name')
+  }
+  const nested = JSON.parse('{"items":{"dependentRequired":{"__proto__":["a"]}}}')
+  t.equal((await run(schemaClaim([], nested))).developer_fields.constraint_id, 'schema.parse_error', 'anywhere in the schema')
+})
+
+t.test('arrays with holes are not JSON: BLOCKED, never a throw', async (t) => {
+  /* eslint-disable no-sparse-arrays */
+  const holey: unknown[] = [[, ,], [1, , 2], new Array(3), { a: [1, , 3] }, [[, 1]]]
+  /* eslint-enable no-sparse-arrays */
+  for (const data of holey) {
+    for (const schema of [true, false, { type: 'array' }, {}]) {
+      const r = await run(schemaClaim(data, schema))
+      t.equal(r.status, 'BLOCKED', `data ${String(JSON.stringify(data))} against ${JSON.stringify(schema)}`)
+      t.equal(r.developer_fields.constraint_id, 'schema.invalid_data')
+    }
+  }
+  // a hole produced by toJSON (not shape-checked before canonicalisation)
+  // eslint-disable-next-line no-sparse-arrays
+  const r = await run(schemaClaim({ toJSON: () => [1, , 2] }, true))
+  t.equal(r.developer_fields.constraint_id, 'schema.invalid_data', 'toJSON returning a sparse array')
+  // a hole in the schema
+  // eslint-disable-next-line no-sparse-arrays
+  const s = await run(schemaClaim(1, { enum: [1, , 2] }))
+  t.equal(s.status, 'BLOCKED')
+  t.equal(s.developer_fields.constraint_id, 'schema.parse_error')
+  // eslint-disable-next-line no-sparse-arrays
+  t.equal((await run(schemaClaim({}, { required: [, 'a'] }))).status, 'BLOCKED')
+  t.equal((await run(schemaClaim([1, 2], { type: 'array' }))).admission, 'ADMIT', 'a dense array is fine')
+})
+
 t.test('validation that would take too long is refused before it runs', async (t) => {
   // 40 levels of allOf [$ref next, $ref next]: 2^40 evaluations of one string.
   const defs: Record<string, unknown> = {}

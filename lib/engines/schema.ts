@@ -13,7 +13,11 @@
  *                      outside the document, a pattern RE2 cannot run, self-recursion),
  *                      schema.too_large / schema.too_deep (caps below), schema.too_complex
  *                      (validation would cost more than the work budget), schema.invalid_data
- *                      (data JSON cannot represent: cycles, NaN, functions, lone surrogates).
+ *                      (data JSON cannot represent: cycles, NaN, functions, lone surrogates,
+ *                      arrays with holes).
+ * A property is present only when it is the object's own (ajv's ownProperties): `required:
+ * ['constructor']` is not met by `{}`; a `__proto__` key in properties, patternProperties or the
+ * dependent* keywords is refused (schema.parse_error, unsupported_property_name).
  * Semantics beyond ajv's defaults: formats are assertions; `1.0` is an integer (JSON has one
  * number type); multipleOf is exact in decimal (0.3 is a multiple of 0.1); unknown keywords are
  * ignored; `pattern` runs on RE2 in linear time (ECMAScript escapes translated, schema/regex.ts;
@@ -121,6 +125,14 @@ function canonicalOf (value: unknown): Canonical | null {
   }
 }
 
+function parseJson (text: string): { ok: true, value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) }
+  } catch {
+    return { ok: false }
+  }
+}
+
 export function createSchemaEngine (options: SchemaEngineOptions = {}): Engine<SchemaClaim | TransactionClaim> {
   const limits: Limits = { ...DEFAULTS }
   for (const key of Object.keys(DEFAULTS) as Array<keyof Limits>) {
@@ -149,8 +161,11 @@ export function createSchemaEngine (options: SchemaEngineOptions = {}): Engine<S
     const dataJson = dataShape === null ? canonicalOf(data) : null
     if (dataJson === null) return stop('invalid_data')
     if (dataJson.text.length > limits.maxDataBytes) return stop('too_large', { target: 'data', limit: limits.maxDataBytes })
-    // Validate exactly the JSON that was hashed (toJSON applied, no getters or prototypes).
-    const instance: unknown = JSON.parse(dataJson.text)
+    // Validate exactly the JSON that was hashed (toJSON applied, no getters or prototypes). The
+    // text may still fail to parse: a toJSON result is not shape-checked (it may hold a hole).
+    const parsed = parseJson(dataJson.text)
+    if (!parsed.ok) return stop('invalid_data')
+    const instance = parsed.value
     // toJSON may have produced a deeper value than the one measured.
     if (shape.usesToJSON && checkShape(instance, limits.maxDataDepth, Infinity).problem === 'too_deep') {
       return stop('too_deep', { target: 'data', limit: limits.maxDataDepth })
@@ -159,7 +174,9 @@ export function createSchemaEngine (options: SchemaEngineOptions = {}): Engine<S
     let outcome = cache.get(schemaJson.hash)
     if (outcome === undefined) {
       if (signal.aborted) return { ...stop('aborted'), cacheable: false }
-      outcome = compileSchema(JSON.parse(schemaJson.text), limits.maxSchemaNodes)
+      const parsedSchema = parseJson(schemaJson.text)
+      if (!parsedSchema.ok) return stop('parse_error', { reason: 'not_json', detail: 'schema is not a JSON value' })
+      outcome = compileSchema(parsedSchema.value, limits.maxSchemaNodes)
       cache.set(schemaJson.hash, outcome)
       options.onCompile?.(schemaJson.hash)
     }

@@ -92,7 +92,15 @@ function formulaText (value: unknown, field: string): string {
 function formulaList (value: unknown, field: string): string[] {
   if (value === undefined) return []
   if (!Array.isArray(value)) invalid(`\`${field}\` must be an array of strings`, { field })
-  return value.map((v, i) => formulaText(v, `${field}[${i}]`))
+  // the cap comes first: `new Array(1e8)` is one allocation, walking it is not
+  if (value.length > MAX_FORMULAS) throw new LogicInputError('too_large', 'The claim has too many formulas', { field, max_formulas: MAX_FORMULAS })
+  const out: string[] = []
+  for (let i = 0; i < value.length; i++) {
+    // a hole (`[, 'x > 1']`) is not a formula; `map` would skip it and leave the hole in its result
+    if (!(i in value)) invalid(`\`${field}[${i}]\` must be a string`, { field: `${field}[${i}]` })
+    out.push(formulaText(value[i], `${field}[${i}]`))
+  }
+  return out
 }
 
 /** An exact decimal ("12.5", 12.5, "1e3") or fraction ("7/2"). */
@@ -134,7 +142,7 @@ export function prepare (claim: LogicClaim): Prepared {
   for (const [name, pair] of Object.entries(arrays)) {
     checkName(name)
     if (symbols.has(name)) throw new LogicInputError('duplicate_symbol', 'A name is declared twice', { name })
-    if (!Array.isArray(pair) || pair.length !== 2) {
+    if (!Array.isArray(pair) || pair.length !== 2 || !(0 in pair) || !(1 in pair)) {
       throw new LogicInputError('unsupported_sort', 'An array is declared as [index sort, value sort]', { name })
     }
     const sort: Sort = { kind: 'Array', index: scalarSort(pair[0], name), value: scalarSort(pair[1], name) }

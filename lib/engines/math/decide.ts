@@ -9,9 +9,15 @@
  * values are BLOCKED (math.invalid_tolerance), and so is a tolerance above max(0.01, 1% of |value|)
  * (math.tolerance_exceeds_bound), as in QWED. Without a tolerance the comparison is exact: the
  * claimed decimal must equal the value (QWED's library defaults to 1e-6 after rounding to 6 places;
- * a caller that wants that passes `tolerance: '0.000001'`). For values that are not rational
- * (sqrt(2), pi) "exact" means equal within the high-precision error bound, so sin(pi/2) = 1 holds
- * and sqrt(2) = 1.414214 does not; with a tolerance, the whole error interval must be inside it.
+ * a caller that wants that passes `tolerance: '0.000001'`). Exact equality is proven only by the
+ * exact normal form (sin(pi/2) is 1 there); a value the normal form leaves irrational (sqrt(2), pi)
+ * can be shown different from a decimal (sqrt(2) = 1.414214 is false) but never equal to one
+ * without a tolerance. With a tolerance, the whole error interval must be inside it.
+ *
+ * Identities. An identity is VERIFIED only when the exact normal form of the difference is 0. A
+ * non-zero rational difference disproves it exactly; otherwise high-precision evaluation may
+ * disprove it (the difference's error interval excludes 0) or leave it unproven. Numeric closeness
+ * never proves: `pi*10^100 = pi*10^100 + 1` is false although the sides agree to 100 digits.
  */
 import type { MathClaim, MathExpressionClaim } from '../../../types/claims.js'
 import type { DeveloperFields, DiagnosticResult } from '../../../types/result.js'
@@ -20,7 +26,7 @@ import { Q, parseDecimal, parseRational } from './exact.js'
 import { Budget, LIMITS, MathFailure, NotRealError, UndecidableError, withBudget } from './limits.js'
 import { normalizeExpression, splitSides } from './normalize.js'
 import type { Decimal as DecimalClass } from 'decimal.js'
-import { type Approx, type Comparison, Decimal, compareApprox } from './numeric.js'
+import { type Approx, Decimal, type Evaluator, compareApprox } from './numeric.js'
 import { type Ast, parseSide } from './parse.js'
 import { type RF } from './symbolic.js'
 import { Session } from './helpers/common.js'
@@ -172,7 +178,9 @@ function decideLink (session: Session, left: RF, right: RF, leftAst: Ast, rightA
   // a sign settled by high-precision evaluation (abs(1 - pi) = pi - 1) makes the proof a numeric one
   const symbolic: Method = alg.numericDecisions > 0 ? 'high_precision' : anyAtoms ? 'polynomial_normal_form' : 'exact'
   if (diff.num.size === 0) return { result: 'true', method: symbolic, difference: '0' }
-  if (alg.asQ(left) !== null && alg.asQ(right) !== null) return { result: 'false', method: symbolic, difference }
+  // A non-zero rational difference disproves the identity exactly, whatever atoms the sides share
+  // (pi*10^100 vs pi*10^100 + 1: the difference is -1, however large the sides are).
+  if (alg.asQ(diff) !== null) return { result: 'false', method: symbolic, difference }
   if (alg.hasVars(left) || alg.hasVars(right)) {
     // A non-zero polynomial in the variables alone is not identically zero.
     if (alg.onlyVariables(diff)) return { result: 'false', method: 'polynomial_normal_form', difference }
@@ -181,15 +189,32 @@ function decideLink (session: Session, left: RF, right: RF, leftAst: Ast, rightA
     if (counterexample !== null) return { result: 'false', method: 'high_precision', difference, counterexample }
     return { result: 'unknown', method: 'polynomial_normal_form', difference }
   }
+  // Variable-free, and the normal form of the difference is not 0: numeric evaluation can only
+  // disprove (error intervals apart). Close values prove nothing: the claim stays unproven.
   const ev = session.numeric()
-  let cmp: Comparison
   try {
-    cmp = compareApprox(ev.value(left), ev.value(right))
+    if (compareApprox(ev.value(left), ev.value(right)) === 'different') return { result: 'false', method: 'high_precision', difference }
   } catch (err) {
     if (err instanceof UndecidableError) return { result: 'unknown', method: 'high_precision', difference }
     throw err
   }
-  return { result: cmp === 'equal' ? 'true' : cmp === 'different' ? 'false' : 'unknown', method: 'high_precision', difference: cmp === 'equal' ? '0' : difference }
+  // The difference itself, evaluated from its normal form, where shared large terms have cancelled
+  // (pi*10^100 = pi*10^100 + sqrt(2): the sides agree to 100 digits, the difference is -sqrt(2)).
+  if (separatedFromZero(ev, diff)) return { result: 'false', method: 'high_precision', difference }
+  return { result: 'unknown', method: 'high_precision', difference }
+}
+
+/** The variable-free value rf is provably non-zero (its error interval excludes 0). */
+function separatedFromZero (ev: Evaluator, rf: RF): boolean {
+  try {
+    const value = ev.value(rf)
+    // the same margin as compareApprox: |v| beyond twice the error bound
+    return value.v.abs().gt(value.e.mul(2))
+  } catch (err) {
+    // not evaluable (or its denominator not separable from 0) in this form: no disproof from here
+    if (err instanceof UndecidableError || (err instanceof MathFailure && err.reason === 'division_by_zero')) return false
+    throw err
+  }
 }
 
 /** Distinct sample values per variable (no 0 or 1, so no accidental special values); three points. */
@@ -359,8 +384,8 @@ function judgeExpected (session: Session, text: string, rf: RF, expected: number
     const v = value as Approx
     const target = toDec(claimed)
     if (tol.isZero()) {
-      const cmp = compareApprox(v, { v: target, e: new D(0) })
-      outcome = cmp === 'equal' ? 'match' : cmp === 'different' ? 'mismatch' : 'unknown'
+      // an irrational normal form is never proven equal to a decimal; it may be proven different
+      outcome = compareApprox(v, { v: target, e: new D(0) }) === 'different' ? 'mismatch' : 'unknown'
     } else {
       const diff = v.v.sub(target).abs()
       const t = toDec(tol)

@@ -166,7 +166,12 @@ export class Q {
     const scaled = (this.n * 10n ** BigInt(scale)) / this.d
     const neg = scaled < 0n
     const digits = (neg ? -scaled : scaled).toString().padStart(scale + 1, '0')
-    const text = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`.replace(/0+$/, '').replace(/\.$/, '')
+    // trailing zeros of the fraction, then a bare point, trimmed with a loop (a `0+$` regex is quadratic)
+    let fraction = digits.slice(-scale)
+    let end = fraction.length
+    while (end > 0 && fraction.charCodeAt(end - 1) === 48) end--
+    fraction = fraction.slice(0, end)
+    const text = fraction === '' ? digits.slice(0, -scale) : `${digits.slice(0, -scale)}.${fraction}`
     return (neg ? '-' : '') + text
   }
 
@@ -268,6 +273,32 @@ export function extractPower (m: bigint, k: number): { outside: bigint, inside: 
   const rest = exactRoot(inside, k)
   if (rest !== null) return { outside: outside * rest, inside: 1n }
   return { outside, inside }
+}
+
+/**
+ * The prime factors below 1000 of a positive integer, with their multiplicities, and the cofactor
+ * left once they are divided out (1, or a number whose prime factors are all above 1000).
+ */
+export function smallPrimeFactors (m: bigint): { factors: Array<[bigint, number]>, rest: bigint } {
+  const factors: Array<[bigint, number]> = []
+  let rest = m
+  for (const p of SMALL_PRIMES) {
+    const P = BigInt(p)
+    if (P * P > rest) break
+    charge(0.02)
+    let k = 0
+    while (rest % P === 0n) {
+      rest /= P
+      k++
+    }
+    if (k > 0) factors.push([P, k])
+  }
+  // stopped early (P^2 > rest): rest is 1 or a prime above every factor found; below 1000 it is one of them
+  if (rest > 1n && rest < 1000n) {
+    factors.push([rest, 1])
+    rest = 1n
+  }
+  return { factors, rest }
 }
 
 export function factorial (n: number): bigint {

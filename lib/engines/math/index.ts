@@ -1,7 +1,7 @@
 /**
  * The embedded math engine: arithmetic and algebra claims proven with exact rational arithmetic and
  * a rational-function normal form, with a high-precision fallback for variable-free claims that
- * involve irrational constants. Layout:
+ * involve irrational constants (it evaluates and disproves, it never proves an equality). Layout:
  *   normalize.ts  text pre-processing (length, ASCII, %, **, ambiguity)
  *   parse.ts      private mathjs parser + AST allowlist -> the engine's own tree
  *   exact.ts      rationals on bigint

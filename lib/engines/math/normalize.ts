@@ -21,7 +21,9 @@ const SYMBOLS: ReadonlyMap<string, string> = new Map([
   ['\r', ' ']
 ])
 
-const NUMBER = String.raw`(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?`
+// `\d+(?:\.\d*)?`, not `\d+\.?\d*`: the latter can split a run of digits between `\d+` and `\d*`
+// in many ways, so a long run not followed by `%` (or `(`) backtracks quadratically.
+const NUMBER = String.raw`(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?`
 // `15% of 200` -> `(15/100)*200`; the number must touch the `%`.
 const PERCENT_OF = new RegExp(String.raw`(?<![\w.])(${NUMBER})%\s*of\b\s*`, 'g')
 // `15%` not followed by another operand (so `15 % 4` and `15%4` stay modulo-like and are refused).

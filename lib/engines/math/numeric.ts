@@ -2,9 +2,13 @@
  * High-precision evaluation (decimal.js) of variable-free normal forms, with a running bound on the
  * absolute error of every value: each operation adds its own rounding and propagates the error of
  * its inputs through a Lipschitz (or Hoelder) bound of the function. It is used only when the exact
- * normal form cannot decide (claims without variables that involve pi, e, roots, logs or trig), and
- * a value is accepted as equal only when the difference is within the error bound and that bound is
- * tiny (see TINY).
+ * normal form cannot decide (claims without variables that involve pi, e, roots, logs or trig).
+ *
+ * A numeric value can SEPARATE (the true value lies in [v - e, v + e], so a value whose interval
+ * excludes zero is provably non-zero, and two values whose intervals are apart provably differ) but
+ * it never proves EQUALITY: however small the bound, a non-zero difference below it (pi*10^100 vs
+ * pi*10^100 + 1 at 100 digits, or pi vs pi + exp(-700)) reads the same as zero. So nothing here
+ * answers "equal": equality is proven only by the exact normal form (symbolic.ts).
  */
 import DecimalDefault from 'decimal.js'
 import type { Decimal as DecimalClass } from 'decimal.js'
@@ -21,9 +25,6 @@ export interface Approx {
   /** Bound on |true value - v|. */
   readonly e: DecimalClass
 }
-
-/** Equality is accepted only when the error bound is below this, relative to max(1, |values|). */
-export const TINY = '1e-40'
 
 const constructors = new Map<number, typeof Decimal>()
 function decimalWith (precision: number): typeof Decimal {
@@ -241,17 +242,18 @@ export class Evaluator {
   }
 }
 
-/** Outcome of comparing two variable-free values. */
-export type Comparison = 'equal' | 'different' | 'undecided'
+/**
+ * Outcome of comparing two variable-free values numerically: 'different' is a proof (the error
+ * intervals are apart), 'undecided' is not an answer. There is deliberately no 'equal' (see above).
+ */
+export type Comparison = 'different' | 'undecided'
 
 /**
- * |a - b| within the error bound, and the bound below TINY * max(1, |a|, |b|) -> equal;
- * |a - b| beyond the bound -> different; otherwise undecided.
+ * |a - b| beyond twice the summed error bounds -> different; otherwise undecided, however close the
+ * values look (closeness relative to their magnitude is not a proof of equality).
  */
-export function compareApprox (a: Approx, b: Approx, D: typeof Decimal = a.v.constructor as typeof Decimal): Comparison {
+export function compareApprox (a: Approx, b: Approx): Comparison {
   const diff = a.v.sub(b.v).abs()
   const bound = a.e.add(b.e).mul(2)
-  if (diff.gt(bound)) return 'different'
-  const scale = Decimal.max(1, a.v.abs(), b.v.abs())
-  return bound.lte(new D(TINY).mul(scale)) ? 'equal' : 'undecided'
+  return diff.gt(bound) ? 'different' : 'undecided'
 }

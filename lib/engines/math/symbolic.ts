@@ -7,13 +7,16 @@
  *   cbrt(A)^3 = A
  *   cos(A)^2 = 1 - sin(A)^2
  *   exp(A)^a * exp(B)^b * e^c = exp(aA + bB + c)
+ *   root(a, q) * root(b, q) = root(a b, q)   (positive integers a, b)
  * and functions are normalised on the way in (sin(-A) = -sin(A), cos(A + B) by angle addition,
- * sin(n x) by multiple angles for small integers n, exact values at rational multiples of pi,
- * log(8) = 3 log(2), sinh/cosh/tanh through exp, tan = sin/cos, ...).
+ * sin(n x) by multiple angles for small integers n, exact values in radicals at rational multiples
+ * of pi with denominators 1-6, 8, 10, 12 (and asin / atan of those values), log(12) = 2 log(2) +
+ * log(3), log of products of e, exp and roots, sqrt(a + b sqrt(c)) denested when it can be,
+ * sinh/cosh/tanh through exp, tan = sin/cos, ...).
  * Equal normal forms prove an identity (up to removable singularities, as for x/x = 1); different
  * ones prove nothing unless the difference is a non-zero polynomial in the variables alone.
  */
-import { Q, binomial, exactRoot, extractPower, factorial, bitLength } from './exact.js'
+import { Q, binomial, exactRoot, extractPower, factorial, bitLength, smallPrimeFactors } from './exact.js'
 import { LIMITS, NotRealError, divisionByZero, resourceLimit, undefinedValue, unsupported } from './limits.js'
 import type { Ast } from './parse.js'
 import * as P from './poly.js'
@@ -43,12 +46,18 @@ export interface Atom {
 export type SignOracle = (rf: RF) => -1 | 0 | 1 | null
 
 const MAX_ANGLE_MULTIPLE = 12
+/** Largest product of two radicands that root(a, q) * root(b, q) is merged into (about 150 digits). */
+const MAX_MERGED_RADICAND_BITS = 512
+/** Denominators d for which sin(n pi / d) and cos(n pi / d) have exact values (in radicals). */
+const PI_DENOMINATORS: readonly bigint[] = [1n, 2n, 3n, 4n, 5n, 6n, 8n, 10n, 12n]
 const MAX_ANGLE_TERMS = 6
 
 export class Algebra {
   readonly atoms: Atom[] = []
   private readonly byKey = new Map<string, number>()
   private readonly sinCosCache = new Map<string, { sin: RF, cos: RF }>()
+  /** sin(x pi) (asin) and tan(x pi) (atan) for the table angles, built on first use. */
+  private readonly inverseTrigValues = new Map<'asin' | 'atan', Array<{ x: Q, value: RF, atoms: Set<number> }>>()
   /** Largest number of decimal digits of a rational constant met so far (sets the numeric precision). */
   maxDigits = 0
   sign: SignOracle = () => null
@@ -293,6 +302,8 @@ export class Algebra {
       }
       if (a.kind === 'const' && a.name === 'e') eExp = e
     }
+    const merged = this.mergeRoots(mono)
+    if (merged !== null) return merged
     if (exps === 0 || (exps === 1 && !multiExp && eExp === 0)) return null
     // exp(A)^a * exp(B)^b * e^c = exp(aA + bB + c)
     let arg = this.constQ(Q.int(eExp))
@@ -305,6 +316,33 @@ export class Algebra {
       }
     }
     return P.mul(P.termPoly(rest, Q.ONE), this.expAsPoly(arg))
+  }
+
+  /**
+   * root(a, q) * root(b, q) = root(a b, q) for positive integers a and b (principal real roots of
+   * positive numbers), so sqrt(2)*sqrt(3) and sqrt(6) share one normal form. One pair per call: the
+   * rewrite lowers the total degree of the roots in the monomial, so reduction terminates.
+   */
+  private mergeRoots (mono: Mono): Poly | null {
+    const seen = new Map<number, { id: number, e: number, n: bigint }>()
+    for (const [id, e] of mono) {
+      const a = this.atoms[id] as Atom
+      if (a.kind !== 'root') continue
+      const n = this.asQ(a.args[0] as RF)
+      if (n === null || !n.isInteger() || n.sign <= 0) continue
+      const other = seen.get(a.index)
+      if (other === undefined) {
+        seen.set(a.index, { id, e, n: n.n })
+        continue
+      }
+      // large radicands are left apart (incomplete, never wrong): extracting powers from their
+      // product costs more than a claim with such numbers is worth
+      if (bitLength(n.n) + bitLength(other.n) > MAX_MERGED_RADICAND_BITS) continue
+      const rest = P.monoWith(P.monoWith(mono, id, e - 1), other.id, other.e - 1)
+      const product = this.root(this.constQ(Q.int(n.n * other.n)), a.index)
+      return P.mul(P.termPoly(rest, Q.ONE), product.num)
+    }
+    return null
   }
 
   /** exp(A) as a polynomial: 1, e^n, B^k for A = k log(B), or the atom exp(A). */
@@ -391,8 +429,18 @@ export class Algebra {
       case 'log2': return this.div(this.log(a), this.log(this.constQ(Q.int(2))))
       case 'sin': return this.sinCos(a).sin
       case 'cos': return this.sinCos(a).cos
-      case 'tan': { const sc = this.sinCos(a); return this.mul(sc.sin, this.inverse(sc.cos, 'tan at a pole')) }
-      case 'cot': { const sc = this.sinCos(a); return this.mul(sc.cos, this.inverse(sc.sin, 'cot at a pole')) }
+      case 'tan': {
+        const exact = this.tanPiMultiple(a)
+        if (exact !== null) return exact
+        const sc = this.sinCos(a)
+        return this.mul(sc.sin, this.inverse(sc.cos, 'tan at a pole'))
+      }
+      case 'cot': {
+        const exact = this.tanPiMultiple(a)
+        if (exact !== null) return this.inverse(exact, 'cot at a pole')
+        const sc = this.sinCos(a)
+        return this.mul(sc.cos, this.inverse(sc.sin, 'cot at a pole'))
+      }
       case 'sec': return this.inverse(this.sinCos(a).cos, 'sec at a pole')
       case 'csc': return this.inverse(this.sinCos(a).sin, 'csc at a pole')
       case 'asin': case 'acos': case 'atan': return this.inverseTrig(name, a)
@@ -447,12 +495,49 @@ export class Algebra {
       return this.scaleQ(this.atomRF(this.atom('root', 'root', [this.constQ(Q.int(inside))], q)), coef)
     }
     if (!this.hasVars(a) && this.sign(a) === -1) throw new NotRealError('root of a negative number')
+    if (q === 2) {
+      const denested = this.denest(a)
+      if (denested !== null) return denested
+    }
     if (P.asConst(a.den)?.isOne() === true) {
       // sqrt(c * A) = sqrt(c) * sqrt(A) for a positive rational c
       const c = P.content(a.num)
       if (!c.isOne()) return this.mul(this.root(this.constQ(c), q), this.root({ num: P.scale(a.num, c.inv()), den: P.ONE }, q))
     }
     return this.atomRF(this.atom('root', 'root', [a], q))
+  }
+
+  /**
+   * sqrt(a + b sqrt(c)) = sqrt(x) + sign(b) sqrt(y) with x, y = (a +- d)/2, for rationals a > 0, b
+   * and an integer c, when d^2 = a^2 - b^2 c is the square of a rational d > 0:
+   * (sqrt(x) +- sqrt(y))^2 = a +- 2 sqrt(x y) = a +- |b| sqrt(c), and sqrt(x) >= sqrt(y) keeps the
+   * principal (non-negative) root. So sqrt(3 + 2 sqrt(2)) = 1 + sqrt(2). Null when it does not apply.
+   */
+  private denest (v: RF): RF | null {
+    if (P.asConst(v.den)?.isOne() !== true || v.num.size !== 2) return null
+    let a: Q | null = null
+    let b: Q | null = null
+    let c: bigint | null = null
+    for (const t of v.num.values()) {
+      if (t.mono.length === 0) { a = t.coef; continue }
+      const [id, e] = t.mono[0] as readonly [number, number]
+      const atom = this.atoms[id] as Atom
+      const radicand = atom.kind === 'root' && atom.index === 2 && e === 1 && t.mono.length === 1 ? this.asQ(atom.args[0] as RF) : null
+      if (radicand === null || !radicand.isInteger()) return null
+      b = t.coef
+      c = radicand.n
+    }
+    if (a === null || b === null || c === null || a.sign <= 0) return null
+    const d2 = a.mul(a).sub(b.mul(b).mul(Q.int(c)))
+    if (d2.sign <= 0) return null
+    const dn = exactRoot(d2.n, 2)
+    const dd = exactRoot(d2.d, 2)
+    if (dn === null || dd === null) return null
+    const d = Q.of(dn, dd)
+    const half = Q.of(1n, 2n)
+    const x = this.root(this.constQ(a.add(d).mul(half)), 2)
+    const y = this.root(this.constQ(a.sub(d).mul(half)), 2)
+    return b.sign > 0 ? this.add(x, y) : this.sub(x, y)
   }
 
   /** Real cube root (cbrt(-8) = -2). */
@@ -476,10 +561,11 @@ export class Algebra {
     const r = this.asQ(a)
     if (r !== null) return this.constQ(r.abs())
     if (!this.hasVars(a)) {
-      const s = this.decidedSign(a)
+      // only a separated sign is a proof; a value merely indistinguishable from 0 is not 0
+      const s = this.sign(a)
+      if (s === 1 || s === -1) this.numericDecisions++
       if (s === 1) return a
       if (s === -1) return this.negate(a)
-      if (s === 0) return this.zero
     }
     if (P.asConst(a.den)?.isOne() === true) {
       const c = P.content(a.num)
@@ -508,15 +594,12 @@ export class Algebra {
       if (r.sign < 0) throw new NotRealError('log of a negative number')
       return this.sub(this.logInteger(r.n), this.logInteger(r.d))
     }
-    // log(c * e^k) = log(c) + k and log(c * exp(B)) = log(c) + B for a positive rational c and a constant B
+    // log of a product of positive factors is the sum of their logs: log(c * e^k * exp(B)^j * root(n, q)^m)
+    // = log(c) + k + j B + (m/q) log(n), for a positive rational c, a constant B and positive integers n
     if (a.num.size === 1 && P.asConst(a.den)?.isOne() === true && !this.hasVars(a)) {
       const t = a.num.values().next().value as Term
-      if (t.coef.sign > 0 && t.mono.length === 1) {
-        const [id, e] = t.mono[0] as readonly [number, number]
-        const atom = this.atoms[id] as Atom
-        if (atom.kind === 'const' && atom.name === 'e') return this.add(this.log(this.constQ(t.coef)), this.constQ(Q.int(e)))
-        if (atom.kind === 'fn' && atom.name === 'exp' && e === 1) return this.add(this.log(this.constQ(t.coef)), atom.args[0] as RF)
-      }
+      const split = t.coef.sign > 0 ? this.logOfFactors(t.mono) : null
+      if (split !== null) return this.add(this.log(this.constQ(t.coef)), split)
     }
     if (!this.hasVars(a)) {
       const s = this.sign(a)
@@ -526,13 +609,38 @@ export class Algebra {
     return this.atomRF(this.atom('fn', 'log', [a]))
   }
 
-  /** log(n) for a positive integer n, as k*log(b) with n = b^k and k as large as possible. */
+  /** The sum of the logs of the factors of a monomial whose atoms are e, exp(B) and roots of positive integers, else null. */
+  private logOfFactors (mono: Mono): RF | null {
+    const parts: RF[] = []
+    for (const [id, e] of mono) {
+      const atom = this.atoms[id] as Atom
+      const arg = atom.args[0]
+      if (atom.kind === 'const' && atom.name === 'e') parts.push(this.constQ(Q.int(e)))
+      else if (atom.kind === 'fn' && atom.name === 'exp' && arg !== undefined) parts.push(this.scaleQ(arg, Q.int(e)))
+      else if (atom.kind === 'root' && arg !== undefined && (this.asQ(arg)?.sign ?? 0) > 0) {
+        parts.push(this.scaleQ(this.log(arg), Q.of(BigInt(e), BigInt(atom.index))))
+      } else return null
+    }
+    return parts.reduce((sum, part) => this.add(sum, part), this.zero)
+  }
+
+  /**
+   * log(n) for a positive integer n, over its prime factors below 1000 (log(6) = log(2) + log(3),
+   * log(8) = 3 log(2)); the cofactor left is written k*log(b) with cofactor = b^k, k as large as possible.
+   */
   private logInteger (n: bigint): RF {
+    const { factors, rest } = smallPrimeFactors(n)
+    let sum = this.logPowerFree(rest)
+    for (const [p, k] of factors) sum = this.add(sum, this.scaleQ(this.atomRF(this.atom('fn', 'log', [this.constQ(Q.int(p))])), Q.int(k)))
+    return sum
+  }
+
+  private logPowerFree (n: bigint): RF {
     if (n === 1n) return this.zero
     const bits = bitLength(n)
     for (let k = Math.min(bits, 64); k >= 2; k--) {
       const b = exactRoot(n, k)
-      if (b !== null) return this.scaleQ(this.logInteger(b), Q.int(k))
+      if (b !== null) return this.scaleQ(this.logPowerFree(b), Q.int(k))
     }
     return this.atomRF(this.atom('fn', 'log', [this.constQ(Q.int(n))]))
   }
@@ -598,9 +706,9 @@ export class Algebra {
     return { sin: this.atomRF(this.atom('fn', 'sin', [a])), cos: this.atomRF(this.atom('fn', 'cos', [a])) }
   }
 
-  /** Exact sin/cos of q*pi when q has denominator 1, 2, 3, 4 or 6. */
+  /** Exact sin/cos of q*pi when q's denominator is one of PI_DENOMINATORS. */
   private sinCosPiMultiple (q: Q): { sin: RF, cos: RF } | null {
-    if (![1n, 2n, 3n, 4n, 6n].includes(q.d)) return null
+    if (!PI_DENOMINATORS.includes(q.d)) return null
     // reduce q into [0, 2)
     const twoD = 2n * q.d
     let n = q.n % twoD
@@ -610,7 +718,7 @@ export class Algebra {
     return { sin: s, cos: c }
   }
 
-  /** sin(s*pi) for s with denominator 1, 2, 3, 4 or 6 (any sign). */
+  /** sin(s*pi) for s whose denominator is one of PI_DENOMINATORS (any sign). */
   private sinPiExact (s: Q): RF {
     const twoD = 2n * s.d
     let n = s.n % twoD
@@ -619,13 +727,108 @@ export class Algebra {
     let sign = 1
     if (x.cmp(Q.ONE) >= 0) { x = x.sub(Q.ONE); sign = -1 }
     if (x.cmp(Q.of(1n, 2n)) > 0) x = Q.ONE.sub(x)
-    let v: RF
-    if (x.isZero()) v = this.zero
-    else if (x.equals(Q.of(1n, 6n))) v = this.constQ(Q.of(1n, 2n))
-    else if (x.equals(Q.of(1n, 4n))) v = this.scaleQ(this.root(this.constQ(Q.int(2)), 2), Q.of(1n, 2n))
-    else if (x.equals(Q.of(1n, 3n))) v = this.scaleQ(this.root(this.constQ(Q.int(3)), 2), Q.of(1n, 2n))
-    else v = this.one // x = 1/2
+    const v = this.sinPiTable(x)
     return sign < 0 ? this.negate(v) : v
+  }
+
+  /**
+   * sin(x*pi) in radicals for x in [0, 1/2] with a denominator in PI_DENOMINATORS (the classical
+   * values: 15, 18, 22.5, 30, 36, 45, 54, 60, 67.5, 72, 75 and 90 degrees).
+   */
+  private sinPiTable (x: Q): RF {
+    const sqrt = (rf: RF): RF => this.root(rf, 2)
+    const int = (n: number): RF => this.constQ(Q.int(n))
+    const over = (rf: RF, d: number): RF => this.scaleQ(rf, Q.of(1n, BigInt(d)))
+    switch (x.toString()) {
+      case '0': return this.zero
+      case '1/12': return over(this.sub(sqrt(int(6)), sqrt(int(2))), 4)
+      case '1/10': return over(this.sub(sqrt(int(5)), this.one), 4)
+      case '1/8': return over(sqrt(this.sub(int(2), sqrt(int(2)))), 2)
+      case '1/6': return this.constQ(Q.of(1n, 2n))
+      case '1/5': return over(sqrt(this.sub(int(10), this.scaleQ(sqrt(int(5)), Q.int(2)))), 4)
+      case '1/4': return over(sqrt(int(2)), 2)
+      case '3/10': return over(this.add(sqrt(int(5)), this.one), 4)
+      case '1/3': return over(sqrt(int(3)), 2)
+      case '3/8': return over(sqrt(this.add(int(2), sqrt(int(2)))), 2)
+      case '2/5': return over(sqrt(this.add(int(10), this.scaleQ(sqrt(int(5)), Q.int(2)))), 4)
+      case '5/12': return over(this.add(sqrt(int(6)), sqrt(int(2))), 4)
+      case '1/2': return this.one
+    }
+    throw new Error(`no table value of sin(${x.toString()} pi)`)
+  }
+
+  /**
+   * tan(q pi) from the table (period pi, odd) when a is exactly q*pi with a table denominator and
+   * q pi is not a pole; null otherwise (the caller then uses sin/cos, which refuses the poles).
+   */
+  private tanPiMultiple (a: RF): RF | null {
+    if (a.num.size !== 1 || P.asConst(a.den)?.isOne() !== true) return null
+    const t = a.num.values().next().value as Term
+    const only = t.mono.length === 1 ? t.mono[0] as readonly [number, number] : null
+    if (only === null || only[0] !== this.piId || only[1] !== 1 || !PI_DENOMINATORS.includes(t.coef.d)) return null
+    let n = t.coef.n % t.coef.d
+    if (n < 0n) n += t.coef.d
+    let x = Q.of(n, t.coef.d) // in [0, 1)
+    if (x.isZero()) return this.zero
+    const half = Q.of(1n, 2n)
+    if (x.equals(half)) return null
+    const negative = x.cmp(half) > 0
+    if (negative) x = Q.ONE.sub(x)
+    const v = this.tanPiTable(x)
+    return negative ? this.negate(v) : v
+  }
+
+  /** tan(x*pi) in radicals, denominators rationalised, for x in (0, 1/2) as in sinPiTable. */
+  private tanPiTable (x: Q): RF {
+    const sqrt = (rf: RF): RF => this.root(rf, 2)
+    const int = (n: number): RF => this.constQ(Q.int(n))
+    const over = (rf: RF, d: number): RF => this.scaleQ(rf, Q.of(1n, BigInt(d)))
+    const sqrt5 = (k: number): RF => this.scaleQ(sqrt(int(5)), Q.int(k))
+    switch (x.toString()) {
+      case '1/12': return this.sub(int(2), sqrt(int(3)))
+      case '1/10': return over(sqrt(this.sub(int(25), sqrt5(10))), 5)
+      case '1/8': return this.sub(sqrt(int(2)), this.one)
+      case '1/6': return over(sqrt(int(3)), 3)
+      case '1/5': return sqrt(this.sub(int(5), sqrt5(2)))
+      case '1/4': return this.one
+      case '3/10': return over(sqrt(this.add(int(25), sqrt5(10))), 5)
+      case '1/3': return sqrt(int(3))
+      case '3/8': return this.add(sqrt(int(2)), this.one)
+      case '2/5': return sqrt(this.add(int(5), sqrt5(2)))
+      case '5/12': return this.add(int(2), sqrt(int(3)))
+    }
+    throw new Error(`no table value of tan(${x.toString()} pi)`)
+  }
+
+  /**
+   * The angle x*pi, for x in the table of sinPiTable, whose sine (asin) or tangent (atan) is the
+   * positive, variable-free radical a: asin(sqrt(2)/2) = pi/4, atan(2 - sqrt(3)) = pi/12. The match
+   * is an exact normal-form equality, so this only ever rewrites a value to itself.
+   */
+  private inverseTrigTable (name: 'asin' | 'atan', a: RF): Q | null {
+    const ids = this.atomIds(a)
+    for (const id of ids) if ((this.atoms[id] as Atom).kind !== 'root') return null
+    let table = this.inverseTrigValues.get(name)
+    if (table === undefined) {
+      table = []
+      for (const d of PI_DENOMINATORS) {
+        for (let n = 1n; 2n * n <= d; n++) {
+          const x = Q.of(n, d)
+          if (x.d !== d) continue // each angle once, with its reduced denominator
+          if (name === 'atan' && 2n * n === d) continue // tan(pi/2) is a pole
+          const value = name === 'asin' ? this.sinPiTable(x) : this.tanPiTable(x)
+          table.push({ x, value, atoms: this.atomIds(value) })
+        }
+      }
+      this.inverseTrigValues.set(name, table)
+    }
+    for (const { x, value, atoms } of table) {
+      // compare only with values written over the same radicals (a cheap filter: skipping a
+      // candidate can only leave an identity unproven, never prove a false one)
+      if (atoms.size !== ids.size || ![...ids].every((id) => atoms.has(id))) continue
+      if (this.sub(a, value).num.size === 0) return x
+    }
+    return null
   }
 
   private inverseTrig (name: 'asin' | 'acos' | 'atan', a: RF): RF {
@@ -645,6 +848,10 @@ export class Algebra {
     // asin and atan are odd
     const s = r !== null ? r.sign : this.hasVars(a) ? this.leadingSign(a) : this.decidedSign(a)
     if (s === -1) return this.negate(this.inverseTrig(name, this.negate(a)))
+    if (s === 1 && r === null && !this.hasVars(a)) {
+      const x = this.inverseTrigTable(name, a)
+      if (x !== null) return this.scaleQ(pi, x)
+    }
     return this.atomRF(this.atom('fn', name, [a]))
   }
 

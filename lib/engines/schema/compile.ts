@@ -22,8 +22,9 @@ export interface CompiledSchema {
 export type CompileFailure = {
   /** invalid_schema: fails the meta-schema or ajv refuses it; unsupported_pattern: a regex RE2
    * cannot run (backreference, lookaround); unresolved_ref: a $ref outside the document;
-   * infinite_recursion: in-place $ref cycle; too_many_nodes: more subschemas than allowed. */
-  readonly reason: 'invalid_schema' | 'unsupported_pattern' | 'unresolved_ref' | 'infinite_recursion' | 'too_many_nodes'
+   * infinite_recursion: in-place $ref cycle; too_many_nodes: more subschemas than allowed;
+   * unsupported_property_name: a `__proto__` key in properties and friends (graph.ts). */
+  readonly reason: 'invalid_schema' | 'unsupported_pattern' | 'unresolved_ref' | 'infinite_recursion' | 'too_many_nodes' | 'unsupported_property_name'
   readonly detail: string
 }
 
@@ -56,6 +57,11 @@ function createValidatorInstance (): Ajv {
     inlineRefs: false, // one function per $ref target: code size stays linear in the schema
     meta: false,
     logger: false,
+    // A property is present only when it is the object's own: without this, `required:
+    // ['constructor']` or `['__proto__']` is met by `{}` (inherited from Object.prototype) and
+    // `properties: { constructor: ... }` checks Object itself. Honoured by required, properties,
+    // dependentRequired, dependentSchemas; key loops use Object.keys instead of for-in.
+    ownProperties: true,
     code: { regExp: re2RegExp } // pattern / patternProperties on RE2 (regex.ts)
     // no loadSchema: a $ref outside the document is an error, never a fetch
   })

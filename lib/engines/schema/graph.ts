@@ -41,7 +41,7 @@ export interface SchemaGraph {
 }
 
 export class SchemaGraphError extends Error {
-  readonly reason: 'unresolved_ref' | 'infinite_recursion' | 'too_many_nodes'
+  readonly reason: 'unresolved_ref' | 'infinite_recursion' | 'too_many_nodes' | 'unsupported_property_name'
   constructor (reason: SchemaGraphError['reason'], message: string) {
     super(message)
     this.name = 'SchemaGraphError'
@@ -56,6 +56,10 @@ const SCHEMA_IN_PLACE = ['not', 'if', 'then', 'else']
 const SCHEMA_MAP_IN_PLACE = ['dependentSchemas', 'dependencies']
 const ANY_PROPERTY = ['additionalProperties', 'unevaluatedProperties']
 const ANY_ITEM = ['items', 'contains', 'unevaluatedItems', 'additionalItems']
+// Keywords whose keys name (or match) instance properties. ajv skips a `__proto__` key in
+// properties / patternProperties (its subschema would silently never apply) and builds the others
+// on plain objects, so such a key is refused rather than half-honoured.
+const PROPERTY_NAME_MAPS = ['properties', 'patternProperties', 'dependentSchemas', 'dependentRequired', 'dependencies']
 // Keywords that can fail on their own (each failure is an error object), and what one costs.
 const ERROR_KEYWORDS = new Set([
   'type', 'enum', 'const', 'multipleOf', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum',
@@ -191,6 +195,12 @@ function describe (
   if (!isObject(value)) {
     // A boolean schema (or a value ajv ignored): constant cost, no children.
     return { weight: value === false ? 1 + ERROR : 1, stringCost: 0, uniqueItems: false, perItem: 0, perKey: 0, inPlace: [], properties: null, anyProperty: [], propertyNames: [], prefixItems: [], anyItem: [] }
+  }
+  for (const key of PROPERTY_NAME_MAPS) {
+    const map = value[key]
+    if (isObject(map) && Object.hasOwn(map, '__proto__')) {
+      throw new SchemaGraphError('unsupported_property_name', `${key} names the property "__proto__", which the validator cannot check`)
+    }
   }
   const schemas = (v: Json): Json[] => Array.isArray(v) ? v : []
   const one = (v: Json): Json[] => v === undefined ? [] : [v]

@@ -18,6 +18,7 @@ export interface Shape {
  * A cheap look at a claim value before it is canonicalized: nesting depth (containers, so a
  * scalar is 0 and `{"a":{}}` is 2), cycles, values JSON cannot hold, and a lower bound of its JSON
  * length, so a 100 MB or 10 000-level value is refused without building its canonical string.
+ * Arrays with holes are not JSON.
  * Objects with a toJSON method count as leaves (the canonical form measures them exactly).
  */
 export function checkShape (value: unknown, maxDepth: number, maxBytes: number): Shape {
@@ -56,6 +57,8 @@ export function checkShape (value: unknown, maxDepth: number, maxBytes: number):
     bytes += 1
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
+        // a hole (`[1, , 2]`, `new Array(3)`) is not a JSON value: its canonical text would not parse
+        if (!(i in v)) return 'not_json'
         const problem = visit(v[i], depth + 1)
         if (problem !== null) return problem
         if (bytes > maxBytes) return 'too_large'

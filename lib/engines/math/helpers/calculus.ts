@@ -493,11 +493,12 @@ function judgeConstant (
 type Point = { kind: 'finite', value: RF } | { kind: 'infinite', sign: 1 | -1 }
 type LimitValue = { kind: 'finite', value: RF } | { kind: 'infinite', sign: 1 | -1 } | { kind: 'none' }
 
-const INFINITY = /^\s*([+-]?)\s*(oo|inf|infinity)\s*$/i
+// matched on the trimmed text: `^\s*([+-]?)\s*` could split a run of spaces two ways (quadratic)
+const INFINITY = /^([+-]?)\s*(oo|inf|infinity)$/i
 
 function readPoint (value: unknown, field: string, s: Session, x: string): Point {
   if (typeof value === 'string') {
-    const m = INFINITY.exec(value)
+    const m = INFINITY.exec(value.trim())
     if (m !== null) return { kind: 'infinite', sign: m[1] === '-' ? -1 : 1 }
   }
   const ast = parseExpression(value, field)

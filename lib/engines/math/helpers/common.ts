@@ -58,6 +58,20 @@ export function readNumber (value: unknown, field: string, opts: { rational?: bo
   return q
 }
 
+/**
+ * The elements of an array field, in order. A hole (`[1, , 2]`, `new Array(3)`) is not JSON and
+ * `map` would skip it, leaving a hole in the result: the claim is malformed. Call after the
+ * field's length cap (walking `new Array(1e9)` is not cheap).
+ */
+export function denseItems (value: readonly unknown[], field: string): unknown[] {
+  const out: unknown[] = []
+  for (let i = 0; i < value.length; i++) {
+    if (!(i in value)) malformed(`${field}[${i}]`, 'a hole in an array')
+    out.push(value[i])
+  }
+  return out
+}
+
 /** The claim's tolerance: undefined when absent; invalid values are BLOCKED. */
 export function readTolerance (value: unknown): Q | undefined {
   if (value === undefined) return undefined
@@ -101,16 +115,15 @@ export type Outcome = 'match' | 'mismatch' | 'unknown'
 
 /**
  * |value - expected| <= tol, decided exactly for rationals. For a high-precision value the whole
- * error interval must be inside (match) or outside (mismatch) the tolerance; with tolerance 0
- * equality needs the error bound to be tiny (the math engine's rule for irrational constants).
+ * error interval must be inside (match) or outside (mismatch) the tolerance; with tolerance 0 it
+ * can only be shown different (numeric closeness never proves equality: see numeric.ts).
  */
 export function compareValue (value: Q | Approx, expected: Q, tol: Q): Outcome {
   if (value instanceof Q) return value.sub(expected).abs().cmp(tol) <= 0 ? 'match' : 'mismatch'
   const D = value.v.constructor as typeof Decimal
   const target = new D(expected.n.toString()).div(expected.d.toString())
   if (tol.isZero()) {
-    const cmp = compareApprox(value, { v: target, e: new D(0) })
-    return cmp === 'equal' ? 'match' : cmp === 'different' ? 'mismatch' : 'unknown'
+    return compareApprox(value, { v: target, e: new D(0) }) === 'different' ? 'mismatch' : 'unknown'
   }
   const t = new D(tol.n.toString()).div(tol.d.toString())
   const diff = value.v.sub(target).abs()

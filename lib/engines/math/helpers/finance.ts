@@ -19,7 +19,7 @@ import type { DiagnosticResult } from '../../../../types/result.js'
 import { Q, bitLength } from '../exact.js'
 import { charge } from '../limits.js'
 import { Decimal } from '../numeric.js'
-import { type Outcome, effectiveTolerance, fail, malformed, readNumber, readTolerance, report, showQ } from './common.js'
+import { type Outcome, denseItems, effectiveTolerance, fail, malformed, readNumber, readTolerance, report, showQ } from './common.js'
 
 type Claim<O extends MathOperationClaim['operation']> = Extract<MathOperationClaim, { operation: O }>
 
@@ -108,7 +108,7 @@ function readFlows (value: unknown, op: string): Q[] {
   if (!Array.isArray(value)) malformed('cashFlows', 'an array of numbers')
   if (value.length > MAX_CASH_FLOWS) fail(`${op}_too_large`, 'Too many cash flows to verify', { max_cash_flows: MAX_CASH_FLOWS, count: value.length })
   if (value.length === 0) malformed('cashFlows', 'no cash flows')
-  return value.map((v, i) => readNumber(v, `cashFlows[${i}]`))
+  return denseItems(value, 'cashFlows').map((v, i) => readNumber(v, `cashFlows[${i}]`))
 }
 
 /** Integer flows c_t = CF_t * L with L the common denominator. */

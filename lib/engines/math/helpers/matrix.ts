@@ -20,7 +20,7 @@ import type { DiagnosticResult } from '../../../../types/result.js'
 import { Q, bitLength } from '../exact.js'
 import { charge } from '../limits.js'
 import { Decimal } from '../numeric.js'
-import { type Outcome, effectiveTolerance, fail, malformed, readNumber, readTolerance, report, showQ } from './common.js'
+import { type Outcome, denseItems, effectiveTolerance, fail, malformed, readNumber, readTolerance, report, showQ } from './common.js'
 import * as U from './upoly.js'
 
 type MatrixClaim = Extract<MathOperationClaim, { operation: 'matrix' }>
@@ -59,12 +59,12 @@ function readMatrix (value: unknown, field: string, max: number): M {
   if (!Array.isArray(value) || value.length === 0) malformed(field, 'a matrix is a non-empty array of rows')
   if (value.length > max) fail('matrix_too_large', 'Matrix is too large to verify', { field, max_dimension: max })
   let cols = -1
-  return value.map((row: unknown, i) => {
+  return denseItems(value, field).map((row: unknown, i) => {
     if (!Array.isArray(row) || row.length === 0) malformed(`${field}[${i}]`, 'a row is a non-empty array')
     if (row.length > max) fail('matrix_too_large', 'Matrix is too large to verify', { field, max_dimension: max })
     if (cols === -1) cols = row.length
     if (row.length !== cols) malformed(field, 'rows of different lengths')
-    return row.map((v: unknown, j) => readNumber(v, `${field}[${i}][${j}]`, { rational: true }))
+    return denseItems(row, `${field}[${i}]`).map((v: unknown, j) => readNumber(v, `${field}[${i}][${j}]`, { rational: true }))
   })
 }
 
@@ -241,7 +241,8 @@ function maxAbs (m: F[][]): Q {
 }
 
 function readExpectedMatrix (value: unknown): M {
-  if (!Array.isArray(value) || !value.every((row) => Array.isArray(row))) malformed('expected', 'a matrix is expected')
+  // (readMatrix caps the length and refuses holes, which `every` skips)
+  if (!Array.isArray(value) || (value.length <= MAX_DIMENSION && !value.every((row) => Array.isArray(row)))) malformed('expected', 'a matrix is expected')
   return readMatrix(value, 'expected', MAX_DIMENSION)
 }
 
@@ -305,15 +306,16 @@ export function verifyMatrix (claim: MatrixClaim): DiagnosticResult {
 
 function eigenvalues (a: M, value: DecimalInput | DecimalInput[] | DecimalInput[][], given: Q | undefined, name: string, inputs: Record<string, unknown>): DiagnosticResult {
   const n = a.length
-  if (!Array.isArray(value) || value.some((v) => Array.isArray(v))) malformed('expected', 'a list of eigenvalues is expected')
-  const claimed = (value as DecimalInput[]).map((v, i) => readNumber(v, `expected[${i}]`, { rational: true })).sort((x, y) => x.cmp(y))
-  if (claimed.length !== n) {
+  // (a list longer than any matrix is a count mismatch below, without walking it)
+  if (!Array.isArray(value) || (value.length <= MAX_DIMENSION && value.some((v) => Array.isArray(v)))) malformed('expected', 'a list of eigenvalues is expected')
+  if (value.length !== n) {
     fail(`${name}_count_mismatch`, 'The claimed eigenvalues are incomplete or too many', {
       error: 'Eigenvalue cardinality mismatch: every eigenvalue, counted with multiplicity, must be claimed',
       calculated_count: n,
-      claimed_count: claimed.length
+      claimed_count: value.length
     })
   }
+  const claimed = denseItems(value, 'expected').map((v, i) => readNumber(v as DecimalInput, `expected[${i}]`, { rational: true })).sort((x, y) => x.cmp(y))
   const p = characteristic(a)
   // Rows bound the spectral radius (|lambda| <= max row sum), the scale of the tolerance bound.
   let radius = Q.ZERO
