@@ -22,6 +22,12 @@ export interface Verifier {
   verify(claim: Claim, context?: VerifyContext): Promise<VerificationResult>
   /** Verifies claims with at most `concurrency` in flight; results keep the order of `claims`. */
   verifyBatch(claims: readonly Claim[], options?: BatchOptions & VerifyContext): Promise<VerificationResult[]>
+  /**
+   * Loads what the engines would otherwise load on their first claim, inside its deadline (Z3 for
+   * logic claims: seconds). Call it at startup when the app verifies logic claims; rejects when an
+   * engine cannot load.
+   */
+  warmUp(): Promise<void>
   /** Stops the breakers, closes the engines, empties the cache and flushes the audit store. Later calls return BLOCKED. */
   close(): Promise<void>
   /** The qwed_* metrics (adapters add their response counters here). */
@@ -128,6 +134,10 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     return result
   }
 
+  async function warmUp (): Promise<void> {
+    await Promise.all([...new Set(engines.values())].map(async (engine) => { await engine.warmUp?.() }))
+  }
+
   async function verifyBatch (claims: readonly Claim[], options: BatchOptions & VerifyContext = {}): Promise<VerificationResult[]> {
     const { concurrency = 4, ...context } = options
     const width = Number.isInteger(concurrency) && concurrency > 0 ? concurrency : 4
@@ -168,6 +178,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   return {
     verify,
     verifyBatch,
+    warmUp,
     close,
     metrics,
     retryAfterSeconds: Math.ceil((opts.breaker?.resetTimeout ?? BREAKER_DEFAULTS.resetTimeout) / 1000),

@@ -66,6 +66,24 @@ t.test('a failed load throws (engine unavailable) and is retried by the next cla
   t.equal(r.developer_fields.constraint_id, 'logic.unavailable')
 })
 
+t.test('warmUp loads Z3 ahead of the first claim, through the verifier too, and reports a failed load', async (t) => {
+  let loads = 0
+  const loader: Z3Loader = async () => {
+    loads++
+    const { api } = await loadZ3()
+    return { init: async () => api }
+  }
+  const verifier = createVerifier({ audit: false, extraEngines: [createLogicEngine({}, { loader })] })
+  t.teardown(() => verifier.close())
+  await verifier.warmUp()
+  t.equal(loads, 1, 'loaded by warmUp')
+  t.equal((await verifier.verify({ type: 'logic', check: 'satisfiable', variables: { x: 'Int' }, constraints: ['x > 5'] })).status, 'VERIFIED')
+  t.equal(loads, 1, 'the first claim found it loaded')
+  const broken = createVerifier({ audit: false, extraEngines: [createLogicEngine({}, { loader: async () => { throw new Error('wasm missing') } })] })
+  t.teardown(() => broken.close())
+  await t.rejects(broken.warmUp(), /wasm missing/)
+})
+
 t.test('satisfiable: SAT is VERIFIED with a model, UNSAT is UNVERIFIABLE', async (t) => {
   const sat = await verify({ check: 'satisfiable', variables: { x: 'Int', y: 'Int' }, constraints: ['x + y == 10', 'x - y == 4'] })
   t.equal(sat.status, 'VERIFIED')

@@ -20,5 +20,7 @@ export interface Engine<C extends { type: string } = Claim> {
   readonly name: string
   readonly claimTypes: readonly C['type'][]
   verify(claim: C, ctx: EngineContext): EngineResult | Promise<EngineResult>
+  /** Loads what the first claim would otherwise load inside its deadline (a solver); rejects if it cannot. */
+  warmUp?(): Promise<void>
   close?(): void | Promise<void>
 }

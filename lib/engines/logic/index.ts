@@ -43,6 +43,10 @@ export function createLogicEngine (options: VerifierOptions = {}, settings: Logi
       const signal = ctx?.signal === undefined ? lifetime.signal : AbortSignal.any([ctx.signal, lifetime.signal])
       return await runCheck(claim, { timeoutMs, signal, loader: settings.loader })
     },
+    /** Loads Z3 (3-4 s on a busy machine): longer than the breaker's deadline for the first claim. */
+    async warmUp () {
+      await loadZ3(settings.loader)
+    },
     /**
      * Interrupts this engine's running checks and refuses new ones. Z3 itself stays loaded (it is
      * shared by the process and its pthread workers do not keep the process alive); call
