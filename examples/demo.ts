@@ -1,4 +1,4 @@
-// `npm run demo`: starts the example server on a free loopback port, sends a dozen requests,
+// `npm run demo`: starts the example server on a free loopback port, sends sixteen requests,
 // prints what verification did to each, then the qwed_ lines of /metrics, and exits.
 // `npm run demo -- --framework express` does the same with the Express example instead of Fastify's.
 import type { Server } from 'node:http'
