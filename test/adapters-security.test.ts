@@ -201,6 +201,20 @@ const rows: Row[] = [
     expect: { status: 200, body: 'token Bearer [SECRET] true', handlerRan: true, counters: ['qwed_sanitized_total{kind="secret"} 1'] }
   },
   {
+    name: 'a JSON text body is parsed, sanitized and written again',
+    route: { sanitize: true, claims: () => null },
+    body: {},
+    answer: { type: 'application/json', body: JSON.stringify({ answer: 'mail bob@example.com', n: 1 }) },
+    expect: { status: 200, body: { answer: 'mail [EMAIL]', n: 1 }, handlerRan: true, counters: ['qwed_sanitized_total{kind="email"} 1'] }
+  },
+  {
+    name: 'text labelled JSON that is not JSON is sanitized as text',
+    route: { sanitize: true, claims: () => null },
+    body: {},
+    answer: { type: 'application/json', body: 'not json: mail bob@example.com' },
+    expect: { status: 200, body: 'not json: mail [EMAIL]', handlerRan: true, counters: ['qwed_sanitized_total{kind="email"} 1'] }
+  },
+  {
     name: 'an error answer is neither verified nor sanitized',
     route: { sanitize: true },
     body: {},
@@ -232,7 +246,15 @@ function counters (text: string): string[] {
   return text.split('\n').filter((line) => /^qwed_(input_rejected_total|input_flags_total|sanitized_total)\{/.test(line)).sort()
 }
 
-const parse = (type: string, text: string): unknown => type === 'application/json' ? JSON.parse(text) : text
+/** JSON bodies parsed (a body labelled JSON that is not JSON stays text). */
+function parse (type: string, text: string): unknown {
+  if (type !== 'application/json') return text
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
 
 async function viaFastify (row: Row): Promise<Answer> {
   const app = Fastify({ bodyLimit: 10 * 1024 * 1024 })
