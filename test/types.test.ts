@@ -2,7 +2,7 @@
 // error and each correct use must compile. The runtime part only registers the routes.
 import t from 'tap'
 import Fastify from 'fastify'
-import qwed, { createVerifier, type Claim, type QwedOutcome, type VerificationResult } from '../lib/index.js'
+import qwed, { createVerifier, sanitizeOutput, type Claim, type QwedOutcome, type VerificationResult } from '../lib/index.js'
 
 t.test('the public types accept correct use and reject mistakes', async (t) => {
   const app = Fastify()
@@ -17,6 +17,12 @@ t.test('the public types accept correct use and reject mistakes', async (t) => {
     app.get('/bad', { config: { qwed: { claims: () => ({ type: 'math' }) } } }, async () => ({}))
     // @ts-expect-error: claims, inputs or sanitize is required
     app.get('/bad2', { config: { qwed: { mode: 'shadow' } } }, async () => ({}))
+    // @ts-expect-error: injection is 'off' | 'flag' | 'block'
+    app.post('/bad3', { config: { qwed: { inputs: () => 'x', input: { injection: 'yes' } } } }, async () => ({}))
+    // @ts-expect-error: pii kinds are a closed set
+    app.get('/bad4', { config: { qwed: { sanitize: { pii: ['passport'] } } } }, async () => ({}))
+    // @ts-expect-error: limits are numbers
+    createVerifier({ limits: { sql: { maxLength: 'big' } } })
   }
   t.type(mistakes, 'function')
 
@@ -30,6 +36,13 @@ t.test('the public types accept correct use and reject mistakes', async (t) => {
     }
   }, async () => ({ calc: '1+1=2' }))
   app.get('/optout', { config: { qwed: false } }, async () => ({}))
+  // A route may only check its input, or only sanitize its output.
+  app.post('/support', {
+    config: { qwed: { inputs: (request) => ({ question: (request.body as { question?: string }).question }), input: { maxLength: 2000, injection: 'block' } } }
+  }, async (request) => ({ seen: request.qwedInput?.values.question }))
+  app.get('/masked', { config: { qwed: { sanitize: { paths: ['answer'], pii: ['email', 'card'], html: { allowedTags: ['b'] } } } } }, async () => ({ answer: 'x' }))
+  const masked: { answer: string } = sanitizeOutput({ answer: 'a@b.co' }, { secrets: false })
+  t.type(masked.answer, 'string')
 
   app.addHook('onResponse', async (request) => {
     const outcome: QwedOutcome | null = request.qwed
