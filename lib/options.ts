@@ -1,13 +1,12 @@
 import { Registry } from 'prom-client'
 import type { BreakerOptions, CacheOptions, Mode, PoolOptions, UnavailablePolicy, VerifierOptions } from '../types/options.js'
 import type { QwedAdapterOptions, QwedRouteSettings } from '../types/route.js'
-import type { SanitizeOptions } from '../types/sanitize.js'
 import { resolveApiKey } from './engines/remote.js'
 import { CLAIM_ROUTES } from './engines/remote/mapping.js'
 import { QwedOptionsError } from './errors.js'
 import { resolveInputRules, validateInputRules } from './guard/input.js'
 import { validateClaimLimits } from './guard/limits.js'
-import { validateSanitizeOptions } from './guard/output.js'
+import { compileSanitizeOptions, validateSanitizeOptions, type CompiledSanitizeOptions } from './guard/output.js'
 import type { RouteSettings } from './outcome.js'
 
 export const MODES: readonly Mode[] = ['enforce', 'shadow', 'off']
@@ -198,12 +197,14 @@ function validateBreaker (breaker: unknown): asserts breaker is BreakerOptions {
   optionalNumber(breaker.volumeThreshold, 'breaker.volumeThreshold', 0, Number.POSITIVE_INFINITY, true)
 }
 
-/** `sanitize: true` means the defaults, `false` (or unset at the plugin) means none; undefined: inherit. */
-function sanitizeSetting (value: unknown, name: string): SanitizeOptions | null | undefined {
+/**
+ * `sanitize: true` means the defaults, `false` (or unset at the plugin) means none; undefined:
+ * inherit. Checked and prepared here, once, so a response only runs the sanitizer.
+ */
+function sanitizeSetting (value: unknown, name: string): CompiledSanitizeOptions | null | undefined {
   if (value === undefined) return undefined
   if (value === false) return null
-  if (value === true) return {}
-  return validateSanitizeOptions(value, name)
+  return compileSanitizeOptions(value === true ? {} : validateSanitizeOptions(value, name))
 }
 
 /** A value as an option error shows it: short strings quoted, objects and arrays only named. */

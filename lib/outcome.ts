@@ -3,8 +3,8 @@ import type { Mode, QwedLogger, UnavailablePolicy } from '../types/options.js'
 import type { ClaimsResult, QwedOutcome, QwedRouteSettings } from '../types/route.js'
 import type { VerificationResult } from '../types/result.js'
 import type { InputRules } from '../types/input.js'
-import type { SanitizeOptions } from '../types/sanitize.js'
 import { decide, outcomeStatus, sampled } from './policy.js'
+import type { CompiledSanitizeOptions } from './guard/output.js'
 import { admissionOf, blocked, isUnavailable } from './result.js'
 import type { Verifier } from './verifier.js'
 
@@ -16,7 +16,7 @@ export interface RouteSettings<Req = unknown, Rep = unknown> {
   inputs: QwedRouteSettings<Req, Rep>['inputs']
   input: Required<InputRules>
   /** null: the route's payloads go out as they are. */
-  sanitize: SanitizeOptions | null
+  sanitize: CompiledSanitizeOptions | null
   mode: Mode
   sampleRate: number
   enabled: QwedRouteSettings<Req, Rep>['enabled']

@@ -2,7 +2,7 @@ import type { QwedLogger } from '../types/options.js'
 import type { QwedInput } from '../types/route.js'
 import type { SanitizedKind } from '../types/sanitize.js'
 import { checkInputs } from './guard/input.js'
-import { sanitizeWithReport } from './guard/output.js'
+import { sanitizeCompiled, type CompiledSanitizeOptions } from './guard/output.js'
 import type { RouteSettings } from './outcome.js'
 import type { Verifier } from './verifier.js'
 
@@ -64,28 +64,28 @@ export function sanitizeBody (verifier: Verifier, settings: RouteSettings<any, a
   try {
     if (typeof body === 'string' || Buffer.isBuffer(body)) {
       const text = typeof body === 'string' ? body : body.toString('utf8')
-      const clean = isJson(contentType) ? sanitizeJsonText(text, options, verifier) : count(verifier, sanitizeWithReport(text, options))
+      const clean = isJson(contentType) ? sanitizeJsonText(text, options, verifier) : count(verifier, sanitizeCompiled(text, options))
       return { ok: true, body: typeof body === 'string' ? clean : Buffer.from(clean, 'utf8') }
     }
     if (typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function') {
       throw new TypeError('qwed: a stream cannot be sanitized')
     }
-    return { ok: true, body: count(verifier, sanitizeWithReport(body, options)) }
+    return { ok: true, body: count(verifier, sanitizeCompiled(body, options)) }
   } catch (err) {
     logger?.error({ err, route: settings.route }, 'qwed: the response could not be sanitized; it was not sent')
     return { ok: false }
   }
 }
 
-function sanitizeJsonText (text: string, options: NonNullable<RouteSettings['sanitize']>, verifier: Verifier): string {
+function sanitizeJsonText (text: string, options: CompiledSanitizeOptions, verifier: Verifier): string {
   let data: unknown
   try {
     data = JSON.parse(text)
   } catch {
     // Labelled JSON but not JSON: still text that leaves, so it is sanitized as text.
-    return count(verifier, sanitizeWithReport(text, options))
+    return count(verifier, sanitizeCompiled(text, options))
   }
-  return JSON.stringify(count(verifier, sanitizeWithReport(data, options)))
+  return JSON.stringify(count(verifier, sanitizeCompiled(data, options)))
 }
 
 function count<T> (verifier: Verifier, report: { value: T, counts: Partial<Record<SanitizedKind, number>> }): T {

@@ -103,7 +103,8 @@ const TAG_NAME = /^[a-z][a-z0-9-]{0,31}$/
 const ATTRIBUTE_NAME = /^[a-z][a-z0-9_.:-]{0,63}$/
 const SCHEME = /^[a-z][a-z0-9+.-]{0,31}$/
 
-interface Compiled {
+/** Sanitize options checked and prepared once (an adapter does it at registration). */
+export interface CompiledSanitizeOptions {
   /** Path patterns, split on dots; null = every string. */
   paths: string[][] | null
   html: 'text' | sanitizeHtml.IOptions | null
@@ -111,6 +112,7 @@ interface Compiled {
   secrets: boolean
 }
 
+type Compiled = CompiledSanitizeOptions
 type Counts = Partial<Record<SanitizedKind, number>>
 
 // --- options ------------------------------------------------------------------------------------
@@ -227,7 +229,8 @@ export function validateSanitizeOptions (value: unknown, name: string): Sanitize
   return out
 }
 
-function compile (options: SanitizeOptions | undefined): Compiled {
+/** Checks (QwedOptionsError, named `sanitize...`) and prepares options for sanitizeCompiled. */
+export function compileSanitizeOptions (options: SanitizeOptions | undefined): CompiledSanitizeOptions {
   const o = validateSanitizeOptions(options, 'sanitize')
   let html: Compiled['html'] = 'text'
   if (o.html === false) html = null
@@ -393,7 +396,11 @@ function setKey (out: Record<string, unknown>, key: string, value: unknown): voi
  * data (a cycle, nesting deeper than 1000, a BigInt, a function or symbol at the top).
  */
 export function sanitizeWithReport<T> (value: T, options?: SanitizeOptions): { value: T, counts: Counts } {
-  const c = compile(options)
+  return sanitizeCompiled(value, compileSanitizeOptions(options))
+}
+
+/** sanitizeWithReport with options prepared by compileSanitizeOptions: nothing is re-checked per call. */
+export function sanitizeCompiled<T> (value: T, c: CompiledSanitizeOptions): { value: T, counts: Counts } {
   const counts: Counts = {}
   const rootSelection: Selection = c.paths === null ? 'all' : c.paths.length === 0 ? null : c.paths.map((_, p) => [p, 0] as [number, number])
   const root = jsonView(value, '')
