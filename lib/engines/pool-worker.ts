@@ -69,9 +69,10 @@ export async function createTaskHandler (data: PoolWorkerData, post: (message: P
     post({ qwedPool: 'start', id: task.id })
     const engine = engines[task.engine]
     if (engine === undefined) throw new Error(`qwed pool worker: no engine #${task.engine}`)
-    const started = performance.now()
-    const late = (): boolean => performance.now() - started >= data.deadlineMs
     const { signal, dispose } = deadlineSignal(data.deadlineMs)
+    // Late: past the deadline by the clock, or aborted by the deadline's timer, which can fire a
+    // millisecond before the clock agrees (an engine woken by that abort must not be on time).
+    const late = (): boolean => signal.aborted
     try {
       const result = await engine.verify(task.claim, { signal })
       return late() ? timeoutResult(engine.name, data.deadlineMs) : result
