@@ -4,9 +4,7 @@ import { canonicalize, sha256Hex } from '../canonical.js'
 import { assertKnownKeys, assertObject, optionalBoolean, optionalNumber, optionalOneOf } from '../options.js'
 import { blocked } from '../result.js'
 import { findInjection } from './injection.js'
-import { bytesOnlyLimits, CLAIM_FIELDS, DEFAULT_MAX_CLAIM_BYTES, SQL_SCHEMA_MAX_LENGTH, type ResolvedClaimLimits } from './limits.js'
-
-export { DEFAULT_MAX_CLAIM_BYTES }
+import { CLAIM_FIELDS, SQL_SCHEMA_MAX_LENGTH, type ResolvedClaimLimits } from './limits.js'
 
 // =============================================================================================
 // User text: checkInputs (the route's `inputs(request)`, before the handler runs)
@@ -281,11 +279,8 @@ export type ClaimCheck =
  * canonical size. The walk stops at the first violation and counts size with an early exit before
  * anything is serialised, so a huge claim costs nothing. Returns the claim's hash (SHA-256 of its
  * RFC 8785 form) for the cache.
- *
- * `limits` is the verifier's resolved limits; a number is the old call (only the byte size and the
- * default depth of 64 are checked).
  */
-export function checkClaim (claim: unknown, knownTypes: ReadonlySet<string>, limits: number | ResolvedClaimLimits): ClaimCheck {
+export function checkClaim (claim: unknown, knownTypes: ReadonlySet<string>, limits: ResolvedClaimLimits): ClaimCheck {
   if (claim === null || typeof claim !== 'object' || Array.isArray(claim)) {
     return reject('The claim is not an object', 'claim.invalid')
   }
@@ -293,8 +288,7 @@ export function checkClaim (claim: unknown, knownTypes: ReadonlySet<string>, lim
   if (typeof type !== 'string' || !knownTypes.has(type)) {
     return reject('The claim type is not supported', 'claim.unknown_type', { known_types: [...knownTypes].sort() })
   }
-  const resolved = typeof limits === 'number' ? bytesOnlyLimits(limits) : limits
-  const typeLimits = resolved.forType(type)
+  const typeLimits = limits.forType(type)
   const problem = walkClaim(claim, type, typeLimits)
   if (problem !== null) return { ...problem, type }
   let canonical: string

@@ -160,15 +160,6 @@ export function validateClaimLimits (value: unknown, name: string): void {
 }
 
 /**
- * The limits of the old call `checkClaim(claim, types, maxBytes)`: only the byte size and the
- * nesting depth, as before per-type limits existed.
- */
-export function bytesOnlyLimits (maxBytes: number): ResolvedClaimLimits {
-  const limits = Object.freeze({ maxLength: Number.POSITIVE_INFINITY, maxDepth: DEFAULT_MAX_CLAIM_DEPTH, maxArrayLength: Number.POSITIVE_INFINITY, maxBytes })
-  return { forType: () => limits }
-}
-
-/**
  * Top-level field names of the embedded claim types (types/claims.ts). A path in a claim.* verdict
  * names only these, array indexes and '*': never a key the client chose, which is claim text.
  */
