@@ -7,7 +7,7 @@ import { validateAdapterOptions, validateRouteOptions } from './options.js'
 import { blockedBody, countOutcome, outcomeHeaders, shouldVerify, skipped, unavailableBody, verifyPayload, type RouteSettings } from './outcome.js'
 import { decide, outcomeStatus } from './policy.js'
 import { admissionOf, blocked } from './result.js'
-import { checkRouteInputs, sanitizeBody, unsanitizableBody } from './route-guards.js'
+import { checkRouteInputs, sanitizeBody, sanitizes, unsanitizableBody } from './route-guards.js'
 import { createVerifier, type Verifier } from './verifier.js'
 
 /** Route options of `qwed.route()`: the same as Fastify's `config.qwed`, with Express's req and res. */
@@ -268,7 +268,7 @@ async function hold (shared: Shared, settings: Settings, req: Request, res: Resp
 
 /** The handler's body goes out, sanitized when the route asks for it; one that cannot be sanitized is not sent (500). */
 function release (shared: Shared, settings: Settings, req: Request, res: Response, control: HoldControl, kind: Kind, body: unknown): void {
-  if (settings.sanitize === null || settings.mode === 'off') {
+  if (!sanitizes(settings, res.statusCode)) {
     control.write(kind, body)
     return
   }

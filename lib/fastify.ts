@@ -4,7 +4,7 @@ import type { QwedPluginOptions } from '../types/fastify.js'
 import type { QwedOutcome } from '../types/route.js'
 import { validateAdapterOptions, validateRouteOptions } from './options.js'
 import { blockedBody, countOutcome, outcomeHeaders, shouldVerify, skipped, unavailableBody, verifyPayload, type RouteSettings } from './outcome.js'
-import { checkRouteInputs, sanitizeBody, unsanitizableBody } from './route-guards.js'
+import { checkRouteInputs, sanitizeBody, sanitizes, unsanitizableBody } from './route-guards.js'
 import { createVerifier, type Verifier } from './verifier.js'
 
 // Set once a response has been verified, so onSend does not verify the serialised copy again.
@@ -76,7 +76,7 @@ function onSend (verifier: Verifier, settings: Settings): onSendHookHandler<unkn
     if (typeof text !== 'string' && text !== null) {
       const outcome = skipped(settings.mode, 'unsupported_payload')
       request.qwed = outcome
-      if (settings.sanitize === null || settings.mode === 'off' || reply.statusCode >= 400) {
+      if (!sanitizes(settings, reply.statusCode)) {
         request.log.warn({ route: settings.route }, 'qwed: a stream response cannot be verified; it was sent unverified')
         return payload
       }
@@ -100,7 +100,7 @@ function onSend (verifier: Verifier, settings: Settings): onSendHookHandler<unkn
  * and mode 'off' excepted). A payload that cannot be sanitized is not sent: 500.
  */
 function release (verifier: Verifier, settings: Settings, request: FastifyRequest, reply: FastifyReply, payload: unknown, encode: (body: unknown) => unknown): unknown {
-  if (settings.sanitize === null || settings.mode === 'off' || reply.statusCode >= 400) return payload
+  if (!sanitizes(settings, reply.statusCode)) return payload
   const contentType = reply.getHeader('content-type')
   const clean = sanitizeBody(verifier, settings, payload, typeof contentType === 'string' ? contentType : undefined, request.log)
   if (clean.ok) return clean.body

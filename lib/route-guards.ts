@@ -53,6 +53,11 @@ export function invalidInputBody (field: string, rule: string, message: string):
 
 export type Sanitized = { ok: true, body: unknown } | { ok: false }
 
+/** A body is sanitized when its route asks for it and is not off, and the answer is not an error. */
+export function sanitizes (settings: RouteSettings<any, any>, statusCode: number): boolean {
+  return settings.sanitize !== null && settings.mode !== 'off' && statusCode < 400
+}
+
 /**
  * Sanitizes a body on its way out: objects as JSON data, JSON text parsed and written again, other
  * text (and bytes, decoded as UTF-8) as one string. `{ ok: false }` when it cannot be done: the
