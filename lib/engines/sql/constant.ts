@@ -599,17 +599,7 @@ function plainScan (sel: Obj): boolean {
 }
 
 function callsSetReturning (node: unknown): boolean {
-  const stack: unknown[] = [node]
-  let budget = SAME_BUDGET
-  while (stack.length > 0) {
-    if (--budget < 0) return true
-    const cur = stack.pop()
-    if (Array.isArray(cur)) { stack.push(...cur); continue }
-    if (!isObj(cur)) continue
-    if (cur.type === 'function' && SET_RETURNING.has(functionBaseName(cur))) return true
-    for (const [key, v] of Object.entries(cur)) if (!SKIP_KEYS.has(key) && typeof v === 'object' && v !== null) stack.push(v)
-  }
-  return false
+  return anyNode(node, (cur) => cur.type === 'function' && SET_RETURNING.has(functionBaseName(cur)), SKIP_KEYS)
 }
 
 function toNumber (v: Value): number | null | undefined {
@@ -679,23 +669,34 @@ function same (a: unknown, b: unknown, budget: { left: number }): boolean {
 }
 
 function deterministic (node: unknown): boolean {
+  return !anyNode(node, (cur) => {
+    if (cur.ast !== undefined) return true // a subquery
+    if (cur.type === 'function' || cur.type === 'aggr_func' || cur.type === 'window_func') {
+      const name = functionBaseName(cur)
+      if (name === '' || VOLATILE_FUNCTIONS.has(name) || cur.type !== 'function') return true
+    }
+    return cur.type === 'param' || cur.type === 'var'
+  })
+}
+
+/**
+ * Whether some object in the tree under `node` passes `test` (keys in `skip` are not entered).
+ * Past SAME_BUDGET nodes the answer is yes: an unread tree is assumed to hold what is looked for.
+ */
+function anyNode (node: unknown, test: (node: Obj) => boolean, skip: ReadonlySet<string> = NO_KEYS): boolean {
   const stack: unknown[] = [node]
   let budget = SAME_BUDGET
   while (stack.length > 0) {
-    if (--budget < 0) return false
+    if (--budget < 0) return true
     const cur = stack.pop()
     if (Array.isArray(cur)) { stack.push(...cur); continue }
     if (!isObj(cur)) continue
-    if (cur.ast !== undefined) return false // a subquery
-    if (cur.type === 'function' || cur.type === 'aggr_func' || cur.type === 'window_func') {
-      const name = functionBaseName(cur)
-      if (name === '' || VOLATILE_FUNCTIONS.has(name) || cur.type !== 'function') return false
-    }
-    if (cur.type === 'param' || cur.type === 'var') return false
-    for (const v of Object.values(cur)) if (typeof v === 'object' && v !== null) stack.push(v)
+    if (test(cur)) return true
+    for (const [key, v] of Object.entries(cur)) if (!skip.has(key) && typeof v === 'object' && v !== null) stack.push(v)
   }
-  return true
+  return false
 }
+const NO_KEYS: ReadonlySet<string> = new Set()
 
 /** The last part of a function's name, lower-cased (`pg_catalog.pg_sleep` -> `pg_sleep`). */
 export function functionBaseName (node: Obj): string {
