@@ -42,41 +42,39 @@ export interface ConformanceRun {
   engine: string
   /** Maps a case to our claim; returns a string (the reason) for a case that is pending on purpose. */
   toClaim: (c: ConformanceCase) => Claim | { pending: string }
-  /** Pass rate the test asserts (default 0.95). */
-  minRate?: number
+  /** Cases we knowingly decide differently, by id, with the reason: reported as todo, not hidden. */
+  knownGaps?: Record<string, string>
 }
 
 /**
- * Runs every case of one engine through the public API (createVerifier().verify), prints the pass
- * rate and each failing case with its reason, and asserts the rate and that nothing that must be
- * blocked is admitted. Pending cases are reported as todo and left out of the rate.
+ * Runs every case of one engine through the public API (createVerifier().verify): one assertion
+ * per case, so a single regression fails the run. Pending cases and known gaps are todo, with their
+ * reason, and left out of the printed pass rate.
  */
 export async function runConformance (t: Test, run: ConformanceRun): Promise<void> {
   const cases = loadCases(run.engine)
   t.ok(cases.length > 0, `the fixture has ${run.engine} cases`)
   const verifier = createVerifier({ audit: false })
   t.teardown(() => verifier.close())
-  const failures: string[] = []
   let judged = 0
-  let admittedButBlocked = 0
+  let passed = 0
   for (const c of cases) {
     const claim = run.toClaim(c)
+    const name = `${c.id} (${c.input.method})`
     if ('pending' in claim) {
-      t.pass(`${c.id} (${c.input.method})`, { todo: claim.pending })
+      t.pass(name, { todo: claim.pending })
+      continue
+    }
+    const r = await verifier.verify(claim)
+    const reasons = mismatches(c, r)
+    const gap = run.knownGaps?.[c.id]
+    if (gap !== undefined) {
+      t.same(reasons, [], name, { todo: gap })
       continue
     }
     judged++
-    const r = await verifier.verify(claim)
-    if (c.expected.blocked === true && r.admission === 'ADMIT') admittedButBlocked++
-    const reasons = mismatches(c, r)
-    if (reasons.length > 0) failures.push(`${c.id}: ${reasons.join('; ')} [${String(r.developer_fields.constraint_id)}]`)
+    if (reasons.length === 0) passed++
+    t.same(reasons, [], `${name} [${String(r.developer_fields.constraint_id)}]`)
   }
-  const passed = judged - failures.length
-  const rate = judged === 0 ? 0 : passed / judged
-  const pending = cases.length - judged
-  t.comment(`${run.engine} conformance: ${passed}/${judged} passed (${(rate * 100).toFixed(1)}%)` +
-    (pending > 0 ? `; ${pending} pending, ${cases.length} cases in all` : ''))
-  for (const f of failures) t.comment(`FAIL ${f}`)
-  t.ok(rate >= (run.minRate ?? 0.95), `pass rate ${(rate * 100).toFixed(1)}% >= ${((run.minRate ?? 0.95) * 100).toFixed(0)}%`)
-  t.equal(admittedButBlocked, 0, 'no case that must be blocked is admitted')
+  t.comment(`${run.engine} conformance: ${passed}/${judged} passed; ${cases.length - judged} pending or known gaps, ${cases.length} cases in all`)
 }
