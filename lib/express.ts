@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { BREAKER_DEFAULTS } from './breaker.js'
 import type { AuditOptions, QwedLogger } from '../types/options.js'
 import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions } from '../types/route.js'
 import { validateAdapterOptions, validateRouteOptions } from './options.js'
-import { blockedBody, countOutcome, outcomeHeaders, shouldVerify, skipped, unavailableBody, verifyPayload, type RouteSettings } from './outcome.js'
-import { decide, outcomeStatus } from './policy.js'
-import { admissionOf, blocked } from './result.js'
-import { checkRouteInputs, sanitizeBody, sanitizes, unsanitizableBody } from './route-guards.js'
+import { skipped, type RouteSettings } from './outcome.js'
+import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
+
+// The Express binding of the response runner (runner.ts): res.json / res.send in, runner decisions out.
 
 /** Route options of `qwed.route()`: the same as Fastify's `config.qwed`, with Express's req and res. */
 export type ExpressRouteQwedOptions = QwedRouteOptions<Request, Response>
@@ -41,8 +40,7 @@ declare global {
 type Settings = RouteSettings<Request, Response>
 type Kind = 'json' | 'send'
 
-/** Past the breaker's timeout, a response is held this much longer before the unavailable policy applies. */
-export const DEADLINE_MARGIN_MS = 1000
+export { DEADLINE_MARGIN_MS }
 
 const SEEN = Symbol('qwed.seen')
 const INTERCEPTED = Symbol('qwed.intercepted')
@@ -69,7 +67,7 @@ export function qwedExpress (...args: unknown[]): QwedExpressMiddleware | undefi
   const audit = verifierOptions.audit
   const { logger: auditLogger, ...auditRest }: AuditOptions = audit === undefined || audit === false ? {} : audit
   const verifier = createVerifier(audit === undefined || audit === false ? verifierOptions : { ...verifierOptions, audit: auditRest })
-  const deadlineMs = (verifierOptions.breaker?.timeout ?? BREAKER_DEFAULTS.timeout) + DEADLINE_MARGIN_MS
+  const deadlineMs = responseDeadlineMs(verifierOptions.breaker)
   const shared: Shared = { verifier, auditLogger, deadlineMs }
 
   const metrics: RequestHandler = function qwedMetrics (_req, res, next) {
@@ -130,16 +128,40 @@ function routeMiddleware (shared: Shared, base: Settings): RequestHandler {
     }
     // The inputs are checked before the handler: a refused one is answered 400 and the handler never runs.
     const settings = { ...base, route: routeLabel(req) }
-    checkRouteInputs(shared.verifier, settings, req, logger(shared, req)).then((gate) => {
-      if (gate !== null && !gate.ok) {
-        req.qwed = skipped(settings.mode, 'invalid_input')
+    gateInput(runOf(shared, settings, req, res, NO_PORT)).then((gate) => {
+      if (!gate.ok) {
         res.status(400).json(gate.body)
         return
       }
-      if (gate !== null) req.qwedInput = gate.input
+      if (gate.input !== null) req.qwedInput = gate.input
       proceed(shared, base, req, res, next)
     }, next)
   }
+}
+
+function runOf (shared: Shared, settings: Settings, req: Request, res: Response, port: ResponsePort): ResponseRun<Request, Response> {
+  return {
+    verifier: shared.verifier,
+    settings,
+    request: req,
+    reply: res,
+    port,
+    requestId: requestId(req),
+    logger: logger(shared, req),
+    deadlineMs: shared.deadlineMs,
+    record: (outcome: QwedOutcome) => { req.qwed = outcome }
+  }
+}
+
+/** The input gate writes nothing through the port. */
+const NO_PORT: ResponsePort = {
+  statusCode: () => 200,
+  setStatus: () => {},
+  setHeaders: () => {},
+  contentType: () => undefined,
+  gone: () => false,
+  handOver: () => {},
+  answered: () => false
 }
 
 function proceed (shared: Shared, base: Settings, req: Request, res: Response, next: NextFunction): void {
@@ -218,127 +240,30 @@ interface HoldControl {
   finish: () => void
 }
 
-/** Set when the deadline passed: the verification still running must not touch the request any more. */
-interface Expiry { expired: boolean }
-
 async function hold (shared: Shared, settings: Settings, req: Request, res: Response, kind: Kind, body: unknown, control: HoldControl): Promise<void> {
-  const expiry: Expiry = { expired: false }
-  const outcome = await withDeadline(decideOutcome(shared, settings, req, payloadOf(body), expiry), shared.deadlineMs, () => {
-    expiry.expired = true
-    const late = deadlineOutcome(settings, shared.deadlineMs)
-    req.qwed = late
-    countOutcome(shared.verifier, settings, late)
-    logger(shared, req)?.warn({ route: settings.route, deadline_ms: shared.deadlineMs }, 'qwed: verification did not finish in time; the unavailable policy applies')
-    return late
-  })
-  if (control.gone()) {
-    // The client has left: the verdict is recorded (audit, metrics, req.qwed); nothing is written.
-    control.finish()
-    return
+  const port: ResponsePort = {
+    statusCode: () => res.statusCode,
+    setStatus: (code) => { res.status(code) },
+    setHeaders: (headers) => { res.set(headers) },
+    contentType: () => res.get('content-type'),
+    gone: control.gone,
+    handOver: control.answer,
+    answered: () => res.headersSent
   }
-  if (outcome === null) {
-    release(shared, settings, req, res, control, kind, body)
-    return
-  }
-  res.set(outcomeHeaders(outcome))
-  switch (outcome.decision) {
-    case 'block': {
-      res.status(422)
-      let answer: unknown
-      if (settings.onBlocked !== undefined) {
-        control.answer()
-        answer = await settings.onBlocked(outcome, req, res)
-        if (res.headersSent || control.gone()) {
-          // onBlocked answered itself (res.json / res.send / res.end), or the client left meanwhile.
-          control.finish()
-          return
-        }
-      }
-      writeJson(res, control, answer === undefined ? blockedBody(outcome, settings.exposeDetails) : answer)
+  const answer = await runResponse(runOf(shared, settings, req, res, port), body, payloadOf(body))
+  switch (answer.kind) {
+    case 'release':
+      control.write(kind, answer.body)
       return
-    }
-    case 'fail_closed':
-      res.status(503).set('retry-after', String(shared.verifier.retryAfterSeconds))
-      writeJson(res, control, unavailableBody())
+    case 'json':
+      // A replacement body is always JSON, whatever type the handler had set for its own body.
+      res.set('content-type', 'application/json; charset=utf-8')
+      res.removeHeader('content-length')
+      control.write('json', answer.body)
       return
-    default:
-      release(shared, settings, req, res, control, kind, body)
+    case 'nothing':
+      control.finish()
   }
-}
-
-/** The handler's body goes out, sanitized when the route asks for it; one that cannot be sanitized is not sent (500). */
-function release (shared: Shared, settings: Settings, req: Request, res: Response, control: HoldControl, kind: Kind, body: unknown): void {
-  if (!sanitizes(settings, res.statusCode)) {
-    control.write(kind, body)
-    return
-  }
-  const clean = sanitizeBody(shared.verifier, settings, body, res.get('content-type'), logger(shared, req))
-  if (clean.ok) {
-    control.write(kind, clean.body)
-    return
-  }
-  res.status(500)
-  writeJson(res, control, unsanitizableBody())
-}
-
-/** A replacement body is always JSON, whatever type the handler had set for its own body. */
-function writeJson (res: Response, control: HoldControl, body: unknown): void {
-  res.set('content-type', 'application/json; charset=utf-8')
-  res.removeHeader('content-length')
-  control.write('json', body)
-}
-
-/**
- * Verifies one response and records the outcome on req.qwed; null means "send it as it is"
- * (skipped, or shadow mode verifying behind the response).
- */
-async function decideOutcome (shared: Shared, settings: Settings, req: Request, payload: unknown, expiry: Expiry): Promise<QwedOutcome | null> {
-  if (payload === undefined) {
-    req.qwed = skipped(settings.mode, 'unsupported_payload')
-    return null
-  }
-  const gate = await shouldVerify(settings, req)
-  if (expiry.expired) return null
-  if (gate !== null) {
-    req.qwed = gate
-    return null
-  }
-  const log = logger(shared, req)
-  const info = { request: req, requestId: requestId(req), logger: log }
-  if (settings.mode === 'shadow') {
-    // Shadow: the response leaves now; the verdict is recorded when it arrives.
-    verifyPayload(shared.verifier, settings, payload, info).then((outcome) => {
-      req.qwed = outcome
-      countOutcome(shared.verifier, settings, outcome)
-    }, (err: unknown) => log?.error({ err }, 'qwed: shadow verification failed'))
-    return null
-  }
-  const outcome = await verifyPayload(shared.verifier, settings, payload, info)
-  // Past the deadline the response went out under the unavailable policy; the audit record stays.
-  if (expiry.expired) return null
-  req.qwed = outcome
-  countOutcome(shared.verifier, settings, outcome)
-  return outcome
-}
-
-/** Resolves with the work's value, or with `onExpiry()` once `ms` have passed (the work then runs on unheard). */
-async function withDeadline<T> (work: Promise<T>, ms: number, onExpiry: () => T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const expiry = new Promise<'expired'>((resolve) => { timer = setTimeout(() => resolve('expired'), ms) })
-  try {
-    const first = await Promise.race([work.then((value) => ({ value })), expiry])
-    return first === 'expired' ? onExpiry() : first.value
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** The outcome of a verification that missed its deadline: an unavailable verifier, so the policy decides. */
-function deadlineOutcome (settings: Settings, deadlineMs: number): QwedOutcome {
-  const result = blocked('Verification is temporarily unavailable', { constraint_id: 'verifier.unavailable', reason: 'deadline', deadline_ms: deadlineMs })
-  const results = [{ ...result, admission: admissionOf(result), engine: 'verifier', cached: false, duration_ms: deadlineMs }]
-  const decision = decide(results, settings.mode, settings.onUnavailable)
-  return { mode: settings.mode, decision, status: outcomeStatus(results, decision), results }
 }
 
 /** What claims() sees: objects as they are, strings as they are, bytes decoded as UTF-8 text. */

@@ -85,6 +85,12 @@ function finish (settings: RouteSettings<any, any>, results: VerificationResult[
   return { mode: settings.mode, decision, status: outcomeStatus(results, decision), results }
 }
 
+/** The outcome of a verification that missed its deadline: an unavailable verifier, so the policy decides. */
+export function deadlineOutcome (settings: RouteSettings<any, any>, deadlineMs: number): QwedOutcome {
+  const result = blocked('Verification is temporarily unavailable', { constraint_id: 'verifier.unavailable', reason: 'deadline', deadline_ms: deadlineMs })
+  return finish(settings, [{ ...result, admission: admissionOf(result), engine: 'verifier', cached: false, duration_ms: deadlineMs }])
+}
+
 /** Records the response-level counters: a response held back by an engine outage is not a blocked one. */
 export function countOutcome (verifier: Verifier, settings: RouteSettings<any, any>, outcome: QwedOutcome): void {
   if (outcome.decision === 'skip' || outcome.decision === 'admit') return

@@ -162,6 +162,27 @@ const rows: Row[] = [
     expect: { status: 200, headers: { 'x-qwed-status': undefined }, type: 'application/json', body: { answer: 42, verdict: 'false' }, outcome: { decision: 'skip', skipped: 'no_claims' }, engineCalls: 0 }
   },
   {
+    name: 'claims() that never settles: the deadline answers 503 under the fail-closed policy',
+    plugin: { breaker: { resetTimeout: 5000, timeout: 50 } },
+    route: { claims: () => new Promise(() => {}) },
+    sends: ok('true'),
+    expect: { status: 503, headers: { 'x-qwed-status': 'BLOCKED', 'retry-after': '5', 'x-qwed-proof': undefined }, type: 'application/json', body: UNAVAILABLE, outcome: { decision: 'fail_closed', status: 'BLOCKED' }, engineCalls: 0 }
+  },
+  {
+    name: 'enabled() that never settles: the deadline answers 503 under the fail-closed policy',
+    plugin: { breaker: { resetTimeout: 5000, timeout: 50 } },
+    route: { enabled: () => new Promise(() => {}) },
+    sends: ok('true'),
+    expect: { status: 503, headers: { 'x-qwed-status': 'BLOCKED', 'retry-after': '5' }, type: 'application/json', body: UNAVAILABLE, outcome: { decision: 'fail_closed', status: 'BLOCKED' }, engineCalls: 0 }
+  },
+  {
+    name: 'claims() that never settles, fail open: sent unchanged, marked UNVERIFIED',
+    plugin: { breaker: { resetTimeout: 5000, timeout: 50 }, onUnavailable: 'open' },
+    route: { claims: () => new Promise(() => {}) },
+    sends: ok('false'),
+    expect: { status: 200, headers: { 'x-qwed-status': 'UNVERIFIED', 'retry-after': undefined }, type: 'application/json', body: { answer: 42, verdict: 'false' }, outcome: { decision: 'fail_open', status: 'UNVERIFIED' }, engineCalls: 0 }
+  },
+  {
     name: 'onBlocked answers instead of the default body; the status stays 422',
     route: { onBlocked: (outcome: QwedOutcome) => ({ sorry: true, status: outcome.status }) },
     sends: ok('false'),
