@@ -13,8 +13,11 @@
  *  - no number with a leading zero (dates, times, codes) and nothing glued to its ends (`16:9`,
  *    `#1`, `v2.0`);
  *  - within the caps (tokens, sides, nesting, digits, expression length).
- * A statement never spans a line break. A bare number before the first `=` right after a word is a
- * label and is dropped (`Year 1 = 1,000 × 1.05 = 1,050` states `1000 * 1.05 = 1050`).
+ * A statement never spans a line break. A bare number before the first `=` is dropped unless it
+ * starts the line and is joined by a symbol: it is a label, a list's tail or a subject
+ * (`Year 1 = 1,000 × 1.05 = 1,050` states `1000 * 1.05 = 1050`; `the mean of 2, 4, 6 is (2 + 4 + 6) / 3 = 4`
+ * states `(2 + 4 + 6) / 3 = 4`). A word right after the statement that says the value goes on
+ * (`3 remainder 2`, `5 million`) makes it ambiguous.
  *
  * Rounding: a last side written as a decimal with k places sets `roundedTo: k` (the math engine
  * then judges the value rounded half away from zero to k places); a last side written as a
@@ -43,6 +46,8 @@ export interface LineExtraction {
   skipped: ExtractSkipReason[]
 }
 
+/** Words right after a statement that say its last number is not the whole value. */
+const CONTINUATIONS = new Set(['remainder', 'rem', 'r', 'thousand', 'million', 'billion', 'trillion', 'k', 'hundred', 'percent', 'squared', 'cubed'])
 const RUN_KINDS = new Set(['num', 'atom', 'op', 'pct', 'of', 'eq', 'lp', 'rp', 'fn', 'comma', 'pow', 'bang', 'cur', 'emph'])
 const BEFORE_OK = new Set(['(', '[', '{', '"', '\'', '“', '‘', '`', '*', '_', '='])
 const AFTER_OK = new Set([')', ']', '}', '"', '\'', '”', '’', '`', '*', '_', ',', ';', '.', '!', '?'])
@@ -329,6 +334,12 @@ function judgeRun (line: string, tokens: Token[], from: number, to: number, base
     skip('approximate')
     return
   }
+  // `17 divided by 5 is 3 remainder 2`: the last side is not the whole value
+  const after = tokens[b + 1]
+  if (after?.kind === 'word' && CONTINUATIONS.has(after.text.toLowerCase())) {
+    skip('ambiguous')
+    return
+  }
   if (b - a + 1 > ARITHMETIC_LIMITS.maxTokens || sides.length > ARITHMETIC_LIMITS.maxSides) {
     skip('too_complex')
     return
@@ -337,10 +348,12 @@ function judgeRun (line: string, tokens: Token[], from: number, to: number, base
     skip('not_arithmetic')
     return
   }
-  // `Step 1 = ...`, `Year 2 = ...`: a bare number right after a word is a label
-  const before = tokens[a - 1]
+  // A bare number before the first `=` that is not the start of the line is prose, not a side:
+  // a label (`Step 1 = ...`, `Year 2 = ...`), the tail of a list (`the mean of 2, 4, 6 is (2 + 4 + 6) / 3`)
+  // or a subject (`so 42 is ...`); so is a bare number joined by "is" or "equals".
   const first = sides[0] as number[]
-  if (first.length === 1 && kindAt(tokens, first[0] as number) === 'num' && before?.kind === 'word') {
+  const firstEq = tokens.slice(a, b + 1).find((x) => x.kind === 'eq')
+  if (first.length === 1 && kindAt(tokens, first[0] as number) === 'num' && (a > 0 || firstEq?.symbol !== true)) {
     sides.shift()
     const start = (sides[0] as number[])[0] as number
     a = kindAt(tokens, start - 1) === 'cur' ? start - 1 : start
