@@ -307,6 +307,11 @@ function judgeRun (line: string, tokens: Token[], from: number, to: number, base
   const skip = (reason: ExtractSkipReason): void => {
     if (candidate || reason === 'approximate') result.skipped.push(reason)
   }
+  // far over the token cap even before trimming: no need to look closer
+  if (to - from + 1 > 2 * ARITHMETIC_LIMITS.maxTokens) {
+    skip('too_complex')
+    return
+  }
   const range = trimRun(tokens, from, to)
   const approxNear = (a: number, b: number): boolean =>
     kindAt(tokens, a - 1) === 'approx' || kindAt(tokens, b + 1) === 'approx' ||
