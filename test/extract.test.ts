@@ -95,7 +95,12 @@ t.test('look-alikes and approximations yield nothing', async (t) => {
     ['Page #1 = 2 + 3', 'not_arithmetic'],
     ['A 5% raise = $2,500', 'not_arithmetic'],
     ['Europe writes 1.234,56 + 1 = 1.235,56', 'not_arithmetic'],
-    ['1 200 + 300 = 1 500', 'not_arithmetic']
+    ['1 200 + 300 = 1 500', 'not_arithmetic'],
+    ['Profit margin: ($50 − $30) / $50 × 100 = 40%', 'ambiguous'],
+    ['100 × 3 / 4 = 75%', 'ambiguous'],
+    ['10 / 4 = 2 remainder 2', 'ambiguous'],
+    ['(2 + 3)(4 + 5) = 45', 'ambiguous'],
+    ['Net: $1,000 − 25% = $750', 'ambiguous']
   ]
   for (const [text, reason] of lookAlikes) {
     const r = extractClaims(text)

@@ -21,7 +21,8 @@
  *
  * Rounding: a last side written as a decimal with k places sets `roundedTo: k` (the math engine
  * then judges the value rounded half away from zero to k places); a last side written as a
- * percentage `p%` with k places (k may be 0) is read as `(side) * 100 = p` rounded to k places.
+ * percentage `p%` with k places (k may be 0) is read as `(side) * 100 = p` rounded to k places,
+ * unless the side before it already multiplies by 100 (`x / y × 100 = 40%`: skipped as ambiguous).
  */
 import type { MathExpressionClaim } from '../../types/claims.js'
 import type { ExtractedClaim, ExtractSkipReason } from '../../types/extract.js'
@@ -276,6 +277,15 @@ function ambiguousPercent (tokens: Token[], side: number[]): boolean {
   return false
 }
 
+/** The side starts with `100 ×` or ends with `× 100`. */
+function timesHundred (tokens: Token[], side: number[]): boolean {
+  const at = (j: number): Token | undefined => tokens[side[j] as number]
+  const hundred = (x: Token | undefined): boolean => x?.kind === 'num' && x.text === '100'
+  const times = (x: Token | undefined): boolean => x?.kind === 'op' && x.text === '*'
+  const n = side.length
+  return (hundred(at(n - 1)) && times(at(n - 2))) || (hundred(at(0)) && times(at(1)))
+}
+
 function sideText (tokens: Token[], side: number[]): string {
   let out = ''
   let glue = true
@@ -424,6 +434,11 @@ function judgeRun (line: string, tokens: Token[], from: number, to: number, base
   if (last.length === 1 && lastTok.kind === 'num' && (lastTok.places ?? 0) > 0) {
     roundedTo = lastTok.places
   } else if (last.length === 2 && lastTok.kind === 'num' && kindAt(tokens, last[1] as number) === 'pct') {
+    // `(50 - 30) / 50 × 100 = 40%`: the % is a label there (read as written it says 4000%)
+    if (timesHundred(tokens, sides[sides.length - 2] as number[])) {
+      skip('ambiguous')
+      return
+    }
     // `= 33.3%`: each side times 100, the last written as the number it shows
     texts = [...texts.slice(0, -1).map((text) => `(${text}) * 100`), lastTok.text]
     roundedTo = lastTok.places ?? 0
