@@ -46,7 +46,6 @@ t.test('arithmetic as LLMs write it becomes math claims', async (t) => {
     ['3. 6 × 7 = 42', '6 * 7 = 42'],
     ['> 9 - 4 = 5', '9 - 4 = 5'],
     ['Step 1 = 5 + 3 = 8', '5 + 3 = 8'],
-    ['`2 ** 10 = 1024`', '2 ^ 10 = 1024'],
     ['The mean is (2 + 4 + 6) / 3 = 4.', '(2 + 4 + 6) / 3 = 4'],
     ['-3 + 5 = 2', '-3 + 5 = 2']
   ]
@@ -54,6 +53,17 @@ t.test('arithmetic as LLMs write it becomes math claims', async (t) => {
     const r = extractClaims(text)
     t.same(maths(r), [roundedTo === undefined ? { expression } : { expression, roundedTo }], text)
   }
+})
+
+t.test('a refutation covers its own sentence only', async (t) => {
+  const r = extractClaims('2 + 2 = 5 is wrong. The right answer is 2 + 2 = 4.')
+  t.same(maths(r), [{ expression: '2 + 2 = 4' }])
+  t.equal(r.skipped.not_asserted, 1)
+  // a contrast with another figure, and statistics words, are not refutations
+  t.same(maths(extractClaims('6 ÷ 2 × 3 = 9, not 1.')), [{ expression: '6 / 2 * 3 = 9' }])
+  t.same(maths(extractClaims('2 + 2 = 4 (not 5)')), [{ expression: '2 + 2 = 4' }])
+  t.same(maths(extractClaims('False positive rate: 5 / 100 = 5%.')), [{ expression: '(5 / 100) * 100 = 5', roundedTo: 0 }])
+  t.same(maths(extractClaims('Margin of error: 1.96 × 0.025 = 0.049.')), [{ expression: '1.96 * 0.025 = 0.049', roundedTo: 3 }])
 })
 
 t.test('several statements on one line, each with its own span', async (t) => {
@@ -100,7 +110,15 @@ t.test('look-alikes and approximations yield nothing', async (t) => {
     ['100 × 3 / 4 = 75%', 'ambiguous'],
     ['10 / 4 = 2 remainder 2', 'ambiguous'],
     ['(2 + 3)(4 + 5) = 45', 'ambiguous'],
-    ['Net: $1,000 − 25% = $750', 'ambiguous']
+    ['Net: $1,000 − 25% = $750', 'ambiguous'],
+    ['2 + 2 = 5 is wrong.', 'not_asserted'],
+    ['It is NOT true that 2 + 2 = 5.', 'not_asserted'],
+    ['That isn’t right: 7 × 8 = 54.', 'not_asserted'],
+    ['In JavaScript 0.1 + 0.2 = 0.30000000000000004.', 'not_asserted'],
+    ['A common mistake: 1/2 + 1/3 = 2/5.', 'not_asserted'],
+    ['The claim "2 + 2 = 5" is famous.', 'not_asserted'],
+    ['In code, `5 ^ 2 = 7` is an XOR.', 'not_asserted'],
+    ['`2 ** 10 = 1024`', 'not_asserted']
   ]
   for (const [text, reason] of lookAlikes) {
     const r = extractClaims(text)

@@ -23,6 +23,9 @@ export interface ExtractedClaim {
  *    with a bare hyphen, `= 4!`)
  *  - not_arithmetic: an `=` (or "is" / "equals" with an operator) that is not a complete arithmetic
  *    statement on numbers (`version 2.0 = the new API`, variables, dates, times, LaTeX)
+ *  - not_asserted: a statement the answer does not assert: in a sentence that refutes it (not, wrong,
+ *    mistake, isn't, ≠ ...) or talks about what code does (JavaScript, float, prints ...), in quotes,
+ *    or in an inline code span (program semantics: `^` is XOR there)
  *  - too_complex: a statement over the per-statement caps (length, sides, nesting, digits)
  *  - fence_unknown_language: a fenced block without an info string, or with one no engine reads
  *  - fence_unchecked: a block nothing can check as given (json without `jsonSchema`, an empty
@@ -32,6 +35,7 @@ export type ExtractSkipReason =
   | 'approximate'
   | 'ambiguous'
   | 'not_arithmetic'
+  | 'not_asserted'
   | 'too_complex'
   | 'fence_unknown_language'
   | 'fence_unchecked'

@@ -47,6 +47,13 @@ export interface LineExtraction {
   skipped: ExtractSkipReason[]
 }
 
+/**
+ * Words that make a sentence's equations something other than a claim of the answer: a refutation
+ * (`2 + 2 = 5 is wrong`, `it is not true that ...`) or a statement about how a language or floats compute.
+ */
+const CUES = new Set(['not', 'never', 'nor', 'neither', 'wrong', 'wrongly', 'incorrect', 'incorrectly', 'false', 'mistake', 'mistakes',
+  'mistaken', 'erroneous', 'myth', 'fallacy', 'typo', 'bug', 'buggy', 'cannot',
+  'float', 'floats', 'floating', 'javascript', 'python', 'java', 'excel', 'overflow'])
 /** Words right after a statement that say its last number is not the whole value. */
 const CONTINUATIONS = new Set(['remainder', 'rem', 'r', 'thousand', 'million', 'billion', 'trillion', 'k', 'hundred', 'percent', 'squared', 'cubed'])
 const RUN_KINDS = new Set(['num', 'atom', 'op', 'pct', 'of', 'eq', 'lp', 'rp', 'fn', 'comma', 'pow', 'bang', 'cur', 'emph'])
@@ -103,12 +110,13 @@ export function extractFromLine (line: string, offset = 0, charge: (units: numbe
     return result
   }
   const tokens = tokenizeLine(body, charge)
+  const context = lineContext(body, tokens)
   const base = offset + begin
   let from = -1
   let fnParens: boolean[] = []
   let pendingFn = false
   const flush = (to: number): void => {
-    if (from >= 0) judgeRun(body, tokens, from, to, base, result)
+    if (from >= 0) judgeRun(body, tokens, from, to, base, result, context)
     from = -1
     fnParens = []
     pendingFn = false
@@ -299,7 +307,52 @@ function sideText (tokens: Token[], side: number[]): string {
   return out
 }
 
-function judgeRun (line: string, tokens: Token[], from: number, to: number, base: number, result: LineExtraction): void {
+/**
+ * Per token: is its sentence one that says something is wrong or talks about what code does (a cue
+ * word anywhere in it), and is it inside an inline code span. One pass over the tokens.
+ */
+interface LineContext {
+  refuted: Uint8Array
+  code: Uint8Array
+}
+
+function isSentenceEnd (line: string, t: Token): boolean {
+  if (t.kind !== 'punct' && t.kind !== 'bang') return false
+  const c = line[t.start]
+  return (c === '.' || c === '!' || c === '?' || c === ';') && (t.end >= line.length || isSpace(line[t.end]))
+}
+
+function lineContext (line: string, tokens: Token[]): LineContext {
+  const refuted = new Uint8Array(tokens.length)
+  const code = new Uint8Array(tokens.length)
+  let inCode = false
+  let sentenceStart = 0
+  let cue = false
+  const close = (end: number): void => {
+    if (cue) refuted.fill(1, sentenceStart, end)
+    sentenceStart = end
+    cue = false
+  }
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k] as Token
+    if (t.kind === 'punct' && line[t.start] === '`') inCode = !inCode
+    code[k] = inCode ? 1 : 0
+    if (t.kind === 'word') {
+      const w = t.text.toLowerCase()
+      // isn't, doesn't, can't: the word, an apostrophe, then "t"
+      // `= 9, not 1` and `= 4 (not 5)` contrast the figure with another one: not a refutation
+      const contrast = (w === 'not' && (tokens[k - 1]?.kind === 'comma' || tokens[k - 1]?.kind === 'lp')) ||
+        // a false positive / negative rate is statistics, not a refutation
+        (w === 'false' && /^(positive|negative)s?$/i.test(tokens[k + 1]?.text ?? ''))
+      if ((CUES.has(w) && !contrast) || (w === 't' && (line[t.start - 1] === '\'' || line[t.start - 1] === '’'))) cue = true
+    } else if (t.kind === 'rel' && line[t.start] === '≠') cue = true
+    if (isSentenceEnd(line, t)) close(k + 1)
+  }
+  close(tokens.length)
+  return { refuted, code }
+}
+
+function judgeRun (line: string, tokens: Token[], from: number, to: number, base: number, result: LineExtraction, context: LineContext): void {
   let hasEqSymbol = false
   let hasEqWord = false
   let hasOp = false
@@ -391,6 +444,14 @@ function judgeRun (line: string, tokens: Token[], from: number, to: number, base
     (charAfter !== undefined && !isSpace(charAfter) && !AFTER_OK.has(charAfter) &&
       !(charAfter === ':' && (line[endChar + 1] === undefined || isSpace(line[endChar + 1]))))) {
     skip('not_arithmetic')
+    return
+  }
+  // a statement refuted, quoted or about code is not asserted (`2 + 2 = 5 is wrong`, "`5 ^ 2 = 7`"
+  // in code, where ^ is XOR, `in JavaScript 0.1 + 0.2 = 0.30000000000000004`)
+  const quoted = (charBefore === '"' || charBefore === '“' || charBefore === '\'' || charBefore === '‘') &&
+    (charAfter === '"' || charAfter === '”' || charAfter === '\'' || charAfter === '’')
+  if (context.refuted[a] === 1 || context.code[a] === 1 || quoted) {
+    skip('not_asserted')
     return
   }
   let operation = false

@@ -27,7 +27,7 @@ export interface ClaimScanner {
 }
 
 export function emptySkipCounts (): Record<ExtractSkipReason, number> {
-  return { approximate: 0, ambiguous: 0, not_arithmetic: 0, too_complex: 0, fence_unknown_language: 0, fence_unchecked: 0 }
+  return { approximate: 0, ambiguous: 0, not_arithmetic: 0, not_asserted: 0, too_complex: 0, fence_unknown_language: 0, fence_unchecked: 0 }
 }
 
 interface OpenBlock {
