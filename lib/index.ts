@@ -3,6 +3,10 @@ import { qwed } from './fastify.js'
 export default qwed
 export { qwed }
 export { createVerifier, type Verifier } from './verifier.js'
+export {
+  extractClaims, extractFromLine, createClaimScanner, resolveExtractOptions, openingFence, isClosingFence, dedentLine, fenceClaim,
+  EXTRACT_DEFAULTS, type ClaimScanner, type OpeningFence, type LineExtraction, type ResolvedExtractOptions
+} from './extract/index.js'
 export { QwedOptionsError, VerdictError } from './errors.js'
 export { admissionOf, isUnavailable, verified, unverifiable, blocked } from './result.js'
 export { canonicalize, canonicalHash } from './canonical.js'

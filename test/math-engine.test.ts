@@ -508,7 +508,10 @@ t.test('symbols and claim shape', async (t) => {
     ['x(2)', 'math.disallowed_construct'],
     ['2 +* 3 = 5', 'math.parse_error'],
     ['(2+3 = 5', 'math.parse_error'],
-    ['2+2==4', 'math.disallowed_construct'],
+    // `==` is an equality (issue 13); `===` and the order relations stay refused
+    ['2+2===4', 'math.disallowed_construct'],
+    ['2 <= 4', 'math.disallowed_construct'],
+    ['2 != 4', 'math.disallowed_construct'],
     ['x < 3', 'math.disallowed_construct'],
     ['', 'math.empty_expression'],
     ['   ', 'math.empty_expression']
@@ -548,4 +551,74 @@ t.test('an aborted claim is BLOCKED and not cached', async (t) => {
   t.equal(r.status, 'BLOCKED')
   t.equal(constraint(r), 'math.aborted')
   t.equal(r.cacheable, false)
+})
+
+t.test('finance functions: round, floor, ceil, min, max, abs, exact (issue 13)', async (t) => {
+  const holds: string[] = [
+    'round(2.675, 2) = 2.68', // exact decimal: a float would give 2.67
+    'round(2.5) = 3', 'round(-2.5) = -3', 'round(0.125, 2) = 0.13', 'round(1234.5, -2) = 1200',
+    'round(1/3, 4) = 0.3333', 'round(2/3, 4) = 0.6667', 'round(sqrt(2), 3) = 1.414', 'round(pi, 10) = 3.1415926536',
+    'floor(2.7) = 2', 'floor(-2.5) = -3', 'floor(-3) = -3', 'ceil(2.1) = 3', 'ceil(-2.9) = -2', 'floor(sqrt(2) * 100) = 141',
+    'min(3, 1/2, 2) = 0.5', 'max(1, 2, 3, 4, 5, 6, 7, 8, 9, 10) = 10', 'max(pi, 3) = pi', 'min(sqrt(2), 1.5) = sqrt(2)',
+    'abs(-3.5) = 3.5', 'round(1000 * 1.05^10, 2) = 1628.89', '2+2==4', '1 + 1 == 2'
+  ]
+  for (const e of holds) t.equal(verify(e).status, 'VERIFIED', e)
+  const wrong: string[] = ['round(2.675, 2) = 2.67', 'round(2.5) = 2', 'floor(-2.5) = -2', 'ceil(2.1) = 2', 'min(3, 4) = 4', '2+2==5']
+  for (const e of wrong) t.equal(verify(e).status, 'UNVERIFIABLE', e)
+  const refused: Array<[string, string]> = [
+    ['floor(x) = x', 'math.unsupported'],
+    ['round(2.5, 0.5) = 3', 'math.unsupported'],
+    ['round(2.5, 101) = 2.5', 'math.unsupported'],
+    ['max(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11) = 11', 'math.disallowed_construct'],
+    ['min(1) = 1', 'math.disallowed_construct']
+  ]
+  for (const [e, id] of refused) {
+    const r = verify(e)
+    t.equal(r.status, 'BLOCKED', e)
+    t.equal(constraint(r), id, e)
+  }
+})
+
+t.test('ambiguous notations are BLOCKED, not guessed (issue 13)', async (t) => {
+  for (const e of ['100 - 10% = 90', '100 - 10% = 99.9', '100 + 5% = 105', '3!! = 720', '3! ! = 720', '2 * 1 - 20% = 1.6', 'x - 5% = x - 0.05']) {
+    const r = verify(e)
+    t.equal(r.status, 'BLOCKED', e)
+    t.equal(constraint(r), 'math.ambiguous', e)
+  }
+  // one reading only: a percentage of a percentage, 1 - p%, p% of a, a * p%
+  for (const e of ['50% + 50% = 1', '50 * (1 - 20%) = 40', '1 - 20% = 0.8', '100 * (1 + 5%) = 105', '10% of 100 - 5 = 5', '3! = 6']) {
+    t.equal(verify(e).status, 'VERIFIED', e)
+  }
+})
+
+t.test('roundedTo: a result written rounded to k places (issue 13)', async (t) => {
+  const r = verify('2500 * (1 + 4.5/100)^10 = 3882.42', { roundedTo: 2 })
+  t.equal(r.status, 'VERIFIED')
+  t.equal(r.developer_fields.rounded_to, 2)
+  t.equal(r.developer_fields.rounding, 'half_away_from_zero')
+  const off = verify('2500 * (1 + 4.5/100)^10 = 3882.40', { roundedTo: 2 })
+  t.equal(off.status, 'UNVERIFIABLE')
+  t.equal(off.developer_fields.rounded_value, '3882.42')
+  t.equal(off.developer_fields.rounded_to, 2)
+  t.equal(verify('2500 * (1 + 4.5/100)^10 = 3882.42').status, 'UNVERIFIABLE', 'without roundedTo the claim stays exact')
+  // exactly halfway: away from zero, one way only
+  t.equal(verify('0.125 = 0.13', { roundedTo: 2 }).status, 'VERIFIED')
+  t.equal(verify('0.125 = 0.12', { roundedTo: 2 }).status, 'UNVERIFIABLE')
+  t.equal(verify('-0.125 = -0.13', { roundedTo: 2 }).status, 'VERIFIED')
+  t.equal(verify('1102.5 = 1102.50', { roundedTo: 2 }).status, 'VERIFIED', 'an exact value written with trailing zeros')
+  // irrational values: rounded when the interval holds no boundary, never "close enough"
+  t.equal(verify('sqrt(2) = 1.41', { roundedTo: 2 }).status, 'VERIFIED')
+  t.equal(verify('sqrt(2) = 1.42', { roundedTo: 2 }).status, 'UNVERIFIABLE')
+  t.equal(verify('pi * 4 = 12.57', { roundedTo: 2 }).status, 'VERIFIED')
+  // chains: the other links stay exact
+  t.equal(verify('1 + 1 = 2 = 2.00', { roundedTo: 2 }).status, 'VERIFIED')
+  t.equal(constraint(verify('1 + 1 = 3 = 3.00', { roundedTo: 2 })), 'math.chain_false_link')
+  t.equal(constraint(verify('1/3 = 0.33 = 0.33', { roundedTo: 2 })), 'math.chain_false_link', 'only the last link is rounded')
+  const malformed: Array<[string, unknown]> = [
+    ['x = 1.5', 1], ['1/3 = 0.3333', 3], ['1/3 = 1/3', 2], ['1/3', 2], ['1/3 = 0.3', -1], ['1/3 = 0.3', 1.5], ['1/3 = 0.3', '1'], ['1/3 = 0.3', 101]
+  ]
+  for (const [e, k] of malformed) {
+    t.equal(constraint(verify(e, { roundedTo: k as number })), 'math.invalid_claim', `${e} roundedTo ${String(k)}`)
+  }
+  t.equal(constraint(verify('1/3', { roundedTo: 2, expected: '0.33' })), 'math.invalid_claim')
 })

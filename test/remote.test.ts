@@ -110,6 +110,7 @@ t.test('claims QWED cannot check as asked are BLOCKED without a request', async 
   const cases: Array<[any, string]> = [
     [{ type: 'math', operation: 'derivative', expression: 'x^2', variable: 'x', expected: '2*x' }, 'remote.unsupported_claim'],
     [{ type: 'math', expression: '15% of 200 = 30' }, 'remote.unsupported_claim'],
+    [{ type: 'math', expression: '2500 * 1.045^10 = 3882.42', roundedTo: 2 }, 'remote.unsupported_claim'],
     [{ type: 'math', expression: '1 + 1 = 2', expected: 2 }, 'remote.invalid_claim'],
     [{ type: 'math', expression: '1 + 1', expected: 'two' }, 'remote.invalid_claim'],
     [{ type: 'math', expression: '   ' }, 'remote.invalid_claim'],

@@ -10,6 +10,12 @@ export interface MathExpressionClaim {
   tolerance?: DecimalInput
   /** `real` turns a non-real result (e.g. `sqrt(-4)`) into BLOCKED. */
   domain?: 'real' | 'complex'
+  /**
+   * Decimal places the last side of an equation is rounded to (`= 3882.42` with 2): the link to it
+   * holds when the value before it, rounded half away from zero to that many places, is that number
+   * exactly. Every other link stays exact. Set by extractClaims for a decimal written with k places.
+   */
+  roundedTo?: number
 }
 
 /** A value checked by one of the math library helpers (calculus, matrices, finance, units). */

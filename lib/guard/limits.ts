@@ -164,7 +164,7 @@ export function validateClaimLimits (value: unknown, name: string): void {
  * names only these, array indexes and '*': never a key the client chose, which is claim text.
  */
 export const CLAIM_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = Object.freeze({
-  math: new Set(['type', 'operation', 'expression', 'expected', 'tolerance', 'domain', 'variable', 'order', 'lower', 'upper', 'point',
+  math: new Set(['type', 'operation', 'expression', 'expected', 'tolerance', 'domain', 'roundedTo', 'variable', 'order', 'lower', 'upper', 'point',
     'matrixOperation', 'a', 'b', 'calculation', 'value', 'percentage', 'newValue', 'principal', 'rate', 'years', 'compoundsPerYear',
     'cashFlows', 'from', 'to']),
   sql: new Set(['type', 'query', 'schema', 'dialect', 'allowDestructive', 'limits']),

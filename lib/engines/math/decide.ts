@@ -30,6 +30,7 @@ import { type Approx, Decimal, type Evaluator, compareApprox } from './numeric.j
 import { type Ast, parseSide } from './parse.js'
 import { type RF } from './symbolic.js'
 import { Session } from './helpers/common.js'
+import { ROUNDING_RULE, decideRoundedLink, readRoundedTo } from './rounding.js'
 
 export type Method = 'exact' | 'polynomial_normal_form' | 'high_precision'
 
@@ -70,6 +71,10 @@ export function verifyMathClaim (claim: MathClaim, signal?: AbortSignal): Diagno
 function judge (claim: MathClaim): DiagnosticResult {
   if (claim === null || typeof claim !== 'object') fail('invalid_claim', 'The math claim is malformed')
   const { expression, expected, tolerance, domain } = claim as Partial<MathExpressionClaim>
+  const roundedTo = readRoundedTo((claim as Partial<MathExpressionClaim>).roundedTo)
+  if (roundedTo !== undefined && expected !== undefined) {
+    fail('invalid_claim', 'The math claim is malformed', { field: 'roundedTo', error: 'roundedTo applies to an equation, not to an expected value' })
+  }
   if (domain !== undefined && domain !== 'real' && domain !== 'complex') {
     fail('invalid_claim', 'The math claim is malformed', { field: 'domain', allowed: ['real', 'complex'] })
   }
@@ -97,6 +102,10 @@ function judge (claim: MathClaim): DiagnosticResult {
     throw err
   }
 
+  if (roundedTo !== undefined) {
+    if (built.length === 1) fail('invalid_claim', 'The math claim is malformed', { field: 'roundedTo', error: 'roundedTo applies to an equation' })
+    return judgeRounded(session, text, asts, built, roundedTo, realDomain)
+  }
   if (expected !== undefined) return judgeExpected(session, text, built[0] as RF, expected, tolerance)
   if (built.length === 1) return judgeExpression(session, text, built[0] as RF, realDomain)
   if (built.length === 2) return judgeEquation(session, text, asts, built[0] as RF, built[1] as RF, realDomain)
@@ -310,6 +319,57 @@ function judgeChain (session: Session, text: string, asts: Ast[], sides: RF[]): 
   }
   return verified('Equation chain is true', { constraint_id: 'math.chain_true', result: true, links, original: text }, {
     claim: text, verdict: 'chain_true', links
+  })
+}
+
+// ------------------------------------------------------------------ rounded results
+
+/**
+ * `a = b = ... = y = c` with roundedTo k: every link but the last is exact; the last says that y
+ * rounded to k places is the number c. Two sides: true VERIFIED, false or unproven UNVERIFIABLE
+ * (as any equation); longer chains: a link that does not hold is BLOCKED (as any chain).
+ */
+function judgeRounded (session: Session, text: string, asts: Ast[], sides: RF[], places: number, realDomain: boolean): DiagnosticResult {
+  const alg = session.alg
+  const last = sides.length - 1
+  const links: Array<{ left: string, right: string, result: string, method: Method }> = []
+  const chain = sides.length > 2
+  for (let i = 0; i < last; i++) {
+    const left = sides[i] as RF
+    const right = sides[i + 1] as RF
+    const outcome = withNotReal(text, chain || realDomain, realDomain, () => {
+      if (i < last - 1) return decideLink(session, left, right, asts[i] as Ast, asts[i + 1] as Ast)
+      const link = decideRoundedLink(alg, left, asts[last] as Ast, places)
+      const method: Method = alg.numericDecisions > 0 ? 'high_precision' : alg.atoms.length > 0 ? 'polynomial_normal_form' : 'exact'
+      return { result: link.result, method, difference: link.rounded ?? 'unknown', rounded: link.rounded }
+    })
+    if (!('result' in outcome)) return outcome
+    links.push({ left: alg.text(left), right: alg.text(right), result: outcome.result, method: outcome.method })
+    if (outcome.result === 'true') continue
+    const fields: DeveloperFields = { rounded_to: places, rounding: ROUNDING_RULE, links, original: text }
+    if ('rounded' in outcome && outcome.rounded !== undefined) fields.rounded_value = outcome.rounded
+    if (chain) {
+      const reason = outcome.result === 'false' ? 'chain_false_link' : 'chain_unproven_link'
+      return blocked('Equation chain contains a step that does not hold', { constraint_id: `math.${reason}`, link: i, ...fields })
+    }
+    if (outcome.result === 'false') {
+      return unverifiable('Identity is false', { constraint_id: 'math.identity_false', result: false, left_side: alg.text(left), ...fields })
+    }
+    return unverifiable('Identity could not be proven', { constraint_id: 'math.identity_unproven', result: null, left_side: alg.text(left), ...fields })
+  }
+  const lastLeft = sides[last - 1] as RF
+  const fields: DeveloperFields = {
+    constraint_id: chain ? 'math.chain_true' : 'math.identity_true',
+    result: true,
+    left_side: alg.text(lastLeft),
+    right_side: alg.text(sides[last] as RF),
+    rounded_to: places,
+    rounding: ROUNDING_RULE,
+    links,
+    original: text
+  }
+  return verified(chain ? 'Equation chain is true' : 'Identity is true', fields, {
+    claim: text, verdict: chain ? 'chain_true' : 'identity_true', rounded_to: places, rounding: ROUNDING_RULE, links
   })
 }
 

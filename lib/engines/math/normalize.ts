@@ -1,7 +1,9 @@
 /**
  * Text pre-processing before mathjs sees anything: length cap first, then a small map of math
- * symbols to ASCII, an ASCII-only rule, relational operators, percentages, `**`, and QWED's
- * ambiguity rule for `a/b(c)`.
+ * symbols to ASCII, an ASCII-only rule, `==` read as `=`, relational operators, percentages, `**`,
+ * and the ambiguity rules: QWED's `a/b(c)`, a percentage added to or taken from a plain number
+ * (`100 - 10%`: 99.9, or 90 as a calculator reads it?) and `3!!` (double factorial, or (3!)!?).
+ * An ambiguous text is BLOCKED (math.ambiguous), never read one way.
  */
 import { LIMITS, MathFailure } from './limits.js'
 
@@ -65,6 +67,8 @@ export function normalizeExpression (raw: unknown): Normalized {
   text = text.trim()
   if (text === '') fail('empty_expression', 'Expression is empty')
 
+  // `a == b` is written for `a = b` (finance answers, code-minded writers); `===`, `<=`, `!=` stay refused
+  text = equalsAsEquality(text)
   // relations are not claims of equality; `#` starts a mathjs comment that would hide text
   const relational = /==|!=|<|>|#/.exec(text)
   if (relational !== null) {
@@ -78,6 +82,20 @@ export function normalizeExpression (raw: unknown): Normalized {
     })
   }
 
+  const compact = text.replace(/\s+/g, '')
+  if (compact.includes('!!')) {
+    fail('ambiguous', 'Expression may be ambiguous: a repeated factorial', {
+      warning: 'ambiguous',
+      note: 'n!! can be read as the double factorial or as (n!)!'
+    })
+  }
+  if (percentAddedToNumber(compact)) {
+    fail('ambiguous', 'Expression may be ambiguous: a percentage added to or subtracted from a number', {
+      warning: 'ambiguous',
+      note: 'a - p% can be read as a - p/100 or as a * (1 - p/100); write a * (1 - p/100) or p% of a'
+    })
+  }
+
   text = text.replace(PERCENT_OF, '($1/100)*').replace(PERCENT, '($1/100)')
   if (text.includes('%')) {
     fail('disallowed_construct', 'Expression contains a construct that is not allowed', {
@@ -87,6 +105,54 @@ export function normalizeExpression (raw: unknown): Normalized {
   }
   text = text.replace(/\*\*/g, '^')
   return { text }
+}
+
+/** `==` between two operands becomes `=`; a run of three or more `=`, or `<=`, `>=`, `!=`, is left alone (and refused). */
+function equalsAsEquality (text: string): string {
+  let out = ''
+  for (let i = 0; i < text.length; i++) {
+    const prev = i > 0 ? text[i - 1] : ''
+    if (text[i] === '=' && text[i + 1] === '=' && text[i + 2] !== '=' && prev !== '=' && prev !== '!' && prev !== '<' && prev !== '>') {
+      out += '='
+      i++
+      continue
+    }
+    out += text[i] as string
+  }
+  return out
+}
+
+function isDigitOrPoint (c: string | undefined): boolean {
+  return c !== undefined && ((c >= '0' && c <= '9') || c === '.')
+}
+
+/**
+ * True when a `p%` that is not `p% of ...` is the right operand of a binary + or - whose left
+ * operand is not itself a percentage (`100 - 10%`, `(a + b) + 5%`); `50% + 50%` and `-5%` are not
+ * ambiguous. Runs on the text without spaces; linear.
+ */
+function percentAddedToNumber (compact: string): boolean {
+  for (let p = compact.indexOf('%'); p >= 0; p = compact.indexOf('%', p + 1)) {
+    if (compact.startsWith('of', p + 1)) continue
+    let start = p
+    while (isDigitOrPoint(compact[start - 1])) start--
+    if (start === p) continue
+    const op = compact[start - 1]
+    if (op !== '+' && op !== '-') continue
+    const before = compact[start - 2]
+    if (before === undefined || before === '%') continue
+    // `1 - 20%` reads the same both ways (1 * (1 - 0.2) = 1 - 0.2)
+    // (only when the 1 is the whole left operand: after the start, `(`, `=` or `,`)
+    const opening = compact[start - 3]
+    if (before === '1' && (opening === undefined || opening === '(' || opening === '=' || opening === ',')) continue
+    if (isDigitOrPoint(before) || isOperandEnd(before)) return true
+  }
+  return false
+}
+
+/** A character that ends an operand (a closing parenthesis, a factorial, a letter). */
+function isOperandEnd (c: string | undefined): boolean {
+  return c !== undefined && (c === ')' || c === '!' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
 }
 
 /** Splits `a = b = c` into its sides; an empty side is refused. */

@@ -125,6 +125,21 @@ export class Evaluator {
     }
   }
 
+  /** floor of a variable-free value when its error interval holds no integer, else null. */
+  floor (rf: RF): bigint | null {
+    try {
+      const a = this.value(rf)
+      const low = a.v.sub(a.e).floor()
+      const high = a.v.add(a.e).floor()
+      // [v - e, v + e] inside [k, k + 1) for one integer k; an interval touching k + 1 is undecided
+      if (!low.eq(high) || a.v.add(a.e).eq(high.add(1))) return null
+      return BigInt(low.toFixed(0))
+    } catch (err) {
+      if (err instanceof UndecidableError || err instanceof NotRealError) return null
+      throw err
+    }
+  }
+
   atom (id: number): Approx {
     const cached = this.cache.get(id)
     if (cached !== undefined) return cached

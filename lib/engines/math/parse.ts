@@ -28,14 +28,20 @@ export function warmUp (): void {
   parser().parse('1')
 }
 
-/** Allowed functions and their arities (`ln` is the natural log, `log(x, b)` a logarithm to base b). */
+/**
+ * Allowed functions and their arities (`ln` is the natural log, `log(x, b)` a logarithm to base b,
+ * `round(x, n)` x rounded to n decimal places, half away from zero).
+ */
 export const FUNCTIONS: ReadonlyMap<string, readonly number[]> = new Map([
   ['sqrt', [1]], ['cbrt', [1]], ['abs', [1]], ['Abs', [1]], ['exp', [1]],
   ['log', [1, 2]], ['ln', [1]], ['log10', [1]], ['log2', [1]],
   ['sin', [1]], ['cos', [1]], ['tan', [1]], ['cot', [1]], ['sec', [1]], ['csc', [1]],
   ['asin', [1]], ['acos', [1]], ['atan', [1]], ['atan2', [2]],
   ['sinh', [1]], ['cosh', [1]], ['tanh', [1]],
-  ['factorial', [1]], ['binomial', [2]]
+  ['factorial', [1]], ['binomial', [2]],
+  // finance answers: exact rounding (half away from zero), floor and ceiling, extremes of 2..10 values
+  ['round', [1, 2]], ['floor', [1]], ['ceil', [1]],
+  ['min', [2, 3, 4, 5, 6, 7, 8, 9, 10]], ['max', [2, 3, 4, 5, 6, 7, 8, 9, 10]]
 ])
 
 const GREEK = new Set([

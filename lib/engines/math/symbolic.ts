@@ -61,6 +61,8 @@ export class Algebra {
   /** Largest number of decimal digits of a rational constant met so far (sets the numeric precision). */
   maxDigits = 0
   sign: SignOracle = () => null
+  /** Hook into the high-precision evaluator: floor of a variable-free value, null if its interval holds an integer. */
+  floorOf: (rf: RF) => bigint | null = () => null
   /** How many values were rewritten on a sign found by high-precision evaluation (abs, cbrt, asin, atan). */
   numericDecisions = 0
   /** Values substituted for variables (used to look for a counterexample), or null. */
@@ -448,6 +450,10 @@ export class Algebra {
       case 'sinh': case 'cosh': case 'tanh': return this.hyperbolic(name, a)
       case 'factorial': return this.factorial(a)
       case 'binomial': return this.binomial(a, b)
+      case 'floor': return this.constQ(this.floorQ(a, 'floor'))
+      case 'ceil': return this.constQ(this.floorQ(this.negate(a), 'ceil').neg())
+      case 'round': return this.round(a, args.length === 2 ? b : this.zero)
+      case 'min': case 'max': return this.extreme(name, args)
     }
     throw unsupported(`function ${name}`)
   }
@@ -892,6 +898,63 @@ export class Algebra {
     }
     if (!this.hasVars(a)) throw unsupported('factorial of a non-integer')
     return this.atomRF(this.atom('fn', 'factorial', [a]))
+  }
+
+  /**
+   * floor(a) for a variable-free value: exact for a rational, else from a high-precision interval
+   * that holds no integer (a numeric decision). With variables, or too close to an integer to
+   * tell, the claim is not decided here (math.unsupported, BLOCKED).
+   */
+  private floorQ (a: RF, name: string): Q {
+    const r = this.asQ(a)
+    if (r !== null) {
+      // bigint division truncates toward zero; floor goes down for negatives with a remainder
+      const q = r.n / r.d
+      return Q.int(r.n < 0n && q * r.d !== r.n ? q - 1n : q)
+    }
+    if (this.hasVars(a)) throw unsupported(`${name} of an expression with variables`)
+    const f = this.floorOf(a)
+    if (f === null) throw unsupported(`${name} of a value too close to an integer to decide`)
+    this.numericDecisions++
+    return Q.int(f)
+  }
+
+  /** round(a, n): a rounded to n decimal places (an integer, -20..100), half away from zero. */
+  private round (a: RF, places: RF): RF {
+    const n = this.asQ(places)
+    if (n === null || !n.isInteger() || n.n < -20n || n.n > 100n) throw unsupported('round to a number of places that is not an integer in -20..100')
+    const scale = Q.int(10n).pow(n.n)
+    const s = this.asQ(a)?.sign ?? this.separatedSign(a)
+    if (s === null) throw unsupported('round of a value whose sign is not decided')
+    if (s === 0) return this.zero
+    // |a| * 10^n + 1/2, floored, back to scale, with the sign of a
+    const magnitude = s < 0 ? this.negate(a) : a
+    const shifted = this.add(this.scaleQ(magnitude, scale), this.constQ(Q.of(1n, 2n)))
+    const rounded = this.floorQ(shifted, 'round').div(scale)
+    return this.constQ(s < 0 ? rounded.neg() : rounded)
+  }
+
+  /** The sign of a variable-free irrational value when its interval excludes 0 (a numeric decision), else null. */
+  private separatedSign (a: RF): -1 | 1 | null {
+    if (this.hasVars(a)) return null
+    const s = this.sign(a)
+    if (s !== 1 && s !== -1) return null
+    this.numericDecisions++
+    return s
+  }
+
+  /** min / max of variable-free values whose order is decided (exactly, or by a separated difference). */
+  private extreme (name: 'min' | 'max', args: RF[]): RF {
+    let best = args[0] as RF
+    for (const x of args.slice(1)) {
+      if (this.hasVars(x) || this.hasVars(best)) throw unsupported(`${name} of expressions with variables`)
+      const d = this.sub(x, best)
+      const q = this.asQ(d)
+      const s = q !== null ? q.sign : this.separatedSign(d)
+      if (s === null) throw unsupported(`${name} of values too close to order`)
+      if ((name === 'min' && s < 0) || (name === 'max' && s > 0)) best = x
+    }
+    return best
   }
 
   private binomial (n: RF, k: RF): RF {

@@ -82,6 +82,8 @@ export function mapClaim (claim: Claim): RemoteRequest {
 
 function mapMath (claim: MathClaim): RemoteRequest {
   if (claim.operation !== undefined) return unsupported('math', 'operation')
+  // QWED judges equations exactly; it has no rule for a result written rounded to k places
+  if (claim.roundedTo !== undefined) return unsupported('math', 'roundedTo')
   const { expression, expected, domain } = claim
   if (!nonEmpty(expression)) return invalid('expression')
   if (domain !== undefined && domain !== 'real' && domain !== 'complex') return invalid('domain')

@@ -19,6 +19,8 @@ import { numberLiteral, type ConformanceCase } from '../conformance.js'
 // - division by zero anywhere is BLOCKED, even inside an equation (`1/0 = oo`; QWED: "Identity is false");
 // - power towers such as `9**9**9**9` end in milliseconds as BLOCKED (QWED: never answers);
 // - a chain `2+2=4=5` is judged link by link and a false link is BLOCKED (QWED: parse error).
+// - `==` is an equality as finance answers write it: `2+2==4` is VERIFIED (QWED: internal error; the
+//   case's note accepts either).
 
 const QWED_DEFAULT_TOLERANCE = '0.000001'
 

@@ -157,6 +157,7 @@ export class Session {
   private evaluator: Evaluator | null = null
   constructor () {
     this.alg.sign = (rf) => this.numeric().sign(rf)
+    this.alg.floorOf = (rf) => this.numeric().floor(rf)
   }
 
   numeric (): Evaluator {
