@@ -1,4 +1,4 @@
-// `npm run demo`: starts the example server on a free loopback port, sends sixteen requests,
+// `npm run demo`: starts the example server on a free loopback port, sends eighteen requests,
 // prints what verification did to each, then the qwed_ lines of /metrics, and exits.
 // `npm run demo -- --framework express` does the same with the Express example instead of Fastify's.
 import type { Server } from 'node:http'
@@ -42,6 +42,8 @@ console.log(`example server on ${address}\n`)
 const rows: string[][] = [['route', 'claim', 'status', 'admission', 'decision', 'http', 'ms']]
 let seen = 0
 try {
+  await chatDemo(address)
+  seen = audit.length
   for (const call of calls) {
     const started = performance.now()
     const res = await fetch(`${address}${call.route}`, {
@@ -63,6 +65,25 @@ try {
   console.log(metrics.split('\n').filter((line) => line.startsWith('qwed_') && !line.includes('_bucket')).join('\n'))
 } finally {
   await close()
+}
+
+/** The chat route: a Markdown answer whose figures are found in its text; a wrong one never reaches the client. */
+async function chatDemo (base: string): Promise<void> {
+  const asks = [{ payment: 1200, months: 12, ratePercent: 4.5 }, { payment: 250, months: 36, ratePercent: 3 }]
+  console.log("/chat: a chat answer in Markdown, its figures checked with claims: 'auto'")
+  for (const ask of asks) {
+    const res = await fetch(`${base}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask) })
+    const text = await res.text()
+    console.log(`\n  ${JSON.stringify(ask)} -> HTTP ${res.status}, x-qwed-status ${res.headers.get('x-qwed-status') ?? '-'}`)
+    if (res.ok) {
+      for (const line of text.trim().split('\n')) console.log(`  | ${line}`)
+    } else {
+      const body = JSON.parse(text) as { code: string, qwed: { results: Array<{ engine: string, admission: string, agent_message: string }> } }
+      const refused = body.qwed.results.filter((r) => r.admission !== 'ADMIT').map((r) => `${r.engine}: ${r.agent_message}`)
+      console.log(`  | ${body.code} (the client never sees the answer): ${refused.join('; ')}`)
+    }
+  }
+  console.log('')
 }
 
 /** The support route: questions checked before the handler, the answer sanitized on its way out. */

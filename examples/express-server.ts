@@ -1,4 +1,4 @@
-// The three LLM-backed routes of examples/fastify-server.ts, on Express 5 with qwed-middleware/express.
+// The LLM-backed routes of examples/fastify-server.ts, on Express 5 with qwed-middleware/express.
 // `npx tsx examples/express-server.ts` serves it on 127.0.0.1:3000; `npm run demo -- --framework express` drives it.
 import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
@@ -6,7 +6,7 @@ import express, { type Express } from 'express'
 import { pino } from 'pino'
 import type { AuditOptions } from '../lib/index.js'
 import { qwedExpress, type QwedExpressMiddleware } from '../lib/express.js'
-import { answerSupport, explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
+import { answerSupport, chatAnswer, explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
 
 export interface ExpressServer {
   app: Express
@@ -41,6 +41,12 @@ export function buildExpressServer (options: { logger?: boolean, audit?: AuditOp
   app.post('/explain', qwed.route({ claims: (answer: Explanation) => ({ type: 'math', expression: answer.calculation }) }), (req, res) => {
     const { a, b, c } = req.body as { a: number, b: number, c: number }
     res.json(explainArithmetic(a, b, c))
+  })
+
+  // A chat answer in Markdown: the claims are found in its text (claims: 'auto'), no JSON fields needed.
+  app.post('/chat', qwed.route({ claims: 'auto' }), (req, res) => {
+    const { payment, months, ratePercent } = req.body as { payment: number, months: number, ratePercent: number }
+    res.type('text/markdown').send(chatAnswer(payment, months, ratePercent))
   })
 
   // An invoice total, rolled out in shadow mode: wrong totals are recorded and counted, not blocked yet.

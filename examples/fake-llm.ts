@@ -57,3 +57,19 @@ export function answerSupport (question: string): SupportAnswer {
       'The card on file is 4111 1111 1111 1111.<script>track()</script></p>'
   }
 }
+
+/**
+ * A chat answer in Markdown, as a model writes it: figures in prose, rounded to cents. Wrong (one
+ * payment left out of the total) when the plan runs longer than two years.
+ */
+export function chatAnswer (payment: number, months: number, ratePercent: number): string {
+  const paid = months > 24 ? payment * (months - 1) : payment * months
+  const money = (n: number): string => n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+  const grown = (payment * Math.pow(1 + ratePercent / 100, months / 12)).toFixed(2)
+  return [
+    `**Your plan.** You pay ${months} × $${money(payment)} = $${money(paid)} in total.`,
+    '',
+    `Saved instead at ${ratePercent}% a year, one payment would grow to ${payment} * (1 + ${ratePercent}/100)^${months / 12} = ${grown}.`,
+    ''
+  ].join('\n')
+}

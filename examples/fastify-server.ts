@@ -1,9 +1,9 @@
-// Three LLM-backed routes behind qwed-middleware, on the embedded engines.
+// LLM-backed routes behind qwed-middleware, on the embedded engines.
 // `npm start` serves it on 127.0.0.1:3000; `npm run demo` drives it and prints what happened.
 import Fastify, { type FastifyInstance } from 'fastify'
 import { pathToFileURL } from 'node:url'
 import qwed, { type AuditOptions } from '../lib/index.js'
-import { answerSupport, explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
+import { answerSupport, chatAnswer, explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
 
 export async function buildServer (options: { logger?: boolean, audit?: AuditOptions | false } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? true })
@@ -19,6 +19,14 @@ export async function buildServer (options: { logger?: boolean, audit?: AuditOpt
   app.post<{ Body: { a: number, b: number, c: number } }>('/explain', {
     config: { qwed: { claims: (answer: Explanation) => ({ type: 'math', expression: answer.calculation }) } }
   }, async (request) => explainArithmetic(request.body.a, request.body.b, request.body.c))
+
+  // A chat answer in Markdown: the claims are found in its text (claims: 'auto'), no JSON fields needed.
+  app.post<{ Body: { payment: number, months: number, ratePercent: number } }>('/chat', {
+    config: { qwed: { claims: 'auto' } }
+  }, async (request, reply) => {
+    reply.type('text/markdown; charset=utf-8')
+    return chatAnswer(request.body.payment, request.body.months, request.body.ratePercent)
+  })
 
   // An invoice total, rolled out in shadow mode: wrong totals are recorded and counted, not blocked yet.
   app.post<{ Body: { prices: string[], taxPercent: number } }>('/invoice', {

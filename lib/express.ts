@@ -3,8 +3,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { AuditOptions, QwedLogger } from '../types/options.js'
 import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions } from '../types/route.js'
 import { validateAdapterOptions, validateRouteOptions } from './options.js'
-import { skipped, type RouteSettings } from './outcome.js'
-import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, type ResponsePort, type ResponseRun } from './runner.js'
+import type { RouteSettings } from './outcome.js'
+import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, settleSkip, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
 
 // The Express binding of the response runner (runner.ts): res.json / res.send in, runner decisions out.
@@ -214,7 +214,7 @@ function intercept (shared: Shared, base: Settings, req: Request, res: Response,
     if (res.headersSent || res.statusCode >= 400) {
       // Nothing can be held once the headers are out, and error answers are not verified:
       // Express answers exactly as it would without the middleware.
-      req.qwed = skipped(settings.mode, res.headersSent ? 'headers_sent' : 'error_status')
+      settleSkip(runOf(shared, settings, req, res, NO_PORT), res.headersSent ? 'headers_sent' : 'error_status')
       state = 'done'
       return kind === 'json' ? originalJson.call(res, body) : originalSend.call(res, body)
     }

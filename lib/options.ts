@@ -8,6 +8,8 @@ import { resolveInputRules, validateInputRules } from './guard/input.js'
 import { validateClaimLimits } from './guard/limits.js'
 import { compileSanitizeOptions, validateSanitizeOptions, type CompiledSanitizeOptions } from './guard/output.js'
 import type { RouteSettings } from './outcome.js'
+import { resolveExtractOptions, type ResolvedExtractOptions } from './extract/index.js'
+import type { ExtractOptions } from '../types/extract.js'
 
 export const MODES: readonly Mode[] = ['enforce', 'shadow', 'off']
 export const UNAVAILABLE_POLICIES: readonly UnavailablePolicy[] = ['closed', 'open']
@@ -207,6 +209,15 @@ function sanitizeSetting (value: unknown, name: string): CompiledSanitizeOptions
   return compileSanitizeOptions(value === true ? {} : validateSanitizeOptions(value, name))
 }
 
+/** The extractor's options, checked once; its TypeError becomes an option error that names the route. */
+function extractSetting (value: unknown, name: string): ResolvedExtractOptions {
+  try {
+    return resolveExtractOptions(value as ExtractOptions | undefined)
+  } catch (err) {
+    throw new QwedOptionsError(name, (err as Error).message.replace(/^extractClaims: /, ''))
+  }
+}
+
 /** A value as an option error shows it: short strings quoted, objects and arrays only named. */
 export function describe (value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)
@@ -220,7 +231,7 @@ export function describe (value: unknown): string {
 /** Options an adapter accepts beside the verifier's. */
 export const ADAPTER_KEYS = ['mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'exposeDetails', 'input', 'sanitize'] as const
 /** Options of one verified route (`config.qwed` in Fastify, `qwed.route()` in Express). */
-export const ROUTE_KEYS = ['claims', 'inputs', 'input', 'sanitize', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked'] as const
+export const ROUTE_KEYS = ['claims', 'extract', 'inputs', 'input', 'sanitize', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked'] as const
 
 /** Every route setting except the route's label, claims and inputs: what a route inherits from the adapter. */
 export type AdapterDefaults<Req = unknown, Rep = unknown> = Omit<RouteSettings<Req, Rep>, 'route' | 'claims' | 'inputs'>
@@ -269,15 +280,17 @@ export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Re
 export function validateRouteOptions<Req, Rep> (config: unknown, defaults: AdapterDefaults<Req, Rep>, where: string): Omit<RouteSettings<Req, Rep>, 'route'> {
   assertObject(config, where)
   assertKnownKeys(config, ROUTE_KEYS, where)
-  const claims = optionalFunction<QwedRouteSettings<Req, Rep>['claims']>(config.claims, `${where}.claims`)
+  const claims = config.claims === 'auto' ? 'auto' : optionalFunction<QwedRouteSettings<Req, Rep>['claims']>(config.claims, `${where}.claims`)
+  if (config.extract !== undefined && claims !== 'auto') throw new QwedOptionsError(`${where}.extract`, 'goes with claims: \'auto\' (it tells the extractor what the text cannot say)')
   const inputs = optionalFunction<QwedRouteSettings<Req, Rep>['inputs']>(config.inputs, `${where}.inputs`)
   const sanitize = sanitizeSetting(config.sanitize, `${where}.sanitize`)
   if (claims === undefined && inputs === undefined && (sanitize === undefined || sanitize === null)) {
-    throw new QwedOptionsError(`${where}.claims`, 'is required (a function (payload, request) => claim | claim[] | null) unless the route sets inputs or sanitize')
+    throw new QwedOptionsError(`${where}.claims`, 'is required (\'auto\', or a function (payload, request) => claim | claim[] | null) unless the route sets inputs or sanitize')
   }
   if (config.input !== undefined && inputs === undefined) throw new QwedOptionsError(`${where}.input`, 'needs inputs: the function that names the texts to check')
   return {
     claims,
+    ...(claims === 'auto' ? { extract: extractSetting(config.extract, `${where}.extract`) } : {}),
     inputs,
     input: config.input === undefined ? defaults.input : resolveInputRules(validateInputRules(config.input, `${where}.input`), defaults.input),
     sanitize: sanitize === undefined ? defaults.sanitize : sanitize,

@@ -7,12 +7,16 @@ import { decide, outcomeStatus, sampled } from './policy.js'
 import type { CompiledSanitizeOptions } from './guard/output.js'
 import { admissionOf, blocked, isUnavailable } from './result.js'
 import type { Verifier } from './verifier.js'
+import { autoClaims } from './auto-claims.js'
+import { resolveExtractOptions, type ResolvedExtractOptions } from './extract/index.js'
 
 /** A route's settings after merging with the plugin's; built once, when the route is registered. */
 export interface RouteSettings<Req = unknown, Rep = unknown> {
   route: string
   /** Undefined on a route that only checks its inputs or sanitizes its output. */
   claims: QwedRouteSettings<Req, Rep>['claims']
+  /** What `claims: 'auto'` extracts with (the route's `extract`, checked at registration). */
+  extract?: ResolvedExtractOptions
   inputs: QwedRouteSettings<Req, Rep>['inputs']
   input: Required<InputRules>
   /** null: the route's payloads go out as they are. */
@@ -59,6 +63,7 @@ export async function shouldVerify<Req> (settings: RouteSettings<Req, any>, requ
  */
 export async function verifyPayload<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, payload: unknown, info: RequestInfo<Req>): Promise<QwedOutcome> {
   if (settings.claims === undefined) return skipped(settings.mode, 'no_claims')
+  if (settings.claims === 'auto') return await verifyAuto(verifier, settings, payload, info)
   let extracted: ClaimsResult
   try {
     extracted = await settings.claims(payload, info.request)
@@ -70,14 +75,32 @@ export async function verifyPayload<Req> (verifier: Verifier, settings: RouteSet
   if (extracted === null || extracted === undefined) return skipped(settings.mode, 'no_claims')
   const claims: readonly Claim[] = Array.isArray(extracted) ? extracted : [extracted as Claim]
   if (claims.length === 0) return skipped(settings.mode, 'no_claims')
-  const results = await verifier.verifyBatch(claims, {
+  return finish(settings, await verifyClaims(verifier, settings, claims, info))
+}
+
+/**
+ * `claims: 'auto'`: the extractor finds the claims in the body. A body it could not read whole (a
+ * cap stopped it) is not released as checked: one BLOCKED result says so, beside the others.
+ */
+async function verifyAuto<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, payload: unknown, info: RequestInfo<Req>): Promise<QwedOutcome> {
+  const found = autoClaims(payload, settings.extract ?? resolveExtractOptions())
+  const results = found.claims.length === 0 ? [] : await verifyClaims(verifier, settings, found.claims, info)
+  if (!found.complete) {
+    const result = blocked('The response is too large to check in full', { constraint_id: 'extract.incomplete', limit: found.limit })
+    results.push({ ...result, admission: admissionOf(result), engine: 'extract', cached: false, duration_ms: 0 })
+  }
+  if (results.length === 0) return skipped(settings.mode, 'no_claims')
+  return finish(settings, results)
+}
+
+async function verifyClaims<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, claims: readonly Claim[], info: RequestInfo<Req>): Promise<VerificationResult[]> {
+  return await verifier.verifyBatch(claims, {
     route: settings.route,
     mode: settings.mode,
     onUnavailable: settings.onUnavailable,
     requestId: info.requestId,
     logger: info.logger
   })
-  return finish(settings, results)
 }
 
 function finish (settings: RouteSettings<any, any>, results: VerificationResult[]): QwedOutcome {
@@ -93,7 +116,12 @@ export function deadlineOutcome (settings: RouteSettings<any, any>, deadlineMs: 
 
 /** Records the response-level counters: a response held back by an engine outage is not a blocked one. */
 export function countOutcome (verifier: Verifier, settings: RouteSettings<any, any>, outcome: QwedOutcome): void {
-  if (outcome.decision === 'skip' || outcome.decision === 'admit') return
+  if (outcome.decision === 'skip') {
+    // So an operator sees how much traffic leaves unchecked, and why.
+    verifier.metrics.unchecked.inc({ route: settings.route, reason: outcome.skipped ?? 'unknown' })
+    return
+  }
+  if (outcome.decision === 'admit') return
   const { route, mode, onUnavailable } = settings
   const onlyUnavailable = outcome.results.every((r) => r.admission === 'ADMIT' || isUnavailable(r))
   if (onlyUnavailable) verifier.metrics.unavailable.inc({ route, policy: onUnavailable })

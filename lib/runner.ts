@@ -76,19 +76,18 @@ export async function gateInput<Req, Rep> (run: Omit<ResponseRun<Req, Rep>, 'por
 export async function runResponse<Req, Rep> (run: ResponseRun<Req, Rep>, body: unknown, view: unknown = body): Promise<Reply> {
   const { settings, port } = run
   if (port.statusCode() >= 400) {
-    run.record(skipped(settings.mode, 'error_status'))
+    settleSkip(run, 'error_status')
     return { kind: 'release', body }
   }
   if (view === undefined) {
-    run.record(skipped(settings.mode, 'unsupported_payload'))
+    settleSkip(run, 'unsupported_payload')
     return release(run, body)
   }
   const expiry = { expired: false }
   const outcome = await withDeadline(decideOutcome(run, view, expiry), run.deadlineMs, () => {
     expiry.expired = true
     const late = deadlineOutcome(settings, run.deadlineMs)
-    run.record(late)
-    countOutcome(run.verifier, settings, late)
+    settle(run, late)
     run.logger?.warn({ route: settings.route, deadline_ms: run.deadlineMs }, 'qwed: verification did not finish in time; the unavailable policy applies')
     return late
   })
@@ -140,22 +139,29 @@ async function decideOutcome<Req, Rep> (run: ResponseRun<Req, Rep>, view: unknow
   const gate = await shouldVerify(settings, run.request)
   if (expiry.expired) return null
   if (gate !== null) {
-    run.record(gate)
+    settle(run, gate)
     return null
   }
   const info = { request: run.request, requestId: run.requestId, logger: run.logger }
   if (settings.mode === 'shadow') {
     // Shadow: the response leaves now; the verdict is recorded when it arrives.
-    verifyPayload(verifier, settings, view, info).then((outcome) => {
-      run.record(outcome)
-      countOutcome(verifier, settings, outcome)
-    }, (err: unknown) => run.logger?.error({ err }, 'qwed: shadow verification failed'))
+    verifyPayload(verifier, settings, view, info).then((outcome) => settle(run, outcome), (err: unknown) => run.logger?.error({ err }, 'qwed: shadow verification failed'))
     return null
   }
   const outcome = await verifyPayload(verifier, settings, view, info)
   // Past the deadline the response went out under the unavailable policy; the audit record stays.
   if (expiry.expired) return null
-  run.record(outcome)
-  countOutcome(verifier, settings, outcome)
+  settle(run, outcome)
   return outcome
+}
+
+/** A response that leaves unchecked, for `reason`: recorded and counted. */
+export function settleSkip<Req, Rep> (run: ResponseRun<Req, Rep>, reason: NonNullable<QwedOutcome['skipped']>): void {
+  settle(run, skipped(run.settings.mode, reason))
+}
+
+/** Records an outcome where the application reads it, and counts it. */
+function settle<Req, Rep> (run: ResponseRun<Req, Rep>, outcome: QwedOutcome): void {
+  run.record(outcome)
+  countOutcome(run.verifier, run.settings, outcome)
 }

@@ -195,6 +195,66 @@ const rows: Row[] = [
     expect: { status: 422, headers: { 'x-qwed-status': 'UNVERIFIABLE' }, type: 'application/json', body: blockedBodyOf('UNVERIFIABLE', 'The claim does not hold'), outcome: { decision: 'block' } }
   },
   {
+    name: "claims: 'auto', a chat answer whose figures hold: sent as text, VERIFIED",
+    realEngines: true,
+    route: { claims: 'auto' },
+    sends: { type: 'text/markdown', body: 'Your monthly payment is 1,200 / 12 = 100.\nOver two years: 100 × 24 = 2,400, about $2.4k.' },
+    expect: { status: 200, headers: { 'x-qwed-status': 'VERIFIED', 'x-qwed-proof': /^sha256:[0-9a-f]{64},sha256:[0-9a-f]{64}$/ }, type: 'text/markdown', body: 'Your monthly payment is 1,200 / 12 = 100.\nOver two years: 100 × 24 = 2,400, about $2.4k.', outcome: { decision: 'admit', status: 'VERIFIED' } }
+  },
+  {
+    name: "claims: 'auto', a chat answer with a wrong figure: 422 from the math engine",
+    realEngines: true,
+    route: { claims: 'auto' },
+    sends: { type: 'text/plain', body: 'The loan costs 2500 * (1 + 4.5/100)^10 = 3882.40 in total.' },
+    expect: {
+      status: 422,
+      headers: { 'x-qwed-status': 'UNVERIFIABLE' },
+      type: 'application/json',
+      body: (t: Test, body: any) => t.match(body, { code: 'QWED_BLOCKED', qwed: { results: [{ engine: 'math', admission: 'BLOCKED' }] } }),
+      outcome: { decision: 'block' }
+    }
+  },
+  {
+    name: "claims: 'auto', the strings of a JSON body: a figure rounded to cents is judged as rounded",
+    realEngines: true,
+    route: { claims: 'auto' },
+    sends: { body: { answer: 'You repay 2500 * (1 + 4.5/100)^10 = 3882.42 over ten years.', sources: ['rate sheet 2026'] } },
+    expect: { status: 200, headers: { 'x-qwed-status': 'VERIFIED', 'x-qwed-proof': PROOF }, type: 'application/json', body: { answer: 'You repay 2500 * (1 + 4.5/100)^10 = 3882.42 over ten years.', sources: ['rate sheet 2026'] }, outcome: { decision: 'admit' } }
+  },
+  {
+    name: "claims: 'auto', an answer with no claim: sent unchanged, counted as unchecked",
+    realEngines: true,
+    route: { claims: 'auto' },
+    sends: { type: 'text/plain', body: 'Version 2.0 = the new API; call us on 2024-01-05 between 9-17.' },
+    expect: { status: 200, headers: { 'x-qwed-status': undefined }, type: 'text/plain', body: 'Version 2.0 = the new API; call us on 2024-01-05 between 9-17.', outcome: { decision: 'skip', skipped: 'no_claims' } }
+  },
+  {
+    name: "claims: 'auto', an unsafe sql block checked against the route's DDL: 422",
+    realEngines: true,
+    route: { claims: 'auto', extract: { sql: { schema: 'CREATE TABLE orders (id INT, total NUMERIC);' } } },
+    sends: { type: 'text/markdown', body: 'Here is the query:\n```sql\nDELETE FROM orders;\n```\n' },
+    expect: {
+      status: 422,
+      headers: { 'x-qwed-status': 'BLOCKED' },
+      type: 'application/json',
+      body: (t: Test, body: any) => t.match(body, { code: 'QWED_BLOCKED', qwed: { results: [{ engine: 'sql', admission: 'BLOCKED' }] } }),
+      outcome: { decision: 'block' }
+    }
+  },
+  {
+    name: "claims: 'auto', an answer too long to read whole is not released as checked",
+    realEngines: true,
+    route: { claims: 'auto', extract: { maxLength: 1000 } },
+    sends: { type: 'text/plain', body: 'x'.repeat(1001) },
+    expect: {
+      status: 422,
+      headers: { 'x-qwed-status': 'BLOCKED' },
+      type: 'application/json',
+      body: (t: Test, body: any) => t.match(body, { qwed: { results: [{ engine: 'extract', admission: 'BLOCKED' }] } }),
+      outcome: { decision: 'block' }
+    }
+  },
+  {
     name: 'a real math claim that holds: VERIFIED with its proof',
     realEngines: true,
     route: { claims: mathClaims },
@@ -226,7 +286,7 @@ function routeOptions (row: Row): Record<string, unknown> {
 
 /** The counters a row should move identically in both adapters (histograms left out: they hold timings). */
 function counters (text: string): string[] {
-  return text.split('\n').filter((line) => /^qwed_(verifications_total|blocked_responses_total|unavailable_total)\{/.test(line))
+  return text.split('\n').filter((line) => /^qwed_(verifications_total|blocked_responses_total|unavailable_total|unchecked_responses_total)\{/.test(line))
 }
 
 const pickHeaders = (get: (name: string) => string | undefined): Record<string, string | undefined> => ({

@@ -346,6 +346,9 @@ t.test('bad route options fail at route registration with the route in the messa
   const cases: Array<[unknown, RegExp]> = [
     [{}, /claims" is required/],
     [{ claims: 'x' }, /claims" must be a function/],
+    [{ claims: () => null, extract: { maxClaims: 5 } }, /extract" goes with claims: 'auto'/],
+    [{ claims: 'auto', extract: { jsonschema: {} } }, /config\.qwed \(route \/r\)\.extract" option 'jsonschema' is not an option/],
+    [{ claims: 'auto', extract: { maxLength: 0 } }, /extract" option 'maxLength' must be an integer/],
     [{ claims: () => null, mode: 'loud' }, /mode" must be one of/],
     [{ claims: () => null, sampleRate: -1 }, /sampleRate"/],
     [{ claims: () => null, retries: 3 }, /retries" is not a known option/],

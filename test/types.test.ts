@@ -21,6 +21,10 @@ t.test('the public types accept correct use and reject mistakes', async (t) => {
     app.post('/bad3', { config: { qwed: { inputs: () => 'x', input: { injection: 'yes' } } } }, async () => ({}))
     // @ts-expect-error: pii kinds are a closed set
     app.get('/bad4', { config: { qwed: { sanitize: { pii: ['passport'] } } } }, async () => ({}))
+    // @ts-expect-error: claims is 'auto' or a function
+    app.get('/bad5', { config: { qwed: { claims: 'automatic' } } }, async () => ({}))
+    // @ts-expect-error: the extractor's limits are numbers
+    app.get('/bad6', { config: { qwed: { claims: 'auto', extract: { maxClaims: 'many' } } } }, async () => ({}))
     // @ts-expect-error: limits are numbers
     createVerifier({ limits: { sql: { maxLength: 'big' } } })
   }
@@ -36,6 +40,8 @@ t.test('the public types accept correct use and reject mistakes', async (t) => {
     }
   }, async () => ({ calc: '1+1=2' }))
   app.get('/optout', { config: { qwed: false } }, async () => ({}))
+  // A chat route: the claims are found in the answer's text.
+  app.post('/chat', { config: { qwed: { claims: 'auto', extract: { sql: { schema: 'CREATE TABLE t (id INT);', dialect: 'postgresql' } } } } }, async () => 'text')
   // A route may only check its input, or only sanitize its output.
   app.post('/support', {
     config: { qwed: { inputs: (request) => ({ question: (request.body as { question?: string }).question }), input: { maxLength: 2000, injection: 'block' } } }

@@ -1,4 +1,5 @@
 import type { Claim } from './claims.js'
+import type { ExtractOptions } from './extract.js'
 import type { InjectionFlag, InputRules } from './input.js'
 import type { SanitizeOptions } from './sanitize.js'
 import type { MetricsOptions, Mode, UnavailablePolicy, VerifierOptions } from './options.js'
@@ -40,8 +41,15 @@ export interface QwedInput {
 
 /** Every per-route setting; see QwedRouteOptions for the ones a route must have. */
 export interface QwedRouteSettings<Req = unknown, Rep = unknown> {
-  /** Extracts the claims to check from what the handler returned (an object, or a string body). */
-  claims?: (payload: any, request: Req) => ClaimsResult | Promise<ClaimsResult>
+  /**
+   * The claims to check in what the handler returned (an object, or a string body): a function that
+   * extracts them, or `'auto'`: the claims an answer makes in its text (arithmetic statements,
+   * fenced sql/code/json blocks) are found by `extractClaims`, in a text body or in every string of
+   * a JSON body (docs/extract.md).
+   */
+  claims?: ((payload: any, request: Req) => ClaimsResult | Promise<ClaimsResult>) | 'auto'
+  /** With `claims: 'auto'`: what the text itself cannot say (the DDL of sql blocks, the JSON Schema of json blocks) and the caps. */
+  extract?: ExtractOptions
   /**
    * The user-supplied text to check before the handler runs (the prompt): a string, an array of
    * strings, or a record such as `{ prompt: request.body.prompt }` whose keys name the fields in errors.

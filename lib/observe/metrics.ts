@@ -15,6 +15,7 @@ export interface QwedMetrics {
   readonly inputRejected: Counter<'route' | 'rule' | 'mode'>
   readonly inputFlags: Counter<'route' | 'rule'>
   readonly sanitized: Counter<'kind'>
+  readonly unchecked: Counter<'route' | 'reason'>
 }
 
 /** The metric already registered under `name` on `registry`, or a new one: registering twice never throws. */
@@ -90,6 +91,12 @@ export function createMetrics (registry: Registry = new Registry()): QwedMetrics
       name: 'qwed_sanitized_total',
       help: 'Replacements made in outgoing payloads, by kind: html, email, phone, ssn, card, iban, ip, secret',
       labelNames: ['kind'] as const,
+      registers
+    })),
+    unchecked: reuse('qwed_unchecked_responses_total', () => new Counter({
+      name: 'qwed_unchecked_responses_total',
+      help: 'Responses sent without verification, by route pattern and reason (no_claims, sampled_out, flag_off, off, ...)',
+      labelNames: ['route', 'reason'] as const,
       registers
     }))
   }
