@@ -12,6 +12,8 @@
  *    numbers in a spaced statement (`10-20 = ...`, `3-2`, dates);
  *  - no number with a leading zero (dates, times, codes) and nothing glued to its ends (`16:9`,
  *    `#1`, `v2.0`);
+ *  - the answer asserts it: its sentence does not refute it (not, wrong, mistake, isn't, ≠) or talk
+ *    about how a language or floats compute, and it is not in quotes or in inline code;
  *  - within the caps (tokens, sides, nesting, digits, expression length).
  * A statement never spans a line break. A bare number before the first `=` is dropped unless it
  * starts the line and is joined by a symbol: it is a label, a list's tail or a subject
@@ -308,8 +310,9 @@ function sideText (tokens: Token[], side: number[]): string {
 }
 
 /**
- * Per token: is its sentence one that says something is wrong or talks about what code does (a cue
- * word anywhere in it), and is it inside an inline code span. One pass over the tokens.
+ * Per token: is its sentence one that says something is wrong or talks about how a language or
+ * floats compute (a cue word anywhere in it; sentences end at . ; ! ?), and is it inside an inline
+ * code span. One pass over the tokens.
  */
 interface LineContext {
   refuted: Uint8Array
@@ -339,11 +342,11 @@ function lineContext (line: string, tokens: Token[]): LineContext {
     code[k] = inCode ? 1 : 0
     if (t.kind === 'word') {
       const w = t.text.toLowerCase()
-      // isn't, doesn't, can't: the word, an apostrophe, then "t"
       // `= 9, not 1` and `= 4 (not 5)` contrast the figure with another one: not a refutation
       const contrast = (w === 'not' && (tokens[k - 1]?.kind === 'comma' || tokens[k - 1]?.kind === 'lp')) ||
         // a false positive / negative rate is statistics, not a refutation
         (w === 'false' && /^(positive|negative)s?$/i.test(tokens[k + 1]?.text ?? ''))
+      // isn't, doesn't, can't: the word, an apostrophe, then "t"
       if ((CUES.has(w) && !contrast) || (w === 't' && (line[t.start - 1] === '\'' || line[t.start - 1] === '’'))) cue = true
     } else if (t.kind === 'rel' && line[t.start] === '≠') cue = true
     if (isSentenceEnd(line, t)) close(k + 1)

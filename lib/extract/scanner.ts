@@ -16,7 +16,7 @@ import { type OpeningFence, dedentLine, fenceClaim, isCheckedLanguage, isClosing
 import type { ResolvedExtractOptions } from './options.js'
 
 export interface ClaimScanner {
-  /** Reads one line (no line break) starting at `offset` in the text; returns the claims it completed. */
+  /** Reads one line (without its \n; a trailing \r is dropped) starting at `offset` in the text; returns the claims it completed. */
   push(line: string, offset: number): ExtractedClaim[]
   /** Ends the text (closes an open block); returns the claims that completes. */
   finish(): ExtractedClaim[]
@@ -85,6 +85,8 @@ export function createClaimScanner (options: ResolvedExtractOptions): ClaimScann
   return {
     push (line, offset) {
       if (limit !== undefined) return []
+      // a line handed over with its CR (from CRLF text) is read without it
+      if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1)
       read += line.length + 1
       if (read > options.maxLength + 1) {
         stop('max_length')
