@@ -9,11 +9,21 @@ import { qwedExpress } from '../lib/express.js'
 import type { Claim } from '../types/claims.js'
 
 const DDL = 'CREATE TABLE orders (id INT, user_id INT, total NUMERIC)'
-type Kind = 'bare' | 'hit' | 'miss' | 'sql'
+type Kind = 'bare' | 'hit' | 'miss' | 'sql' | 'text' | 'auto'
 
 /** The same handler everywhere: what an LLM-backed route returns. */
 function answer (n: number) {
   return { text: 'Your total is 1102.5', calculation: `${n} * 1.05^2 = ${(n * 441) / 400}`, sql: `SELECT total FROM orders WHERE id = ${n}` }
+}
+
+/** A 2 KB chat answer in Markdown with three figures (different for each request: no cache hits). */
+function chat (n: number): string {
+  const prose = 'Here is how the plan works, step by step, with the figures you asked for. '
+  // n * 1.1025 rounded half up to cents, in integers (toFixed on a float can round a half down).
+  const cents = Math.round((n * 441) / 4)
+  const grown = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`
+  const figures = `You pay 12 × $${n}.00 = $${12 * n}.00 a year; ${n} * (1 + 5/100)^2 = ${grown}; and ${n}% of 200 = ${2 * n}.`
+  return `**Your plan**\n\n${prose.repeat(12)}\n\n${figures}\n\n${prose.repeat(12)}\n`
 }
 
 function claimsFor (kind: Kind) {
@@ -28,14 +38,24 @@ function counter (kind: Kind): () => ReturnType<typeof answer> {
   return () => answer(kind === 'hit' ? 1000 : ++n)
 }
 
+function handler (kind: Kind): () => unknown {
+  if (kind !== 'text' && kind !== 'auto') return counter(kind)
+  let n = 0
+  return () => chat(++n)
+}
+
+function routeOptions (kind: Kind) {
+  return kind === 'auto' ? { claims: 'auto' as const } : { claims: claimsFor(kind) }
+}
+
 async function fastifyServer (kind: Kind): Promise<{ url: string, close: () => Promise<void> }> {
   const app = Fastify()
-  const next = counter(kind)
-  if (kind === 'bare') {
+  const next = handler(kind)
+  if (kind === 'bare' || kind === 'text') {
     app.get('/quote', async () => next())
   } else {
     await app.register(qwed, { audit: false })
-    app.get('/quote', { config: { qwed: { claims: claimsFor(kind) } } }, async () => next())
+    app.get('/quote', { config: { qwed: routeOptions(kind) } }, async () => next())
   }
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return { url: `${url}/quote`, close: async () => { await app.close() } }
@@ -43,12 +63,13 @@ async function fastifyServer (kind: Kind): Promise<{ url: string, close: () => P
 
 async function expressServer (kind: Kind): Promise<{ url: string, close: () => Promise<void> }> {
   const app = express()
-  const next = counter(kind)
-  const middleware = kind === 'bare' ? null : qwedExpress({ audit: false })
+  const next = handler(kind)
+  const send = (res: express.Response): void => { const body = next(); typeof body === 'string' ? res.type('text/plain').send(body) : res.json(body) }
+  const middleware = kind === 'bare' || kind === 'text' ? null : qwedExpress({ audit: false })
   if (middleware === null) {
-    app.get('/quote', (_req, res) => { res.json(next()) })
+    app.get('/quote', (_req, res) => { send(res) })
   } else {
-    app.get('/quote', middleware.route({ claims: claimsFor(kind) }), (_req, res) => { res.json(next()) })
+    app.get('/quote', middleware.route(routeOptions(kind)), (_req, res) => { send(res) })
   }
   const server: Server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
   const { port } = server.address() as AddressInfo
@@ -61,7 +82,7 @@ async function expressServer (kind: Kind): Promise<{ url: string, close: () => P
   }
 }
 
-const kinds: Array<[Kind, string]> = [['bare', 'bare'], ['hit', '+ qwed, cache hit'], ['miss', '+ qwed, math miss'], ['sql', '+ qwed, sql miss']]
+const kinds: Array<[Kind, string]> = [['bare', 'bare'], ['hit', '+ qwed, cache hit'], ['miss', '+ qwed, math miss'], ['sql', '+ qwed, sql miss'], ['text', 'text bare'], ['auto', 'text + qwed auto']]
 const servers: Record<string, { url: string, close: () => Promise<void> }> = {}
 for (const [kind, label] of kinds) servers[`fastify ${label}`] = await fastifyServer(kind)
 for (const [kind, label] of kinds) servers[`express ${label}`] = await expressServer(kind)
