@@ -173,6 +173,7 @@ export async function solve (instance: Instance, request: SolveRequest): Promise
         handle = request.objective?.maximize === true ? opt.maximize(objective as Arith<Name>) : opt.minimize(objective as Arith<Name>)
       }
       const status = await check(ctx, solver, deadline, request.signal)
+      if (status === 'interrupted') return { status: 'unknown', reason: request.signal?.aborted === true ? 'aborted' : 'interrupted' }
       if (status === 'unsat') return { status }
       if (status === 'unknown') return { status, reason: unknownReason(solver, request.signal) }
       const model = solver.model()
@@ -191,6 +192,7 @@ export async function solve (instance: Instance, request: SolveRequest): Promise
       try {
         better.add(...assertions, improves(ctx, objective, optimum.value, request.objective.term.sort, maximize))
         const confirmation = await check(ctx, better, deadline, request.signal)
+        if (confirmation === 'interrupted') return { status: 'unknown', reason: request.signal?.aborted === true ? 'aborted' : 'interrupted' }
         if (confirmation === 'unknown') return { status: 'unknown', reason: unknownReason(better, request.signal) }
         if (confirmation === 'sat') return { status: 'unknown', reason: `optimizer result ${optimum.text} is not optimal` }
       } finally {
@@ -204,14 +206,21 @@ export async function solve (instance: Instance, request: SolveRequest): Promise
 }
 
 /** Runs one check until `deadline`: Z3's own timeout, then an interrupt shortly after. */
-async function check (ctx: Context<Name>, solver: Solver<Name> | Optimize<Name>, deadline: number, signal: AbortSignal | undefined): Promise<'sat' | 'unsat' | 'unknown'> {
+async function check (ctx: Context<Name>, solver: Solver<Name> | Optimize<Name>, deadline: number, signal: AbortSignal | undefined): Promise<'sat' | 'unsat' | 'unknown' | 'interrupted'> {
   const remaining = Math.max(1, Math.floor(deadline - performance.now()))
   solver.set('timeout', remaining)
-  const interrupt = (): void => ctx.interrupt()
+  let interrupted = false
+  const interrupt = (): void => {
+    interrupted = true
+    ctx.interrupt()
+  }
   const timer = setTimeout(interrupt, remaining + INTERRUPT_GRACE_MS)
   signal?.addEventListener('abort', interrupt)
   try {
-    return await solver.check()
+    const status = await solver.check()
+    // An interrupt that lands as the check finishes leaves the context cancelled: whatever the
+    // check answered, nothing more may be read from it (a model eval throws 'canceled').
+    return interrupted ? 'interrupted' : status
   } finally {
     clearTimeout(timer)
     signal?.removeEventListener('abort', interrupt)
