@@ -38,8 +38,8 @@ function scrub (value: unknown, secrets: readonly string[], depth: number): unkn
  */
 export interface NormalizedView {
   text: string
-  start: number[]
-  end: number[]
+  start: ArrayLike<number>
+  end: ArrayLike<number>
   /** The view is the original text (nothing was normalised): offsets are identities. */
   identity: boolean
 }
@@ -58,75 +58,90 @@ const SPACE = /\p{Zs}/u
 const DIGIT = /\p{Nd}/u
 const NEEDS_VIEW = /[^\x20-\x7e\t\r\n]|&[#A-Za-z]|[0-9] {1,3}[-./]|[-./] {1,3}[0-9]/
 
+const UTF16 = new TextDecoder('utf-16le')
+
 /** The normalised view of `text` (the identity view, cheaply, when nothing needs normalising). */
 export function normalizedView (text: string): NormalizedView {
   if (!NEEDS_VIEW.test(text)) return { text, start: [], end: [], identity: true }
-  const chars: string[] = []
-  const start: number[] = []
-  const end: number[] = []
+  const n = text.length
+  // one view code unit per original code unit at most: an entity, a removed character or a
+  // supplementary digit only shrink it
+  const codes = new Uint16Array(n)
+  const from = new Int32Array(n)
+  const to = new Int32Array(n)
+  let v = 0
   let i = 0
-  while (i < text.length) {
-    const from = i
+  let changed = false
+  const emit = (code: number, s: number, e: number): void => {
+    codes[v] = code
+    from[v] = s
+    to[v] = e
+    v++
+  }
+  while (i < n) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80 && c !== 0x26) {
+      codes[v] = c
+      from[v] = i
+      to[v] = i + 1
+      v++
+      i++
+      continue
+    }
     let ch: string
-    if (text.charCodeAt(i) === 0x26) {
+    let next: number
+    if (c === 0x26) {
       REFERENCE.lastIndex = i
       const m = REFERENCE.exec(text)
       const decoded = m === null ? null : decodeReference(m)
-      if (m !== null && decoded !== null) {
-        ch = decoded
-        i += m[0].length
-      } else {
-        ch = '&'
+      if (m === null || decoded === null) {
+        emit(c, i, i + 1)
         i++
+        continue
       }
+      ch = decoded
+      next = i + m[0].length
     } else {
       const cp = text.codePointAt(i) as number
       ch = String.fromCodePoint(cp)
-      i += ch.length
+      next = i + ch.length
     }
+    changed = true
     const cp = ch.codePointAt(0) as number
-    if (INVISIBLE.has(cp)) continue
-    let out = ch
-    if (cp > 0x7f) {
-      if (DASH.test(ch)) out = '-'
-      else if (SPACE.test(ch)) out = ' '
-      else if (DIGIT.test(ch)) out = String(digitValue(cp))
+    if (!INVISIBLE.has(cp)) {
+      const mapped = cp < 0x80 ? ch : DASH.test(ch) ? '-' : SPACE.test(ch) ? ' ' : DIGIT.test(ch) ? String(digitValue(cp)) : ch
+      for (let k = 0; k < mapped.length; k++) emit(mapped.charCodeAt(k), i, next)
     }
-    chars.push(out)
-    start.push(from)
-    end.push(i)
+    i = next
   }
   // spaces around a separator between digits: "4111 - 1111", "123 . 45"
-  const keep = chars.map(() => true)
-  for (let k = 0; k < chars.length; k++) {
-    const c = chars[k] as string
-    if (c !== '-' && c !== '.' && c !== '/') continue
+  const drop = new Uint8Array(v)
+  let dropped = false
+  for (let k = 0; k < v; k++) {
+    const c = codes[k] as number
+    if (c !== 0x2d && c !== 0x2e && c !== 0x2f) continue
     let l = k - 1
-    while (l >= 0 && chars[l] === ' ' && k - l <= 3) l--
+    while (l >= 0 && codes[l] === 0x20 && k - l <= 3) l--
     let r = k + 1
-    while (r < chars.length && chars[r] === ' ' && r - k <= 3) r++
-    if (l >= 0 && r < chars.length && isAsciiDigit(chars[l] as string) && isAsciiDigit(chars[r] as string)) {
-      for (let x = l + 1; x < k; x++) keep[x] = false
-      for (let x = k + 1; x < r; x++) keep[x] = false
-    }
+    while (r < v && codes[r] === 0x20 && r - k <= 3) r++
+    if ((l === k - 1 && r === k + 1) || l < 0 || r >= v || !isDigitCode(codes[l] as number) || !isDigitCode(codes[r] as number)) continue
+    for (let x = l + 1; x < r; x++) if (x !== k) drop[x] = 1
+    dropped = true
   }
-  const view: string[] = []
-  const s: number[] = []
-  const e: number[] = []
-  for (let k = 0; k < chars.length; k++) {
-    if (!keep[k]) continue
-    view.push(chars[k] as string)
-    s.push(start[k] as number)
-    e.push(end[k] as number)
+  if (!changed && !dropped) return { text, start: [], end: [], identity: true }
+  let w = 0
+  for (let k = 0; k < v; k++) {
+    if (drop[k] === 1) continue
+    codes[w] = codes[k] as number
+    from[w] = from[k] as number
+    to[w] = to[k] as number
+    w++
   }
-  const joined = view.join('')
-  // the same text character for character: skip the mapping work later
-  const identity = joined === text && s.every((v, k) => v === k && e[k] === k + 1)
-  return { text: joined, start: s, end: e, identity }
+  return { text: UTF16.decode(codes.subarray(0, w)), start: from.subarray(0, w), end: to.subarray(0, w), identity: false }
 }
 
-function isAsciiDigit (c: string): boolean {
-  return c >= '0' && c <= '9'
+function isDigitCode (c: number): boolean {
+  return c >= 0x30 && c <= 0x39
 }
 
 function decodeReference (m: RegExpExecArray): string | null {

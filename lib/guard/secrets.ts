@@ -43,12 +43,20 @@ interface RegexShapeSpec {
   after?: RegExp
   /** Extra check on the matched text (without the kept prefix); false keeps it. */
   accept?: (secret: string) => boolean
+  /** Literal pieces one of which every match holds: when none is in the text the regex is not run. */
+  hints?: readonly string[]
+  /** The hints are compared without case. */
+  hintsIgnoreCase?: boolean
 }
 
 function regexShape (spec: RegexShapeSpec): SecretShape {
   const before = spec.before ?? TOKEN_CHAR
   return shape(spec.id, spec.description, (text) => {
     const found: Array<[number, number]> = []
+    if (spec.hints !== undefined) {
+      const haystack = spec.hintsIgnoreCase === true ? text.toLowerCase() : text
+      if (!spec.hints.some((h) => haystack.includes(h))) return found
+    }
     spec.pattern.lastIndex = 0
     for (const m of text.matchAll(spec.pattern)) {
       const offset = m.index
@@ -102,6 +110,7 @@ const keywordAssignment = shape(
   'a value assigned to a key, token, secret or password label (key: …, X-API-Key: …, "password": "…"), judged by length and entropy',
   (text) => {
     const found: Array<[number, number]> = []
+    if (!text.includes(':') && !text.includes('=')) return found
     ASSIGNMENT.lastIndex = 0
     for (const m of text.matchAll(ASSIGNMENT)) {
       if (m.index > 0 && /[A-Za-z0-9]/.test(text.charAt(m.index - 1))) continue
@@ -122,6 +131,7 @@ const keywordAssignment = shape(
 // random-looking (git hashes are hex; a sentence has spaces).
 const unlabelledAwsSecret = regexShape({
   id: 'aws_secret_access_key_unlabelled',
+  hints: ['/', '+'],
   description: 'a 40-character base64 AWS secret access key without its label: mixed case, digits, a / or +, high entropy',
   pattern: /[A-Za-z0-9/+]{40}/g,
   before: /[A-Za-z0-9/+=]/,
@@ -213,22 +223,26 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
   privateKeyBlock,
   regexShape({
     id: 'anthropic_api_key',
+    hints: ['sk-ant-'],
     description: 'Anthropic API key: sk-ant- and a long random body',
     pattern: /sk-ant-[A-Za-z0-9_-]{20,512}/g
   }),
   regexShape({
     id: 'openai_api_key',
+    hints: ['sk-'],
     description: 'OpenAI-style key: sk- (or sk-proj-, sk-svcacct-, sk-admin-) and 20+ random characters with letters and digits',
     pattern: /sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,512}/g,
     accept: (s) => lettersAndDigits(s.slice(3))
   }),
   regexShape({
     id: 'stripe_secret_key',
+    hints: ['k_live_', 'k_test_'],
     description: 'Stripe secret or restricted key: sk_live_, sk_test_, rk_live_, rk_test_',
     pattern: /[sr]k_(?:live|test)_[A-Za-z0-9]{16,256}/g
   }),
   regexShape({
     id: 'aws_access_key_id',
+    hints: ['AKIA', 'ASIA'],
     description: 'AWS access key id: AKIA (long-term) or ASIA (temporary) and exactly 16 upper-case letters or digits',
     pattern: /(?:AKIA|ASIA)[A-Z0-9]{16}/g,
     before: ALNUM,
@@ -236,6 +250,8 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
   }),
   regexShape({
     id: 'aws_secret_access_key',
+    hints: ['secret'],
+    hintsIgnoreCase: true,
     description: 'AWS secret access key (40 base64 characters) after its label, e.g. aws_secret_access_key = …',
     pattern: /((?:aws_?)?secret_?access_?key["']?[ \t]{0,4}[:=][ \t]{0,4}["']?)[A-Za-z0-9/+=]{40}/gi,
     before: /[A-Za-z0-9]/,
@@ -243,33 +259,39 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
   }),
   regexShape({
     id: 'qwed_api_key',
+    hints: ['qwed_'],
     description: 'QWED API key: qwed_live_ or qwed_test_ and its body',
     pattern: /qwed_(?:live|test)_[A-Za-z0-9_]{1,256}/g,
     before: ALNUM
   }),
   regexShape({
     id: 'github_token',
+    hints: ['gh', 'github_pat_'],
     description: 'GitHub token: ghp_, gho_, ghu_, ghs_, ghr_ and 36+ characters, or a fine-grained github_pat_',
     pattern: /gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}/g
   }),
   regexShape({
     id: 'slack_token',
+    hints: ['xox'],
     description: 'Slack token: xoxb-, xoxp-, xoxa-, xoxr-, xoxs- and its body',
     pattern: /xox[bpars]-[A-Za-z0-9-]{10,255}/g
   }),
   regexShape({
     id: 'slack_webhook',
+    hints: ['hooks.slack.com'],
     description: 'Slack incoming-webhook URL (whoever has it can post to the channel)',
     pattern: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9_/]{20,200}/g
   }),
   regexShape({
     id: 'google_api_key',
+    hints: ['AIza'],
     description: 'Google API key: AIza and exactly 35 characters',
     pattern: /AIza[0-9A-Za-z_-]{35}/g,
     after: TOKEN_CHAR
   }),
   regexShape({
     id: 'jwt',
+    hints: ['eyJ'],
     description: 'JSON Web Token: three base64url segments, the header starting eyJ (base64 of `{"`)',
     pattern: /(?<![A-Za-z0-9_.-])eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{2,16384}\.[A-Za-z0-9_-]{0,8192}/g,
     before: /[A-Za-z0-9_.-]/,
@@ -277,18 +299,23 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
   }),
   regexShape({
     id: 'url_credentials',
+    hints: ['://'],
     description: 'a password inside a URL (scheme://user:password@host): the password is masked',
     pattern: /([A-Za-z][A-Za-z0-9+.-]{0,20}:\/\/[^\s:@/<>"']{1,256}:)[^\s@/<>"']{1,256}(?=@)/g,
     before: /[A-Za-z0-9+.-]/
   }),
   regexShape({
     id: 'basic_auth',
+    hints: ['basic'],
+    hintsIgnoreCase: true,
     description: 'HTTP Basic credentials after Authorization: Basic (base64 of user:password)',
     pattern: /(Authorization["']?[ \t]{0,4}[:=][ \t]{0,4}["']?Basic[ \t]{1,8})[A-Za-z0-9+/]{8,4096}={0,2}/gi,
     before: /[A-Za-z0-9]/
   }),
   regexShape({
     id: 'bearer_token',
+    hints: ['bearer'],
+    hintsIgnoreCase: true,
     description: 'a bearer token: the word Bearer is kept, the token (16+ characters with a digit) masked',
     pattern: /(Bearer[ \t]{1,8})[A-Za-z0-9._~+/-]{16,4096}={0,2}/gi,
     before: /[A-Za-z0-9]/,
@@ -297,33 +324,39 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
   // --- provider prefixes (gitleaks default rules / secretlint recommended preset, as facts)
   regexShape({
     id: 'gitlab_token',
+    hints: ['gl', 'GR1348941'],
     description: 'GitLab token: glpat- (personal), gldt- (deploy), glrt- (runner), glcbt-, glsoat-, glffct-, gloas- and 20+ characters, glptt- (trigger) and 40 hex, GR1348941 (runner registration)',
     pattern: /(?:glpat|gldt|glrt|glcbt|glsoat|glffct|gloas)-[A-Za-z0-9_-]{20,64}|glptt-[0-9a-f]{40}|GR1348941[A-Za-z0-9_-]{20}/g
   }),
   regexShape({
     id: 'huggingface_token',
+    hints: ['hf_', 'api_org_'],
     description: 'Hugging Face access token: hf_ and 34 letters (api_org_ for organisation tokens)',
     pattern: /(?:hf_|api_org_)[A-Za-z]{34}/g,
     after: TOKEN_CHAR
   }),
   regexShape({
     id: 'npm_token',
+    hints: ['npm_'],
     description: 'npm access token: npm_ and 36 letters or digits',
     pattern: /npm_[A-Za-z0-9]{36}/g,
     after: TOKEN_CHAR
   }),
   regexShape({
     id: 'sendgrid_api_key',
+    hints: ['SG.'],
     description: 'SendGrid API key: SG. then 22 and 43 characters separated by a dot',
     pattern: /SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}/g
   }),
   regexShape({
     id: 'stripe_webhook_secret',
+    hints: ['whsec_'],
     description: 'Stripe webhook signing secret: whsec_ and 32+ letters or digits',
     pattern: /whsec_[A-Za-z0-9]{32,128}/g
   }),
   regexShape({
     id: 'twilio_api_key',
+    hints: ['SK'],
     description: 'Twilio API key SID: SK and 32 hex digits',
     pattern: /SK[0-9a-fA-F]{32}/g,
     before: ALNUM,
@@ -331,6 +364,7 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
   }),
   regexShape({
     id: 'mailgun_api_key',
+    hints: ['key-'],
     description: 'Mailgun private API key: key- and 32 letters or digits',
     pattern: /key-[0-9a-zA-Z]{32}/g,
     after: ALNUM,
@@ -338,32 +372,38 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
   }),
   regexShape({
     id: 'shopify_token',
+    hints: ['shp'],
     description: 'Shopify access token, custom-app, private-app or shared secret: shpat_, shpca_, shppa_, shpss_ and 32 hex',
     pattern: /shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}/g
   }),
   regexShape({
     id: 'digitalocean_token',
+    hints: ['_v1_'],
     description: 'DigitalOcean token: dop_v1_, doo_v1_, dor_v1_ and 64 hex',
     pattern: /do[opr]_v1_[a-f0-9]{64}/g
   }),
   regexShape({
     id: 'databricks_token',
+    hints: ['dapi'],
     description: 'Databricks API token: dapi and 32 hex',
     pattern: /dapi[a-f0-9]{32}(?:-[0-9])?/g,
     after: ALNUM
   }),
   regexShape({
     id: 'pypi_token',
+    hints: ['pypi-'],
     description: 'PyPI upload token: pypi- and a macaroon starting AgEIcHlwaS5vcmc',
     pattern: /pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000}/g
   }),
   regexShape({
     id: 'postman_api_key',
+    hints: ['PMAK-'],
     description: 'Postman API key: PMAK-, 24 hex, a dash and 34 hex',
     pattern: /PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}/g
   }),
   regexShape({
     id: 'telegram_bot_token',
+    hints: [':A'],
     description: 'Telegram bot token: the bot id, a colon, and 35 characters starting with A',
     pattern: /[0-9]{5,16}:A[A-Za-z0-9_-]{34}/g,
     before: /[0-9A-Za-z]/,
@@ -371,21 +411,25 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
   }),
   regexShape({
     id: 'linear_api_key',
+    hints: ['lin_api_'],
     description: 'Linear API key: lin_api_ and 40 letters or digits',
     pattern: /lin_api_[A-Za-z0-9]{40}/g
   }),
   regexShape({
     id: 'doppler_token',
+    hints: ['dp.pt.'],
     description: 'Doppler service token: dp.pt. and 43 letters or digits',
     pattern: /dp\.pt\.[A-Za-z0-9]{43}/g
   }),
   regexShape({
     id: 'square_token',
+    hints: ['sq0'],
     description: 'Square access token or OAuth secret: sq0atp- or sq0csp- and 22-43 characters',
     pattern: /sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}/g
   }),
   regexShape({
     id: 'discord_webhook',
+    hints: ['discord'],
     description: 'Discord webhook URL (whoever has it can post to the channel)',
     pattern: /https:\/\/(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/[0-9]{17,20}\/[A-Za-z0-9_-]{60,68}/g
   }),
