@@ -112,6 +112,13 @@ t.test('row products count against the complexity limits', async (t) => {
   t.match(await run('SELECT 1 FROM a JOIN b ON b.x = a.x JOIN c ON c.y = b.y', { limits: { maxJoins: 1 } }), { types: ['complexity_joins'] })
 })
 
+t.test('a FROM alias with a column list (AS g(day)) names those columns', async (t) => {
+  const ddl = 'CREATE TABLE sales (day date, revenue numeric)'
+  t.equal((await run("SELECT g.day, coalesce(s.revenue, 0) FROM generate_series(date '2024-01-01', date '2024-01-31', interval '1 day') AS g(day) LEFT JOIN sales s ON s.day = g.day", { schema: ddl })).admission, 'ADMIT')
+  t.equal((await run('SELECT t.a, t.b FROM (VALUES (1, 2)) AS t(a, b)', { schema: ddl })).admission, 'ADMIT')
+  t.match(await run('SELECT g.nope FROM generate_series(1, 3) AS g(day)', { schema: ddl }), { admission: 'BLOCKED', types: ['schema_unknown_column'] })
+})
+
 t.test('FETCH FIRST and OFFSET ... ROWS parse, exactly', async (t) => {
   t.equal((await run('SELECT id FROM t ORDER BY id FETCH FIRST 10 ROWS ONLY')).admission, 'ADMIT')
   t.equal((await run('SELECT id FROM t ORDER BY id OFFSET 20 ROWS FETCH NEXT 10 ROWS ONLY')).admission, 'ADMIT')

@@ -324,17 +324,19 @@ export class Analyzer {
       this.metrics.cross_join_count++
       this.metrics.join_count++
     }
-    const alias = identText(item.as)?.toLowerCase() ?? null
+    // `AS g(day)`: node-sql-parser keeps a column alias list in the alias text
+    const { name: alias, columns: aliasColumns } = aliasOf(item.as)
     const expr = item.expr
     if (isObj(expr) && (isObj(expr.ast) || expr.type === 'select')) {
       const out = this.subquery(expr, scope, depth)
-      if (alias !== null) scope.sources.set(alias, { columns: out })
+      if (alias !== null) scope.sources.set(alias, { columns: aliasColumns ?? out })
       return
     }
     if (isObj(expr)) {
       // a table function (`generate_series(1, 3) AS g`) or VALUES list: its columns are not known
+      // unless the alias lists them
       this.walk(expr, scope, depth + 1)
-      if (alias !== null) scope.sources.set(alias, { columns: null })
+      if (alias !== null) scope.sources.set(alias, { columns: aliasColumns })
       return
     }
     if (typeof item.table === 'string') {
@@ -805,7 +807,19 @@ export class Analyzer {
 
 /** The name a FROM item is referred to by: its alias, else its table name. */
 function fromName (item: Obj): string | null {
-  return (identText(item.as) ?? (typeof item.table === 'string' ? item.table : null))?.toLowerCase() ?? null
+  return aliasOf(item.as).name ?? (typeof item.table === 'string' ? item.table.toLowerCase() : null)
+}
+
+const ALIAS_WITH_COLUMNS = /^([A-Za-z_][\w$]{0,62})\(([^()]{0,4000})\)$/
+
+/** A FROM alias, lower-cased, and the column names it lists (`g(day)`, `t(a, b)`), if any. */
+function aliasOf (as: unknown): { name: string | null, columns: Set<string> | null } {
+  const text = identText(as)
+  if (text === null) return { name: null, columns: null }
+  const m = ALIAS_WITH_COLUMNS.exec(text)
+  if (m === null) return { name: text.toLowerCase(), columns: null }
+  const columns = (m[2] as string).split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').toLowerCase()).filter((c) => c !== '')
+  return { name: (m[1] as string).toLowerCase(), columns: columns.length > 0 ? new Set(columns) : null }
 }
 
 function freshFlags (): StatementFlags {

@@ -73,7 +73,8 @@ function collectFromNames (node: unknown, names: Set<string>, budget: { left: nu
       if (!isObj(item)) continue
       if (typeof item.table === 'string') names.add(item.table.toLowerCase())
       const alias = typeof item.as === 'string' ? item.as : isObj(item.as) && typeof item.as.value === 'string' ? item.as.value : null
-      if (alias !== null) names.add(alias.toLowerCase())
+      // `AS t(a, b)`: the alias is the name before the column list
+      if (alias !== null) names.add(alias.replace(/\(.*$/s, '').toLowerCase())
     }
   }
   for (const [k, v] of Object.entries(node)) {
