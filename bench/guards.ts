@@ -35,6 +35,13 @@ const riskyAnswer = {
   card: 'The card on file is 4111 1111 1111 1111; key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789.'
 }
 const longText = { answer: plainAnswer.answer.repeat(90) }
+// A typical answer of 2 KB and a long one of 100 KB: prose with numbers, a formatted amount, a date
+// range and one card written with thin spaces (the normalised view is built for such text).
+const paragraph = 'Your balance on 2024\u201301\u201315 was 1\u202f234,56 EUR; the statement covers 1 \u2013 31 January. ' +
+  'Payments of 120.00 and 75.50 were booked; reference 2024-0042. '
+const answerOf = (bytes: number): { answer: string } => ({ answer: paragraph.repeat(Math.ceil(bytes / paragraph.length)).slice(0, bytes - 40) + ' Card 4111\u20091111\u20091111\u20091111.' })
+const answer2k = answerOf(2_048)
+const answer100k = answerOf(102_400)
 
 const rows: Array<[string, () => unknown, () => unknown]> = [
   ['input: 200-character prompt', () => checkInputs({ prompt: prompt(200) }, DEFAULT_INPUT_RULES), () => JSON.stringify({ prompt: prompt(200) })],
@@ -42,7 +49,9 @@ const rows: Array<[string, () => unknown, () => unknown]> = [
   ['input: 10,000-character prompt (the limit)', () => checkInputs({ prompt: prompt(10_000) }, DEFAULT_INPUT_RULES), () => JSON.stringify({ prompt: prompt(10_000) })],
   [`output: ${JSON.stringify(plainAnswer).length} B answer, nothing to mask`, () => sanitizeOutput(plainAnswer), () => JSON.stringify(plainAnswer)],
   [`output: ${JSON.stringify(riskyAnswer).length} B answer, markup + PII + key`, () => sanitizeOutput(riskyAnswer), () => JSON.stringify(riskyAnswer)],
-  [`output: ${JSON.stringify(longText).length} B text, nothing to mask`, () => sanitizeOutput(longText), () => JSON.stringify(longText)]
+  [`output: ${JSON.stringify(longText).length} B text, nothing to mask`, () => sanitizeOutput(longText), () => JSON.stringify(longText)],
+  ['output: 2 KB answer, Unicode spacing + a card', () => sanitizeOutput(answer2k), () => JSON.stringify(answer2k)],
+  ['output: 100 KB answer, Unicode spacing + a card', () => sanitizeOutput(answer100k), () => JSON.stringify(answer100k)]
 ]
 
 console.log(`node ${process.version}, ~${budgetMs} ms per measurement\n`)

@@ -32,7 +32,11 @@ export interface Verifier {
   close(): Promise<void>
   /** The qwed_* metrics (adapters add their response counters here). */
   readonly metrics: QwedMetrics
-  /** Seconds a client should wait before retrying after an unavailable engine (the breaker's reset time). */
+  /**
+   * Seconds a client should wait before retrying after an unavailable engine: while a QWED server's
+   * 429 Retry-After is running, what is left of it (the server's own value); otherwise the
+   * breaker's reset time. Read when the 503 is written.
+   */
   readonly retryAfterSeconds: number
   /** The audit store (`audit.store`): query, verifyChain, export, prune. null when none is configured. */
   readonly audit: AuditTrail | null
@@ -94,6 +98,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     const mode: Mode = context.mode ?? 'enforce'
     const onUnavailable: UnavailablePolicy = context.onUnavailable ?? 'closed'
     let engineName = 'verifier'
+    let claimType: string | undefined
     let verdict: { result: DiagnosticResult, cached: boolean }
     let claimHash: string | null = null
     if (closed) {
@@ -105,6 +110,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       } else {
         const engine = engines.get(checked.type) as Engine<Claim>
         engineName = engine.name
+        claimType = checked.type
         claimHash = 'sha256:' + checked.hash
         verdict = await judge(claim, engine, `${engine.name}:${checked.hash}`)
       }
@@ -114,12 +120,14 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       ...verdict.result,
       admission: admissionOf(verdict.result),
       engine: engineName,
+      ...(claimType === undefined ? {} : { claim_type: claimType }),
       cached: verdict.cached,
       duration_ms: Math.round(duration * 1000) / 1000
     }
-    metrics.verifications.inc({ engine: engineName, route, status: result.status, admission: result.admission, mode })
-    metrics.duration.observe({ engine: engineName, cached: String(result.cached) }, duration / 1000)
-    if (isUnavailable(result)) metrics.engineErrors.inc({ engine: engineName, reason: String(result.developer_fields.reason) })
+    const engineLabel = metricEngineLabel(engineName, claimType)
+    metrics.verifications.inc({ engine: engineLabel, route, status: result.status, admission: result.admission, mode })
+    metrics.duration.observe({ engine: engineLabel, cached: String(result.cached) }, duration / 1000)
+    if (isUnavailable(result)) metrics.engineErrors.inc({ engine: engineLabel, reason: String(result.developer_fields.reason) })
     const queued = audit({
       requestId: context.requestId,
       route,
@@ -181,9 +189,25 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     warmUp,
     close,
     metrics,
-    retryAfterSeconds: Math.ceil((opts.breaker?.resetTimeout ?? BREAKER_DEFAULTS.resetTimeout) / 1000),
+    get retryAfterSeconds () {
+      // a QWED server that said how long to wait is believed over our own breaker's guess
+      for (const engine of new Set(engines.values())) {
+        const seconds = (engine as Partial<RemoteEngine>).retryAfterSeconds?.call(engine)
+        if (typeof seconds === 'number') return seconds
+      }
+      return Math.ceil((opts.breaker?.resetTimeout ?? BREAKER_DEFAULTS.resetTimeout) / 1000)
+    },
     audit: auditTrail
   }
+}
+
+/**
+ * The `engine` label of the per-claim metrics: the engine's name, and for an engine that serves
+ * several claim types on behalf of others (the remote engine) also the claim type, `remote:math`,
+ * so dashboards keep the claim type. Bounded: engine names times the registered claim types.
+ */
+function metricEngineLabel (engine: string, claimType: string | undefined): string {
+  return engine === 'remote' && claimType !== undefined ? `remote:${claimType}` : engine
 }
 
 /** An engine that could not answer: fail closed, and say why only in developer_fields. */

@@ -217,12 +217,17 @@ t.test('order: HTML first, so markup and entities cannot hide a secret or PII', 
   t.equal(sanitizeOutput('<b>AKIA</b>IOSFODNN7EXAMPLE'), '[SECRET]')
   t.equal(sanitizeOutput('alice&#64;example.com'), '[EMAIL]')
   t.equal(sanitizeOutput('4111<!-- --> 1111 1111 1111'), '[CARD]')
-  t.equal(sanitizeOutput('alice&#64;example.com', { html: false }), 'alice&#64;example.com', 'with html off, entities are not decoded')
+  // Changed on purpose (issue 16): PII and secrets are looked for on a normalised view in which
+  // character references are decoded, so with html off the text is not decoded but what it hides is masked.
+  t.equal(sanitizeOutput('alice&#64;example.com', { html: false }), '[EMAIL]', 'with html off, an entity no longer hides an address')
+  t.equal(sanitizeOutput('R&amp;D at AT&amp;T', { html: false }), 'R&amp;D at AT&amp;T', 'with html off, the text itself is not decoded')
 })
 
 // One sample per secret shape (built at runtime so that no real-looking key sits in the source).
 const r = (chars: string, n: number): string => Array.from({ length: n }, (_, i) => chars[(i * 7 + 3) % chars.length]).join('')
 const ALNUM = 'aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xYz'
+const HEX = '0123456789abcdef'
+const LETTERS = 'aBcDeFgHiJkLmNoPqRsTuVwXyZ'
 const SAMPLES: Record<string, string[]> = {
   private_key_block: [
     `-----BEGIN RSA PRIVATE KEY-----\n${r(ALNUM, 64)}\n${r(ALNUM, 64)}==\n-----END RSA PRIVATE KEY-----`,
@@ -247,7 +252,27 @@ const SAMPLES: Record<string, string[]> = {
   ],
   url_credentials: ['postgres://admin:hunter2@db.example.com:5432/app'],
   basic_auth: ['Authorization: Basic dXNlcjpwYXNzd29yZA=='],
-  bearer_token: [`Authorization: Bearer ${r(ALNUM + '._-', 40)}`]
+  bearer_token: [`Authorization: Bearer ${r(ALNUM + '._-', 40)}`],
+  // provider prefixes from the gitleaks / secretlint rule lists: one sample per rule
+  gitlab_token: [`glpat-${r(ALNUM, 20)}`, `gldt-${r(ALNUM, 24)}`, `glptt-${r(HEX, 40)}`, `GR1348941${r(ALNUM, 20)}`],
+  huggingface_token: [`hf_${r(LETTERS, 34)}`, `api_org_${r(LETTERS, 34)}`],
+  npm_token: [`npm_${r(ALNUM, 36)}`],
+  sendgrid_api_key: [`SG.${r(ALNUM, 22)}.${r(ALNUM + '_-', 43)}`],
+  stripe_webhook_secret: [`whsec_${r(ALNUM, 32)}`],
+  twilio_api_key: [`SK${r(HEX, 32)}`],
+  mailgun_api_key: [`key-${r(ALNUM, 32)}`],
+  shopify_token: [`shpat_${r(HEX, 32)}`, `shpss_${r(HEX, 32)}`],
+  digitalocean_token: [`dop_v1_${r(HEX, 64)}`],
+  databricks_token: [`dapi${r(HEX, 32)}`],
+  pypi_token: [`pypi-AgEIcHlwaS5vcmc${r(ALNUM + '_-', 70)}`],
+  postman_api_key: [`PMAK-${r(HEX, 24)}-${r(HEX, 34)}`],
+  telegram_bot_token: [`123456789:A${r(ALNUM + '_-', 34)}`],
+  linear_api_key: [`lin_api_${r(ALNUM, 40)}`],
+  doppler_token: [`dp.pt.${r(ALNUM, 43)}`],
+  square_token: [`sq0atp-${r(ALNUM, 22)}`, `sq0csp-${r(ALNUM, 43)}`],
+  discord_webhook: [`https://discord.com/api/webhooks/${r('0123456789', 18)}/${r(ALNUM + '_-', 68)}`],
+  aws_secret_access_key_unlabelled: ['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
+  keyword_assignment: [`api_key: ${r(ALNUM, 24)}`, `X-API-Key: ${r(ALNUM, 32)}`, '"password": "hunter2!"', `token=${r(ALNUM, 20)}`, `client_secret = '${r(ALNUM, 30)}'`]
 }
 
 t.test('secrets: every shape is masked', async (t) => {

@@ -140,8 +140,14 @@ t.test('theorem: proved is VERIFIED, a counterexample is BLOCKED', async (t) => 
   const valid = await verify({ check: 'theorem', variables: { x: 'Int' }, premises: [], conclusion: 'x * x >= 0' })
   t.equal(valid.status, 'VERIFIED', 'no premises: the conclusion must be valid')
   const vacuous = await verify({ check: 'theorem', variables: { x: 'Int' }, premises: ['x > 5', 'x < 3'], conclusion: 'x == 100' })
-  t.equal(vacuous.status, 'VERIFIED', 'contradictory premises entail anything (as QWED), and that is flagged')
+  t.equal(vacuous.status, 'BLOCKED', 'contradictory premises entail anything: that proves nothing (QWED 10)')
+  t.equal(id(vacuous), 'logic.vacuous_premises')
   t.equal(vacuous.developer_fields.vacuous_premises, true)
+  t.equal(vacuous.proof_ref, null)
+  const background = await verify({ check: 'theorem', variables: { x: 'Int' }, constraints: ['x > 5'], premises: ['x < 3'], conclusion: 'x == 100' })
+  t.equal(id(background), 'logic.vacuous_premises', 'background constraints count as hypotheses')
+  const undefinedDivision = await verify({ check: 'theorem', variables: { x: 'Int', y: 'Int' }, premises: ['x / y == 1', 'y == 0'], conclusion: 'x == 7' })
+  t.equal(id(undefinedDivision), 'logic.vacuous_premises', 'a premise that is only defined where another fails is vacuous too')
   const missing = await verify({ check: 'theorem', variables: { x: 'Int' }, premises: ['x > 1'] })
   t.equal(id(missing), 'logic.invalid_claim')
 })
@@ -154,6 +160,13 @@ t.test('implication', async (t) => {
   t.equal(id(no), 'logic.counterexample')
   const cx = no.developer_fields.counterexample as { x: number }
   t.ok(cx.x > 10 && cx.x <= 20, 'the counterexample is one')
+  const never = await verify({ check: 'implication', variables: { age: 'Int', discount: 'Int' }, antecedent: 'And(age > 65, age < 18)', consequent: 'discount == 10' })
+  t.equal(never.status, 'BLOCKED', 'a rule that can never fire is not admitted')
+  t.equal(id(never), 'logic.vacuous_premises')
+  t.equal(never.developer_fields.deterministic_verdict, 'VACUOUS')
+  const live = await verify({ check: 'implication', variables: { age: 'Int' }, antecedent: 'And(age > 65, age < 120)', consequent: 'age > 18' })
+  t.equal(live.status, 'VERIFIED')
+  t.equal(live.developer_fields.vacuous_premises, false)
 })
 
 t.test('equivalence', async (t) => {
@@ -172,6 +185,8 @@ t.test('equivalence', async (t) => {
   t.equal(under.status, 'VERIFIED', 'background constraints restrict the assignments')
   const without = await verify({ check: 'equivalence', variables: { x: 'Int' }, formulas: ['Abs(x)', 'x'] })
   t.equal(without.status, 'BLOCKED')
+  const empty = await verify({ check: 'equivalence', variables: { x: 'Int' }, constraints: ['x > 0', 'x < 0'], formulas: ['x', 'x + 1'] })
+  t.equal(id(empty), 'logic.vacuous_premises', 'equal under constraints that never hold is vacuous')
 })
 
 t.test('vacuity', async (t) => {
@@ -407,6 +422,16 @@ t.test('a check past its solver timeout is BLOCKED logic.timeout and not cached'
   // the engine is fine afterwards
   const next = await fast.verify({ type: 'logic', check: 'satisfiable', variables: { x: 'Int' }, constraints: ['x > 1'] }, ctx())
   t.equal(next.status, 'VERIFIED')
+})
+
+t.test('a proof whose hypotheses Z3 cannot decide in time is not admitted', async (t) => {
+  const fast = createLogicEngine({}, { timeoutMs: 100 })
+  // the proof is immediate (x > 1 contradicts x <= 1); whether the premises can hold at all is
+  // the hard cubic problem, which Z3 does not settle in 100 ms
+  const r = await fast.verify({ type: 'logic', check: 'theorem', variables: HARD.variables, premises: HARD.constraints, conclusion: 'x > 1' }, ctx())
+  t.equal(r.status, 'BLOCKED')
+  t.equal(id(r), 'logic.timeout')
+  t.equal(r.cacheable, false)
 })
 
 t.test('an aborted signal interrupts the running check', async (t) => {

@@ -500,7 +500,11 @@ t.test('a row-independent OR operand that may be true is a tautology (dollar quo
   // ordinary queries: columns, parameters, correlated or filtered subqueries are not constants
   await safe(t, 'SELECT id FROM users WHERE a = 1 OR b = 2')
   await safe(t, 'SELECT id FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id)')
-  await safe(t, 'SELECT id FROM docs WHERE owner_id = 5 OR EXISTS (SELECT 1 FROM admins WHERE admins.user_id = 5)')
+  // Changed on purpose (issue 16): an OR operand whose truth does not depend on the row switches
+  // the filter off for every row or none, whatever its shape, and an injected
+  // `OR EXISTS (SELECT 1 FROM admins WHERE ...)` reads exactly like this one. Write the admin case
+  // as its own query instead.
+  await unsafe(t, 'SELECT id FROM docs WHERE owner_id = 5 OR EXISTS (SELECT 1 FROM admins WHERE admins.user_id = 5)', 'injection_or_true')
   await safe(t, 'SELECT id FROM t WHERE a = 1 OR NOT EXISTS (SELECT 1 FROM u WHERE u.x = t.x)')
   await safe(t, "SELECT id FROM users WHERE lower(name) = 'bob'")
   await safe(t, "SELECT id FROM users WHERE lower(name) = 'bob' OR upper(email) = 'X'")

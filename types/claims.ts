@@ -41,6 +41,14 @@ export interface SqlClaim {
   dialect?: 'postgresql' | 'mysql' | 'sqlite'
   allowDestructive?: boolean
   limits?: SqlLimits
+  /**
+   * Columns the query must not read: `table.column`, `schema.table.column`, or a bare `column`
+   * (any table). With a `schema`, these and the DDL's `qwed:sensitive` markers are the only
+   * sensitive columns; without one, the default word list (password, ssn, salary, ...) applies too.
+   */
+  sensitiveColumns?: string[]
+  /** Functions allowed beyond the dialect's allowlist, by name (`my_pure_udf`, `util.slugify`). */
+  allowFunctions?: string[]
 }
 
 export interface SqlLimits {

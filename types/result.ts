@@ -27,6 +27,11 @@ export interface VerificationResult extends DiagnosticResult {
   admission: Admission
   /** The engine that produced the verdict (`math`, `sql`, ... or `verifier` for claims no engine saw). */
   engine: string
+  /**
+   * The claim's type (`math`, `sql`, ...), also when the engine serves several (`remote`). Absent
+   * only when the claim has no known type.
+   */
+  claim_type?: string
   /** True when the verdict was served from the result cache. */
   cached: boolean
   /** Wall time of this verification in milliseconds. */

@@ -1,5 +1,6 @@
 /**
  * The remote engine: a QWED 7.1 server behind the same Engine interface as the embedded engines.
+ *   remote/guard.ts       the embedded engines' resource caps, checked before anything is sent
  *   remote/mapping.ts     claims -> endpoints and bodies; QWED answers -> checked verdicts
  *   remote/http.ts        undici keep-alive pool, retries, 429, deadlines, error kinds
  *   remote/rate-limit.ts  the client-side token bucket
@@ -19,6 +20,7 @@ import { QwedOptionsError } from '../errors.js'
 import { redactSecrets } from '../guard/redact.js'
 import type { BreakerStateValue } from '../observe/metrics.js'
 import { blocked } from '../result.js'
+import { guardRemoteClaim } from './remote/guard.js'
 import { createHttpClient, deadlineError, ENGINE_CLOSED, RemoteUnavailableError, type Deadline, type Exchange } from './remote/http.js'
 import { badResponse, CLAIM_ROUTES, mapClaim, MAX_BATCH_ITEMS, parseBatchJob, parseDiagnostic, uncacheable, type BatchItem, type RemoteRequest } from './remote/mapping.js'
 import { createRemoteMetrics } from './remote/metrics.js'
@@ -39,6 +41,8 @@ export interface RemoteEngine extends Engine<Claim> {
   readonly breakerTimeout: number
   /** Told by the verifier when the breaker changes state: half-open means "probe /health first". */
   onBreakerState(state: BreakerStateValue): void
+  /** Whole seconds the QWED server's last 429 Retry-After still asks clients to wait; null when none. */
+  retryAfterSeconds(): number | null
 }
 
 export interface RemoteEngineDeps {
@@ -190,10 +194,17 @@ export function createRemoteEngine (options: RemoteOptions, claimTypes: Readonly
     onBreakerState (state) {
       probeFirst = state === 1
     },
+    retryAfterSeconds () {
+      const ms = http.serverRetryAfterMs()
+      return ms > 0 ? Math.ceil(ms / 1000) : null
+    },
     async verify (claim, ctx) {
       if (closed) return uncacheable(blocked('Verification is temporarily unavailable', { constraint_id: 'remote.unavailable', reason: 'closed' }))
       const mapped = mapClaim(claim)
       if (!mapped.ok) return mapped.result
+      // nothing we send may hurt the server: the embedded engines' caps before any request
+      const guarded = guardRemoteClaim(claim)
+      if (!guarded.ok) return guarded.result
       const deadline = startDeadline(ctx.signal)
       try {
         if (probeFirst) {

@@ -3,13 +3,14 @@ import type { Engine, EngineContext, EngineResult } from '../../types/engine.js'
 import type { DiagnosticResult } from '../../types/result.js'
 import { VerdictError } from '../errors.js'
 import { blocked, verified } from '../result.js'
-import { Analyzer, TooDeepError, type Metrics } from './sql/analyze.js'
+import { Analyzer, tableKey, TooDeepError, type Metrics, type SensitivityPolicy } from './sql/analyze.js'
 import { nonEmptyStatements, sameSpans, scanSql, type Scan, type Span } from './sql/lexer.js'
 import { parserFor, parseStatements } from './sql/parser.js'
 import {
   ADMIN_KEYWORDS, DANGEROUS_FUNCTIONS, DESTRUCTIVE_KEYWORDS, MALICIOUS_TYPES, RESOURCE_TYPES, type SqlDialect, type SqlIssue
 } from './sql/rules.js'
 import { MAX_SCHEMA_TOKENS, schemaFor } from './sql/schema.js'
+import { quotedNames, standardClauses } from './sql/standard.js'
 
 /**
  * The SQL safety engine: statically analyses one SQL text (and optionally a DDL schema) on the
@@ -53,6 +54,7 @@ const MAX_QUERY_TOKENS = 3000
 /** More statements than this are not parsed: being stacked already decides the verdict. */
 const MAX_PARSED_STATEMENTS = 16
 const MAX_COST = 1000
+const MAX_CROSS_JOINS = 1
 const WARN_COLUMNS = 50
 const WARN_CONDITIONS = 20
 
@@ -107,7 +109,13 @@ interface Input {
   dialect: SqlDialect
   allowDestructive: boolean
   limits: Required<SqlLimits>
+  sensitiveColumns: string[]
+  allowFunctions: string[]
 }
+
+const MAX_POLICY_NAMES = 100
+// `column`, `table.column`, `schema.table.column`: plain or double-quoted names
+const POLICY_NAME = /^(?:[A-Za-z_][\w$]{0,62}|"[^"]{1,63}")(?:\.(?:[A-Za-z_][\w$]{0,62}|"[^"]{1,63}")){0,2}$/
 
 function checkClaim (claim: SqlClaim): Input | DiagnosticResult {
   const c = claim as unknown as Record<string, unknown>
@@ -130,6 +138,17 @@ function checkClaim (claim: SqlClaim): Input | DiagnosticResult {
       limits[key as keyof SqlLimits] = value
     }
   }
+  const names = (field: 'sensitiveColumns' | 'allowFunctions'): string[] | string => {
+    const v = c[field]
+    if (v === undefined) return []
+    if (!Array.isArray(v) || v.length > MAX_POLICY_NAMES) return `${field} must be an array of at most ${MAX_POLICY_NAMES} names`
+    for (const item of v) if (typeof item !== 'string' || !POLICY_NAME.test(item)) return `${field} must hold names like table.column`
+    return v as string[]
+  }
+  const sensitiveColumns = names('sensitiveColumns')
+  if (typeof sensitiveColumns === 'string') return invalid(sensitiveColumns)
+  const allowFunctions = names('allowFunctions')
+  if (typeof allowFunctions === 'string') return invalid(allowFunctions)
   const query = c.query
   const schema = typeof c.schema === 'string' && c.schema.trim() !== '' ? c.schema : null
   if (query.length > MAX_QUERY_CHARS || (schema !== null && schema.length > MAX_SCHEMA_CHARS)) {
@@ -148,8 +167,27 @@ function checkClaim (claim: SqlClaim): Input | DiagnosticResult {
     schema,
     dialect: (c.dialect as SqlDialect | undefined) ?? 'postgresql',
     allowDestructive: c.allowDestructive === true,
-    limits
+    limits,
+    sensitiveColumns,
+    allowFunctions
   }
+}
+
+/** The claim's sensitivity declarations; the word list only when there is no DDL. */
+function sensitivityOf (input: Input): SensitivityPolicy {
+  const columns = new Set<string>()
+  const names = new Set<string>()
+  for (const entry of input.sensitiveColumns) {
+    // a double-quoted part keeps its case (PostgreSQL); the others fold to lower case
+    const raw = entry.split('.')
+    const quoted = new Set(raw.filter((p) => p.startsWith('"')).map((p) => p.slice(1, -1)))
+    const parts = raw.map((p) => p.startsWith('"') ? p.slice(1, -1) : p.toLowerCase())
+    const column = (parts.pop() as string).toLowerCase()
+    if (parts.length === 0) { names.add(column); continue }
+    const table = parts.pop() as string
+    columns.add(`${tableKey(parts.pop() ?? null, table, input.dialect, quoted)}.${column}`)
+  }
+  return { columns, names, wordList: input.schema === null }
 }
 
 function verifySql (input: Input, ctx: EngineContext): EngineResult {
@@ -179,7 +217,8 @@ function verifySql (input: Input, ctx: EngineContext): EngineResult {
   let parseError = 'TooManyStatements'
   if (lexStatements.length <= MAX_PARSED_STATEMENTS) {
     try {
-      parsed = parseStatements(dialect, withoutComments(query, dbScan.spans), true)
+      // FETCH FIRST / OFFSET ... ROWS, which node-sql-parser does not read, as the LIMIT / OFFSET they mean
+      parsed = parseStatements(dialect, standardClauses(withoutComments(query, dbScan.spans), dialect), true)
     } catch (err) {
       if (err instanceof RangeError) return tooDeep()
       parseError = err instanceof Error ? err.name : 'Error'
@@ -198,7 +237,10 @@ function verifySql (input: Input, ctx: EngineContext): EngineResult {
   const analyzer = new Analyzer({
     dialect,
     schema: built === null || built.failed ? null : built.model,
-    allowDestructive: input.allowDestructive
+    allowDestructive: input.allowDestructive,
+    sensitivity: sensitivityOf(input),
+    allowFunctions: new Set(input.allowFunctions.map((f) => f.toLowerCase())),
+    quoted: quotedNames(query, dbScan.spans, dialect)
   })
   if (built?.failed === true) {
     analyzer.add('CRITICAL', 'schema_parse_error', 'Could not parse the DDL schema; schema verification is incomplete.', 'Fix the schema DDL.')
@@ -265,7 +307,9 @@ function finish (
     if (value > limit) analyzer.add('CRITICAL', type, `Query has ${value} ${what} (limit: ${limit}).`, advice)
   }
   over('complexity_tables', metrics.table_count, limits.maxTables, 'table references', 'Reduce query scope or use materialized views.')
-  over('complexity_joins', metrics.join_count, limits.maxJoins, 'joins', 'Break the query up or use denormalized tables.')
+  over('complexity_joins', metrics.join_count, limits.maxJoins, 'joins (a join without a condition counts twice)', 'Break the query up or use denormalized tables.')
+  // two row products in one statement multiply three tables: rows explode whatever the join limit
+  over('complexity_cross_joins', metrics.cross_join_count, MAX_CROSS_JOINS, 'joins without a condition (row products)', 'Relate the tables with join conditions.')
   over('complexity_subqueries', metrics.subquery_depth, limits.maxSubqueryDepth, 'levels of subqueries', 'Flatten subqueries.')
   over('complexity_predicates', metrics.predicate_count, limits.maxPredicates, 'predicates', 'Simplify the conditions.')
   if (cost > MAX_COST) {
@@ -323,7 +367,9 @@ function conclude (input: Input, analyzer: Analyzer, kinds: string[], metrics: M
       is_valid: isValid,
       issue_types: [...new Set(issues.map((i) => i.type))].sort(),
       allow_destructive: input.allowDestructive,
-      limits: input.limits
+      limits: input.limits,
+      ...(input.sensitiveColumns.length > 0 ? { sensitive_columns: [...input.sensitiveColumns].sort() } : {}),
+      ...(input.allowFunctions.length > 0 ? { allow_functions: [...input.allowFunctions].sort() } : {})
     }
     return verified(isValid ? MSG_VALID : MSG_MALICIOUS, fields, evidence)
   }
@@ -401,7 +447,7 @@ function estimatedCost (m: Metrics): number {
 }
 
 function emptyMetrics (): Metrics {
-  return { table_count: 0, join_count: 0, subquery_depth: 0, column_count: 0, condition_count: 0, aggregate_count: 0, predicate_count: 0 }
+  return { table_count: 0, join_count: 0, cross_join_count: 0, subquery_depth: 0, column_count: 0, condition_count: 0, aggregate_count: 0, predicate_count: 0 }
 }
 
 function tooDeep (): DiagnosticResult {

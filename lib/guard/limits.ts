@@ -167,7 +167,7 @@ export const CLAIM_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = Objec
   math: new Set(['type', 'operation', 'expression', 'expected', 'tolerance', 'domain', 'roundedTo', 'variable', 'order', 'lower', 'upper', 'point',
     'matrixOperation', 'a', 'b', 'calculation', 'value', 'percentage', 'newValue', 'principal', 'rate', 'years', 'compoundsPerYear',
     'cashFlows', 'from', 'to']),
-  sql: new Set(['type', 'query', 'schema', 'dialect', 'allowDestructive', 'limits']),
+  sql: new Set(['type', 'query', 'schema', 'dialect', 'allowDestructive', 'limits', 'sensitiveColumns', 'allowFunctions']),
   code: new Set(['type', 'code', 'language', 'taint']),
   schema: new Set(['type', 'data', 'schema']),
   transaction: new Set(['type', 'subtotal', 'tax', 'total', 'discount', 'currency']),

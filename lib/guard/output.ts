@@ -293,6 +293,81 @@ function htmlToText (html: string): string {
   return escapeTagStarts(text)
 }
 
+// --- Markdown links ------------------------------------------------------------------------------
+
+/** Schemes a link target must not have: a Markdown renderer turns them into script or inline content. */
+const SCRIPT_SCHEME = /^(?:javascript|vbscript|data|livescript):/
+/** What browsers drop from a URL before reading its scheme: control characters, spaces, tabs, newlines. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what browsers drop from URLs
+const URL_NOISE = /[\u0000-\u0020\u007f-\u009f\u200b-\u200d\u2060\ufeff\u00ad]/g
+const LINK_OPEN = /\]\(|^[ \t]{0,3}\[[^\]\r\n]{1,999}\]:[ \t]{0,8}/gm
+const MAX_DESTINATION = 4096
+
+/**
+ * Text-only mode: a Markdown link or image (`[x](javascript:…)`, `![x](data:…)`, a reference
+ * definition `[x]: vbscript:…`) whose target has a script or data scheme gets `#` as its target.
+ * The scheme is read as a browser reads it: entities decoded, case folded, control characters,
+ * whitespace and zero-width characters removed (`java&#115;cript:`, ` JaVa\tScRiPt:`).
+ */
+export function neutralizeMarkdownLinks (text: string): { text: string, count: number } {
+  if (!text.includes(']')) return { text, count: 0 }
+  let out = ''
+  let cursor = 0
+  let count = 0
+  LINK_OPEN.lastIndex = 0
+  for (let m = LINK_OPEN.exec(text); m !== null; m = LINK_OPEN.exec(text)) {
+    if (m[0].length === 0) { LINK_OPEN.lastIndex++; continue }
+    const from = m.index + m[0].length
+    if (from < cursor) continue
+    const inline = m[0] === ']('
+    const end = inline ? destinationEnd(text, from) : lineEnd(text, from)
+    const target = text.slice(from, end)
+    if (!SCRIPT_SCHEME.test(readAsBrowser(target))) continue
+    out += text.slice(cursor, from) + '#'
+    cursor = end
+    count++
+    LINK_OPEN.lastIndex = Math.max(LINK_OPEN.lastIndex, end)
+  }
+  return count === 0 ? { text, count } : { text: out + text.slice(cursor), count }
+}
+
+/** The end of an inline link destination: the `)` that balances the opening one (or the text's end). */
+function destinationEnd (text: string, from: number): number {
+  let depth = 0
+  const limit = Math.min(text.length, from + MAX_DESTINATION)
+  for (let i = from; i < limit; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x5c) { i++; continue } // a backslash escape
+    if (c === 0x28) depth++
+    else if (c === 0x29) {
+      if (depth === 0) return i
+      depth--
+    }
+  }
+  return limit
+}
+
+function lineEnd (text: string, from: number): number {
+  const nl = text.indexOf('\n', from)
+  return Math.min(nl === -1 ? text.length : nl, from + MAX_DESTINATION)
+}
+
+function readAsBrowser (target: string): string {
+  let t = target.trim()
+  if (t.startsWith('<')) t = t.slice(1)
+  else if (t.startsWith('&lt;')) t = t.slice(4)
+  return decodeReferences(t.slice(0, 64)).replace(URL_NOISE, '').toLowerCase()
+}
+
+/** Numeric character references and the few named ones a scheme can be spelled with. */
+function decodeReferences (s: string): string {
+  return s.replace(/&(?:#([0-9]{1,7})|#[xX]([0-9A-Fa-f]{1,6})|(colon|tab|newline|nbsp));?/g, (ref, dec?: string, hex?: string, name?: string) => {
+    if (name !== undefined) return name === 'colon' ? ':' : ' '
+    const code = dec !== undefined ? Number(dec) : parseInt(hex as string, 16)
+    return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : ref
+  })
+}
+
 function add (counts: Counts, kind: SanitizedKind, n: number): void {
   if (n > 0) counts[kind] = (counts[kind] ?? 0) + n
 }
@@ -306,6 +381,11 @@ function sanitizeString (text: string, c: Compiled, counts: Counts): string {
       : c.html === 'text' ? htmlToText(out) : sanitizeHtml(escapeUnknownTags(out), c.html as sanitizeHtml.IOptions)
     if (clean !== out) add(counts, 'html', 1)
     out = clean
+  }
+  if (c.html === 'text') {
+    const links = neutralizeMarkdownLinks(out)
+    add(counts, 'html', links.count)
+    out = links.text
   }
   let masked = 0
   if (c.secrets) {

@@ -1,4 +1,5 @@
 import type { PiiKind } from '../../types/sanitize.js'
+import { applySpans, normalizedView, toOriginal, type MaskSpan } from './redact.js'
 
 // PII detectors for the output guard. Each kind is a candidate regex (bounded, linear) plus a
 // validator in code: a checksum (Luhn, IBAN mod-97), a parse (IPv4 octets, IPv6 groups), the SSN
@@ -174,31 +175,34 @@ const email: Detector = {
 }
 
 const iban: Detector = {
-  pattern: /[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?/g,
-  quick: (t) => /[A-Z]{2}[0-9]{2}/.test(t),
+  // upper or lower case, grouped by spaces or dashes (the checksum decides)
+  pattern: /[A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?/g,
+  quick: (t) => /[A-Za-z]{2}[0-9]{2}/.test(t),
   judge (match, offset, text) {
     if (ALNUM_CHAR.test(charAt(text, offset - 1))) return null
-    const expected = IBAN_LENGTHS.get(match.slice(0, 2))
+    const expected = IBAN_LENGTHS.get(match.slice(0, 2).toUpperCase())
     if (expected === undefined) return null
     // The candidate may run into a following group ("… 7654 32 EUR" stops by itself; "… 3200 ABCD"
     // does not): cut it where the country's length ends, if that is a group boundary.
     let seen = 0
     let end = 0
     while (end < match.length && seen < expected) {
-      if (match.charAt(end) !== ' ') seen++
+      const c = match.charAt(end)
+      if (c !== ' ' && c !== '-') seen++
       end++
     }
     if (seen !== expected) return null
     const after = end < match.length ? match.charAt(end) : charAt(text, offset + end)
     if (ALNUM_CHAR.test(after)) return null
-    return ibanChecksumOk(match.slice(0, end)) ? [0, end] : null
+    const compact = match.slice(0, end).replace(/[ -]/g, '').toUpperCase()
+    return ibanChecksumOk(compact) ? [0, end] : null
   }
 }
 
 const card: Detector = {
   // Grouped as printed on cards (4-4-4-4, 4-4-4-4-3, 4-6-5, 4-6-4, 4-4-4-1..3) with one kind of
-  // separator, or 13-19 digits in a row.
-  pattern: /[0-9]{4}([ -])(?:[0-9]{6}\1[0-9]{4,5}|[0-9]{4}\1[0-9]{4}\1[0-9]{1,4}(?:\1[0-9]{3})?)(?![0-9])|[0-9]{13,19}(?![0-9])/g,
+  // separator (space, dash, dot or slash), or 13-19 digits in a row.
+  pattern: /[0-9]{4}([ ./-])(?:[0-9]{6}\1[0-9]{4,5}|[0-9]{4}\1[0-9]{4}\1[0-9]{1,4}(?:\1[0-9]{3})?)(?![0-9])|[0-9]{13,19}(?![0-9])/g,
   quick: (t) => /[0-9]{4}/.test(t),
   judge (match, offset, text) {
     const prev = charAt(text, offset - 1)
@@ -206,27 +210,28 @@ const card: Detector = {
     const end = offset + match.length
     const next = charAt(text, end)
     if (next !== '' && (WORD.test(next) || sepThenDigit(text, end, '-.,/'))) return null
-    const digits = match.replace(/[ -]/g, '')
+    const digits = match.replace(/[ ./-]/g, '')
     if (!/^[2-6]/.test(digits)) return null
     return luhn(digits) ? [0, match.length] : null
   }
 }
 
 const ssn: Detector = {
-  pattern: /[0-9]{3}-[0-9]{2}-[0-9]{4}/g,
-  quick: (t) => t.includes('-'),
+  // dashes (any dash, in the normalised view) or spaces, the same between all three groups
+  pattern: /[0-9]{3}([ -])[0-9]{2}\1[0-9]{4}/g,
+  quick: (t) => t.includes('-') || t.includes(' '),
   judge (match, offset, text) {
     const prev = charAt(text, offset - 1)
     if (prev !== '' && (WORD.test(prev) || '-./#+'.includes(prev))) return null
     const end = offset + match.length
     const next = charAt(text, end)
-    if (next !== '' && (WORD.test(next) || sepThenDigit(text, end, '-./'))) return null
-    return isSsn(match) ? [0, match.length] : null
+    if (next !== '' && (WORD.test(next) || sepThenDigit(text, end, '-./ '))) return null
+    return isSsn(match.replace(/ /g, '-')) ? [0, match.length] : null
   }
 }
 
 /** Words after which a dotted quad is a version number, not an address ("version 1.2.3.4", "v1.2.3.4" is caught by the boundary). */
-const VERSION_CONTEXT = /(?:^|[^A-Za-z])(?:v|ver|version|versions|release|releases|rel|build|builds|rev|revision|firmware|fw|patch|sdk)\.?[ \t]{0,3}(?:(?:is|was|to|from|number|no\.?|[:=#])[ \t]{0,3})?$/i
+const VERSION_CONTEXT = /(?:^|[^A-Za-z])(?:v|ver|version|versions|release|releases|rel|build|builds|rev|revision|firmware|fw|patch|sdk|upgrade|upgraded|update|updated|downgrade|downgraded)\.?[ \t]{0,3}(?:(?:is|was|to|from|number|no\.?|[:=#])[ \t]{0,3})?$/i
 /** What may sit between two version numbers of one list ("1.2.3.4 and 1.2.3.5", "1.2.3.4 → 1.2.3.5"). */
 const VERSION_LINK = /^[ \t]{0,3}(?:,|and|or|to|->|→|-|\/|through)[ \t]{0,3}$/
 
@@ -336,36 +341,41 @@ const DETECTORS: Readonly<Record<PiiKind, readonly Detector[]>> = {
   phone: [phoneIntl, phoneNanp, phoneUk]
 }
 
-function runDetector (text: string, detector: Detector, mask: string): { text: string, count: number } {
-  if (!detector.quick(text)) return { text, count: 0 }
-  let count = 0
+/** The view spans one detector accepts, skipping candidates that overlap what is already taken. */
+function runDetector (text: string, detector: Detector, kind: PiiKind, taken: Array<[number, number, PiiKind]>): void {
+  if (!detector.quick(text)) return
   const state = { lastVersionEnd: -1 }
   detector.pattern.lastIndex = 0
-  const out = text.replace(detector.pattern, (match: string, ...rest: unknown[]) => {
-    const offset = rest[rest.length - 2] as number
-    const span = detector.judge(match, offset, text, state)
-    if (span === null) return match
-    count++
-    return match.slice(0, span[0]) + mask + match.slice(span[1])
-  })
-  return { text: out, count }
+  for (const m of text.matchAll(detector.pattern)) {
+    const span = detector.judge(m[0], m.index, text, state)
+    if (span === null) continue
+    const start = m.index + span[0]
+    const end = m.index + span[1]
+    if (taken.some(([s, e]) => start < e && s < end)) continue
+    taken.push([start, end, kind])
+  }
 }
 
 /**
  * Masks the given kinds of PII in `text` with their tokens (`[EMAIL]`, `[PHONE]`, `[SSN]`, `[CARD]`,
- * `[IBAN]`, `[IP]`). `counts` holds the number of replacements of each kind found (kinds with none are absent).
+ * `[IBAN]`, `[IP]`). Candidates are found on the normalised view of the text (entities decoded,
+ * Unicode digits, dashes and spaces as ASCII, zero-width characters removed: redact.ts) and masked
+ * in the original text. `counts` holds the number of replacements of each kind found (kinds with
+ * none are absent).
  */
 export function maskPii (text: string, kinds: readonly PiiKind[] = PII_KINDS): { text: string, counts: Partial<Record<PiiKind, number>> } {
   const counts: Partial<Record<PiiKind, number>> = {}
   if (text.length < 5 || kinds.length === 0) return { text, counts }
-  let out = text
+  const view = normalizedView(text)
+  const taken: Array<[number, number, PiiKind]> = []
   for (const kind of ORDER) {
     if (!kinds.includes(kind)) continue
-    for (const detector of DETECTORS[kind]) {
-      const r = runDetector(out, detector, PII_MASKS[kind])
-      out = r.text
-      if (r.count > 0) counts[kind] = (counts[kind] ?? 0) + r.count
-    }
+    for (const detector of DETECTORS[kind]) runDetector(view.text, detector, kind, taken)
   }
-  return { text: out, counts }
+  if (taken.length === 0) return { text, counts }
+  const spans: MaskSpan[] = taken.map(([s, e, kind]) => {
+    counts[kind] = (counts[kind] ?? 0) + 1
+    return { ...toOriginal(view, s, e), mask: PII_MASKS[kind] }
+  })
+  return { text: applySpans(text, spans), counts }
 }

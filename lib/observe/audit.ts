@@ -38,6 +38,7 @@ export function createAuditSink (options: AuditOptions | false | undefined, secr
       request_id: entry.requestId ?? null,
       route: entry.route,
       engine: result.engine,
+      claim_type: result.claim_type ?? null,
       claim_hash: entry.claimHash,
       status: result.status,
       admission: result.admission,

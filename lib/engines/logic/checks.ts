@@ -28,6 +28,8 @@ import { loadZ3, solve, Z3InputError, type ModelValue, type SolveOutcome, type Z
 export const MAX_SYMBOLS = 200
 export const MAX_FORMULAS = 200
 const CHECKS = new Set(['satisfiable', 'theorem', 'implication', 'equivalence', 'vacuity', 'optimize'])
+/** The least solver time the vacuity check after a proof gets, even when the proof used the budget. */
+const MIN_VACUITY_MS = 50
 const TIMEOUT_REASONS = new Set(['timeout', 'canceled', 'cancelled', 'interrupted', 'aborted'])
 
 export interface CheckOptions {
@@ -372,19 +374,20 @@ export async function runCheck (claim: LogicClaim, options: CheckOptions): Promi
       if (model !== undefined) {
         return blocked(`The ${what} does not follow from the ${from}: a counterexample was found`, fields('logic.counterexample', 'counterexample_found', { counterexample: model }))
       }
-      const vacuous = await hypothesesUnsatisfiable(instance, options, [...background.assertions, ...withDefinedness(terms(from)).assertions])
-      const extra = vacuous === null ? {} : { vacuous_premises: vacuous }
-      return verified(
-        vacuous === true ? `The ${what} follows from the ${from} (vacuously: they contradict each other)` : `The ${what} follows from the ${from}`,
-        fields('logic.proved', 'contradiction_confirmed', extra),
-        evidence('proved', extra)
-      )
+      const hypotheses = [...background.assertions, ...withDefinedness(terms(from)).assertions]
+      const refused = await refuseVacuous(instance, options, hypotheses, started, `The ${from} contradict each other: the ${what} follows from them vacuously`, fields)
+      if (refused !== null) return refused
+      return verified(`The ${what} follows from the ${from}`, fields('logic.proved', 'contradiction_confirmed', { vacuous_premises: false }), evidence('proved', { vacuous_premises: false }))
     }
-    case 'equivalence':
+    case 'equivalence': {
       if (model !== undefined) {
         return blocked('The formulas are not equivalent: a counterexample was found', fields('logic.counterexample', 'not_equivalent', { counterexample: model }))
       }
+      // equal under constraints that can never hold is the same empty proof as a vacuous theorem
+      const refused = await refuseVacuous(instance, options, background.assertions, started, 'The constraints contradict each other: the formulas are equivalent only vacuously', fields)
+      if (refused !== null) return refused
       return verified('The formulas are equivalent', fields('logic.proved', 'equivalent'), evidence('equivalent'))
+    }
     case 'vacuity':
       if (model === undefined) {
         return unverifiable('The rule is vacuous: its antecedent can never hold', fields('logic.vacuous', 'VACUOUS'))
@@ -414,9 +417,30 @@ export async function runCheck (claim: LogicClaim, options: CheckOptions): Promi
   }
 }
 
-/** After a proof: are the hypotheses themselves contradictory? null when Z3 cannot tell in time. */
-async function hypothesesUnsatisfiable (instance: Awaited<ReturnType<typeof loadZ3>>, options: CheckOptions, hyps: Term[]): Promise<boolean | null> {
-  if (hyps.length === 0) return false
-  const outcome = await solve(instance, { assertions: hyps, symbols: new Map(), timeoutMs: Math.min(options.timeoutMs, 250), signal: options.signal })
-  return outcome.status === 'unknown' ? null : outcome.status === 'unsat'
+/**
+ * After a proof: a proof from hypotheses that can never hold proves nothing (a rule that can never
+ * fire is not "verified"; QWED 10 stopped admitting it). Returns the refusal, or null when the
+ * hypotheses can hold. Shares the claim's solver budget with the proof that ran first; when Z3
+ * cannot tell in the time left, the proof is not admitted either (fail closed, not cached).
+ */
+async function refuseVacuous (
+  instance: Awaited<ReturnType<typeof loadZ3>>,
+  options: CheckOptions,
+  hypotheses: Term[],
+  started: number,
+  message: string,
+  fields: (id: string, verdict: string, extra?: Record<string, unknown>) => DeveloperFields
+): Promise<EngineResult | null> {
+  if (hypotheses.length === 0) return null
+  const left = Math.max(MIN_VACUITY_MS, Math.floor(options.timeoutMs - (performance.now() - started)))
+  const outcome = await solve(instance, { assertions: hypotheses, symbols: new Map(), timeoutMs: left, signal: options.signal })
+  if (outcome.status === 'sat') return null
+  if (outcome.status === 'unsat') {
+    return blocked(message, fields('logic.vacuous_premises', 'VACUOUS', { vacuous_premises: true }))
+  }
+  const timedOut = TIMEOUT_REASONS.has(outcome.reason)
+  return {
+    ...blocked('The solver could not confirm that the hypotheses can hold', fields(timedOut ? 'logic.timeout' : 'logic.unknown', 'UNKNOWN', { reason: outcome.reason, timeout_ms: options.timeoutMs })),
+    cacheable: false
+  }
 }

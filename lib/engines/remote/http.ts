@@ -4,11 +4,13 @@
  *   2xx           an answer, whatever its status: never retried (unreadable -> BLOCKED remote.bad_response)
  *   401 / 403     BLOCKED remote.auth_error; 422 and other 4xx: BLOCKED remote.rejected; never retried
  *   429           wait Retry-After (plus jitter) when that fits the deadline, else BLOCKED as unavailable
- *   5xx, 408, network errors, attempt timeouts
+ *   5xx, 408, network errors
  *                 retried with exponential backoff and jitter, then thrown (a breaker failure)
+ *   no answer in time
+ *                 thrown at once, never retried: QWED cannot cancel work, so a claim that was slow
+ *                 once would only be computed again (and again) by the shared server
  * Every request first takes a token from the client-side bucket, waiting for one only inside the
- * claim's deadline. Each attempt gets an equal share of what is left of the deadline, so a server
- * that hangs is given up on in time for another try.
+ * claim's deadline. An attempt may use all that is left of the deadline.
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import { performance } from 'node:perf_hooks'
@@ -52,6 +54,8 @@ export interface HttpClientOptions {
 
 export interface HttpClient {
   post(endpoint: Endpoint, payload: unknown, deadline: Deadline): Promise<Exchange>
+  /** Milliseconds the server's last Retry-After still asks us to wait (0 when none). */
+  serverRetryAfterMs(): number
   /** GET /health: true when the server says it is healthy. Throws only when the deadline passes. */
   health(deadline: Deadline): Promise<boolean>
   close(): Promise<void>
@@ -92,9 +96,11 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
   const headers = { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': apiKey, 'user-agent': 'qwed-middleware' }
   const now = (): number => performance.now()
   const publishQuota = (): void => metrics.quotaRemaining.set(bucket.remaining())
+  // When the server's last Retry-After ends (its own value, not the bucket's one-minute cap)
+  let serverRetryUntil = 0
 
-  async function attempt (method: 'GET' | 'POST', endpoint: Endpoint, body: string | undefined, deadline: Deadline, share: number): Promise<Attempt> {
-    const budget = Math.max(MIN_ATTEMPT_MS, Math.ceil((deadline.at - now()) / share))
+  async function attempt (method: 'GET' | 'POST', endpoint: Endpoint, body: string | undefined, deadline: Deadline): Promise<Attempt> {
+    const budget = Math.max(MIN_ATTEMPT_MS, Math.ceil(deadline.at - now()))
     const signal = AbortSignal.any([deadline.signal, AbortSignal.timeout(budget)])
     const failed = (err: unknown): Attempt => {
       if (deadline.signal.aborted) return { kind: 'deadline' }
@@ -140,12 +146,12 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
     for (;;) {
       const slot = bucket.reserve(deadline.at - MIN_ATTEMPT_MS)
       publishQuota()
-      if (slot === null) return { kind: 'verdict', result: rateLimited(endpoint, 'client', 0) }
+      if (slot === null) return { kind: 'verdict', result: rateLimited(endpoint, 'client', Math.max(0, serverRetryUntil - now())) }
       if (slot > now()) await sleep(slot - now(), deadline)
-      const outcome = await attempt('POST', endpoint, body, deadline, retries - failures + 1)
+      const outcome = await attempt('POST', endpoint, body, deadline)
       if (outcome.kind === 'deadline') throw deadlineError(deadline, timeoutMs)
 
-      let reason: 'server_error' | 'network_error' | 'timeout'
+      let reason: 'server_error' | 'network_error'
       let failure: string
       if (outcome.kind === 'response') {
         const { status, text } = outcome
@@ -157,6 +163,7 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
         }
         if (status === 429) {
           const waitMs = retryAfterMs(outcome.headers['retry-after'])
+          serverRetryUntil = Math.max(serverRetryUntil, now() + waitMs)
           // QWED's window is one minute: a longer Retry-After does not hold other claims back longer.
           bucket.pause(now() + Math.min(waitMs, 60_000))
           publishQuota()
@@ -172,9 +179,13 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
         }
         reason = 'server_error'
         failure = `HTTP ${status}`
+      } else if (outcome.kind === 'timeout') {
+        metrics.requests.inc({ endpoint, code: 'timeout' })
+        // the server may still be working on it: sending it again would double the work
+        throw new RemoteUnavailableError(`the QWED server did not answer in time (${failures + 1} attempt${failures === 0 ? '' : 's'}; a timed-out claim is not sent again)`, 'ETIMEDOUT')
       } else {
-        reason = outcome.kind === 'timeout' ? 'timeout' : 'network_error'
-        failure = outcome.kind === 'timeout' ? 'no answer in time' : outcome.code
+        reason = 'network_error'
+        failure = outcome.code
         metrics.requests.inc({ endpoint, code: reason })
       }
 
@@ -182,7 +193,7 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
       const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1))
       const delay = ceiling / 2 + Math.random() * ceiling / 2
       if (failures > retries || now() + delay > deadline.at - MIN_ATTEMPT_MS) {
-        throw new RemoteUnavailableError(`the QWED server did not answer (${failure}; ${failures} attempt${failures === 1 ? '' : 's'})`, reason === 'timeout' ? 'ETIMEDOUT' : 'EQWEDREMOTE')
+        throw new RemoteUnavailableError(`the QWED server did not answer (${failure}; ${failures} attempt${failures === 1 ? '' : 's'})`, 'EQWEDREMOTE')
       }
       metrics.retries.inc({ reason })
       await sleep(delay, deadline)
@@ -190,7 +201,7 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
   }
 
   async function health (deadline: Deadline): Promise<boolean> {
-    const outcome = await attempt('GET', '/health', undefined, deadline, 1)
+    const outcome = await attempt('GET', '/health', undefined, deadline)
     if (outcome.kind === 'deadline') throw deadlineError(deadline, timeoutMs)
     metrics.requests.inc({ endpoint: '/health', code: outcome.kind === 'response' ? String(outcome.status) : outcome.kind === 'timeout' ? 'timeout' : 'network_error' })
     if (outcome.kind !== 'response' || outcome.status !== 200 || outcome.text === null) return false
@@ -200,6 +211,7 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
 
   return {
     post,
+    serverRetryAfterMs: () => Math.max(0, serverRetryUntil - now()),
     health,
     close: async () => { await pool.destroy() }
   }

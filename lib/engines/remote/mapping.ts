@@ -213,11 +213,26 @@ export function parseDiagnostic (value: unknown): Parsed {
     proof_ref: proof as string | null,
     is_authoritative: proof !== null
   }
-  if (admission === 'BLOCKED' && admissionOf(result) === 'ADMIT') {
+  // QWED 11+ omits `admission` on some routes: derive it, fail closed, from what was sent.
+  const serverAdmission = admission === undefined ? derivedAdmission(result) : admission
+  if (serverAdmission === 'BLOCKED' && admissionOf(result) === 'ADMIT') {
     // The stricter admission wins: the server refused what our rule alone would admit.
     result.developer_fields = { ...fields, is_valid: false, remote_is_valid: fields.is_valid, remote_admission: 'BLOCKED' }
   }
+  result.developer_fields.admission_source = admission === undefined ? 'derived' : 'server'
   return { ok: true, result }
+}
+
+/**
+ * The admission a server that did not send one means (§3.1.3), read fail closed: ADMIT only for a
+ * VERIFIED answer with a proof and `is_valid: true`, and no field of the answer saying the
+ * artifact is unsafe (`is_safe: false`, `malicious_classification: true`).
+ */
+export function derivedAdmission (result: EngineResult): 'ADMIT' | 'BLOCKED' {
+  const fields = result.developer_fields
+  if (fields.is_safe !== undefined && fields.is_safe !== true) return 'BLOCKED'
+  if (fields.malicious_classification !== undefined && fields.malicious_classification !== false) return 'BLOCKED'
+  return admissionOf(result)
 }
 
 /** Reads a batch job (§2.5): one verdict per item sent, in order; a failed item is BLOCKED. */
@@ -289,12 +304,15 @@ export function rejected (endpoint: Endpoint, httpStatus: number, detail: string
  * (`remote.unavailable`, so onUnavailable applies), not as a breaker failure.
  */
 export function rateLimited (endpoint: Endpoint, limiter: 'server' | 'client', retryAfterMs: number): EngineResult {
+  const ms = Math.max(0, Math.round(retryAfterMs))
   return uncacheable(blocked('Verification is temporarily unavailable', {
     constraint_id: 'remote.unavailable',
     reason: 'rate_limited',
     limiter,
     endpoint,
-    retry_after_ms: Math.max(0, Math.round(retryAfterMs))
+    retry_after_ms: ms,
+    // what a 503 should say: the server's own Retry-After, in whole seconds (absent when unknown)
+    ...(ms > 0 ? { retry_after_s: Math.ceil(ms / 1000) } : {})
   }))
 }
 

@@ -21,7 +21,7 @@ export function createRemoteMetrics (registry: Registry = new Registry()): Remot
     })),
     retries: reuse('qwed_remote_retries_total', () => new Counter({
       name: 'qwed_remote_retries_total',
-      help: 'Requests to the QWED server sent again, by reason: server_error, network_error, timeout, rate_limited',
+      help: 'Requests to the QWED server sent again, by reason: server_error, network_error, rate_limited (a timed-out request is never sent again)',
       labelNames: ['reason'] as const,
       registers
     })),

@@ -1,9 +1,11 @@
 import { ConstantFolder, functionBaseName, isComparison, isNumericText, limited, mayBeTrue, operatorOf, subqueryOf } from './constant.js'
+import { classifyFunction } from './functions.js'
 import { MAX_GENERATED_CHARS, MAX_GENERATED_ROWS, producedChars, seriesRows } from './resources.js'
 import {
-  AGGREGATES, CATALOG_SCHEMAS, CATALOG_TABLES, CREDENTIAL_CATALOGS, DANGEROUS_FUNCTIONS, DESTRUCTIVE_TYPES,
+  AGGREGATES, CATALOG_SCHEMAS, CATALOG_TABLES, CREDENTIAL_CATALOGS, DESTRUCTIVE_TYPES,
   INFO_FUNCTIONS, SENSITIVE_COLUMNS, SENSITIVE_TABLE_WORDS, SYSTEM_COLUMNS, type Severity, type SqlDialect, type SqlIssue
 } from './rules.js'
+import { complementary, linearAlwaysTrue, relates, rowIndependent } from './tautology.js'
 
 /**
  * The AST walk: statement kinds, scopes (tables, aliases, CTEs, derived tables), every column
@@ -13,13 +15,51 @@ import {
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** Columns of a table or of a derived relation; `null` when they cannot be known (any name is accepted). */
-export interface Source { columns: Set<string> | null }
-export interface SchemaModel { tables: Map<string, Source> }
+/**
+ * Columns of a table or of a derived relation; `null` when they cannot be known (any name is
+ * accepted). `key` (tableKey) for a base table, so that its columns' sensitivity can be looked up.
+ */
+export interface Source { columns: Set<string> | null, key?: string }
+export interface SchemaModel {
+  /** Tables and views by tableKey. */
+  tables: Map<string, Source>
+  /** Columns the DDL declares sensitive (`qwed:sensitive`), as `tableKey.column`. */
+  sensitive: Set<string>
+}
+
+/** The schema an unqualified table name belongs to (MySQL: the current database, which has no name here). */
+const DEFAULT_SCHEMA: Readonly<Record<SqlDialect, string>> = { postgresql: 'public', sqlite: 'main', mysql: '' }
+
+/**
+ * The key of a table: `schema.table`, lower-cased, an unqualified name in the dialect's default
+ * schema. So `tenant_b.orders` never matches a declared `orders` (public.orders), while
+ * `public.orders` does. PostgreSQL folds unquoted names to lower case and keeps quoted ones:
+ * a name in `quoted` (written `"Orders"` in the text) keeps its case.
+ */
+export function tableKey (schema: string | null, table: string, dialect: SqlDialect, quoted?: ReadonlySet<string>): string {
+  const fold = (name: string): string => dialect === 'postgresql' && quoted?.has(name) === true ? name : name.toLowerCase()
+  return `${schema === null ? DEFAULT_SCHEMA[dialect] : fold(schema)}.${fold(table)}`
+}
+
+/**
+ * Which columns are sensitive. With a DDL: exactly those declared (claim `sensitiveColumns`, DDL
+ * `qwed:sensitive` markers); a column is never flagged for its name alone. Without a DDL: the
+ * declared ones plus the default word list (SENSITIVE_COLUMNS) by name.
+ */
+export interface SensitivityPolicy {
+  /** `tableKey.column` entries (claim entries `table.column`, `schema.table.column`). */
+  columns: ReadonlySet<string>
+  /** Bare column names declared on the claim: sensitive in every table. */
+  names: ReadonlySet<string>
+  /** Use the default word list (no DDL). */
+  wordList: boolean
+}
 
 export interface Metrics {
   table_count: number
   join_count: number
+  /** Joins without a condition (comma, CROSS JOIN, ON TRUE): a row product. Also counted twice in join_count. */
+  cross_join_count: number
   subquery_depth: number
   column_count: number
   condition_count: number
@@ -31,6 +71,12 @@ export interface AnalyzerOptions {
   dialect: SqlDialect
   schema: SchemaModel | null
   allowDestructive: boolean
+  /** Default: the word list, nothing declared. */
+  sensitivity?: SensitivityPolicy
+  /** Functions the claim allows beyond the dialect's allowlist (lower-cased). */
+  allowFunctions?: ReadonlySet<string>
+  /** PostgreSQL identifiers written double-quoted with upper-case letters (case-sensitive names). */
+  quoted?: ReadonlySet<string>
 }
 
 /** Thrown when the AST is nested deeper than the walk allows (caught by the engine: BLOCKED). */
@@ -81,7 +127,7 @@ export class Analyzer {
   readonly issues: SqlIssue[] = []
   readonly kinds: string[] = []
   readonly metrics: Metrics = {
-    table_count: 0, join_count: 0, subquery_depth: 0, column_count: 0, condition_count: 0, aggregate_count: 0, predicate_count: 0
+    table_count: 0, join_count: 0, cross_join_count: 0, subquery_depth: 0, column_count: 0, condition_count: 0, aggregate_count: 0, predicate_count: 0
   }
 
   private readonly issueKeys = new Set<string>()
@@ -89,10 +135,15 @@ export class Analyzer {
   private readonly folder: ConstantFolder
   private readonly schema: SchemaModel | null
   private readonly allowDestructive: boolean
+  private readonly sensitivity: SensitivityPolicy
+  private readonly allowFunctions: ReadonlySet<string>
   private flags: StatementFlags = freshFlags()
   private subDepth = 0
   private onRoot: unknown = null
   private tautologies = 0
+  /** The WHERE and FROM names of the SELECT being read: a comma join may be related there. */
+  private commaWhere: unknown = null
+  private commaNames: ReadonlySet<string> = new Set()
   /** Rows the generators of the current statement produce together (their product). */
   private generatedRows = 1
 
@@ -100,6 +151,9 @@ export class Analyzer {
     this.folder = new ConstantFolder(options.dialect)
     this.schema = options.schema
     this.allowDestructive = options.allowDestructive
+    this.sensitivity = options.sensitivity ?? { columns: new Set(), names: new Set(), wordList: true }
+    if (options.schema !== null) for (const c of options.schema.sensitive) (this.sensitivity.columns as Set<string>).add(c)
+    this.allowFunctions = options.allowFunctions ?? new Set()
   }
 
   /** Analyses one top-level statement. */
@@ -183,7 +237,10 @@ export class Analyzer {
     const scope = new Scope(parent)
     this.ctes(sel.with, scope, depth)
     const from = Array.isArray(sel.from) ? sel.from : []
-    for (const item of from) this.fromItem(item, scope, depth)
+    // a comma join is a product unless the WHERE relates the tables; counted as a join either way
+    this.commaWhere = sel.where
+    this.commaNames = new Set(from.filter(isObj).map(fromName).filter(isString))
+    from.forEach((item, index) => { this.fromItem(item, scope, depth, index) })
     this.joinConditions(from, scope, depth)
     const columns = Array.isArray(sel.columns) ? sel.columns : []
     for (const col of columns) {
@@ -256,25 +313,40 @@ export class Analyzer {
     return asArray(sel.from).some((item) => isObj(item) && (filters(item.on) || (Array.isArray(item.using) && item.using.length > 0)))
   }
 
-  private fromItem (item: unknown, scope: Scope, depth: number): void {
+  private fromItem (item: unknown, scope: Scope, depth: number, index = 0): void {
     if (!isObj(item)) return
-    if (item.join !== undefined && item.join !== null) this.metrics.join_count++
-    const alias = identText(item.as)?.toLowerCase() ?? null
+    const joined = item.join !== undefined && item.join !== null
+    if (joined || index > 0) this.metrics.join_count++
+    // a row product: a comma join, CROSS JOIN (node-sql-parser: a join without ON), ON <constant true>
+    const unconditioned = index > 0 && (!joined || ((item.on === null || item.on === undefined) && !(Array.isArray(item.using) && item.using.length > 0)) ||
+      (item.on !== null && item.on !== undefined && mayBeTrue(this.folder.evaluate(item.on))))
+    if (unconditioned && (joined || !this.commaJoined(item))) {
+      this.metrics.cross_join_count++
+      this.metrics.join_count++
+    }
+    // `AS g(day)`: node-sql-parser keeps a column alias list in the alias text
+    const { name: alias, columns: aliasColumns } = aliasOf(item.as)
     const expr = item.expr
     if (isObj(expr) && (isObj(expr.ast) || expr.type === 'select')) {
       const out = this.subquery(expr, scope, depth)
-      if (alias !== null) scope.sources.set(alias, { columns: out })
+      if (alias !== null) scope.sources.set(alias, { columns: aliasColumns ?? out })
       return
     }
     if (isObj(expr)) {
       // a table function (`generate_series(1, 3) AS g`) or VALUES list: its columns are not known
+      // unless the alias lists them
       this.walk(expr, scope, depth + 1)
-      if (alias !== null) scope.sources.set(alias, { columns: null })
+      if (alias !== null) scope.sources.set(alias, { columns: aliasColumns })
       return
     }
     if (typeof item.table === 'string') {
       this.tableRef(item.table, identText(item.db) ?? identText(item.schema), alias, scope)
     }
+  }
+
+  private commaJoined (item: Obj): boolean {
+    const name = fromName(item)
+    return name !== null && relates(this.commaWhere, name, this.commaNames)
   }
 
   private tableRef (table: string, db: string | null, alias: string | null, scope: Scope): Source {
@@ -285,15 +357,17 @@ export class Analyzer {
     if (SENSITIVE_TABLE_WORDS.some((w) => name.includes(w))) this.flags.sensitiveTable = true
     let source: Source | undefined = schemaName === null ? scope.cte(name) : undefined
     if (source === undefined) {
+      const key = tableKey(db, table, this.options.dialect, this.options.quoted)
       if (this.schema !== null) {
-        const def = this.schema.tables.get(name)
+        // schema, table and quoting must match the DDL exactly: `tenant_b.orders` is not `orders`
+        const def = this.schema.tables.get(key)
         if (def === undefined) {
           this.add('CRITICAL', 'schema_unknown_table', `Table '${schemaName === null ? name : `${schemaName}.${name}`}' is not in the schema.`,
-            'Use only tables defined in the schema.')
+            'Use only tables defined in the schema, with the schema they are declared in.')
         }
-        source = { columns: def?.columns ?? null }
+        source = { columns: def?.columns ?? null, key }
       } else {
-        source = { columns: null }
+        source = { columns: null, key }
       }
     }
     scope.sources.set(alias ?? name, source)
@@ -438,7 +512,7 @@ export class Analyzer {
       // MySQL shape: { column: 'a', table: null, value }
       const name = identText(item.column)
       if (name !== null) {
-        this.sensitive(name)
+        this.sensitive(name, identText(item.table), scope)
         this.checkColumn(name, identText(item.table), scope)
       }
       this.walk(item.value, scope, depth + 1)
@@ -446,7 +520,8 @@ export class Analyzer {
   }
 
   private targetColumn (name: string, target: Source): void {
-    this.sensitive(name)
+    this.sensitive(name, null, null)
+    this.declared(target, name.toLowerCase())
     const n = name.toLowerCase()
     if (this.schema !== null && target.columns !== null && !target.columns.has(n) && !SYSTEM_COLUMNS.has(n)) {
       this.add('CRITICAL', 'schema_unknown_column', `Column '${n}' is not in the target table.`, 'Use only columns defined in the schema.')
@@ -509,7 +584,9 @@ export class Analyzer {
         this.functionCall(node)
         break
       case 'aggr_func':
+      case 'window_func':
         if (typeof node.name === 'string' && AGGREGATES.has(node.name.toLowerCase())) this.metrics.aggregate_count++
+        this.allowedFunction(node)
         break
       case 'var':
         if (node.prefix === '@@') this.flags.info = true
@@ -529,17 +606,30 @@ export class Analyzer {
     if (comparison) this.metrics.predicate_count++
     this.walk(node.left, scope, depth + 1)
     this.walk(node.right, scope, depth + 1)
-    if (comparison && node !== this.onRoot && this.folder.evaluate(node)?.v === true) {
+    if (comparison && node !== this.onRoot && (this.folder.evaluate(node)?.v === true || linearAlwaysTrue(node))) {
       this.add('CRITICAL', 'injection_tautology', `Always-true comparison '${operatorOf(node)}' (tautology). Likely injection attempt.`,
         'Validate input before constructing SQL.')
     }
     const op = operatorOf(node)
     if (op === 'OR' || (op === '||' && this.options.dialect === 'mysql')) {
+      if (complementary(node)) {
+        this.add('CRITICAL', 'injection_tautology', 'An OR of a condition and its opposite holds for every row (tautology). Likely injection attempt.',
+          'Validate input before constructing SQL.')
+      }
       for (const side of [node.left, node.right]) {
         // an operand that reads no row and is not provably false makes the whole OR hold for every
         // row (fail closed: a constant we do not compute counts as true); a comparison known to be
         // true was reported above
         const c = this.folder.evaluate(side)
+        if (c === undefined) {
+          // not a constant, but its truth may still not depend on the row: `random() < 2`, a
+          // scalar subquery over another table, `EXISTS (SELECT 1 FROM users)`
+          if (rowIndependent(side, (q) => scope.source(q) !== undefined)) {
+            this.add('CRITICAL', 'injection_or_true', 'An OR operand does not depend on the row: the condition holds for every row or for none. Likely injection attempt.',
+              'Validate input before constructing SQL.')
+          }
+          continue
+        }
         if (!mayBeTrue(c)) continue
         if (c?.opaque === true) {
           this.add('CRITICAL', 'injection_or_true', 'An OR operand does not depend on the row and may always be true. Likely injection attempt.',
@@ -554,10 +644,7 @@ export class Analyzer {
 
   private functionCall (node: Obj): void {
     const name = functionBaseName(node)
-    const why = DANGEROUS_FUNCTIONS.get(name)
-    if (why !== undefined) {
-      this.add('CRITICAL', 'dangerous_function', `Function '${name}' ${why}.`, 'Remove the call; it has no place in application queries.')
-    }
+    this.allowedFunction(node)
     if (INFO_FUNCTIONS.has(name)) this.flags.info = true
     if (name === 'generate_series') this.generator(node)
     const chars = producedChars(name, node, this.folder)
@@ -582,15 +669,34 @@ export class Analyzer {
     }
   }
 
+  /** Functions: the dialect's allowlist, the claim's own additions; dangerous families never. */
+  private allowedFunction (node: Obj): void {
+    const name = functionBaseName(node)
+    if (name === '') return
+    const nameNode = isObj(node.name) ? node.name : null
+    const qualifier = identText(nameNode?.schema) ??
+      (Array.isArray(nameNode?.name) && nameNode.name.length > 1 ? identText(nameNode.name[nameNode.name.length - 2]) : null)
+    const verdict = classifyFunction(name, qualifier, this.options.dialect, this.allowFunctions)
+    if (verdict.allowed) return
+    const shown = qualifier === null ? name : `${qualifier.toLowerCase()}.${name}`
+    if (verdict.dangerous) {
+      this.add('CRITICAL', 'dangerous_function', `Function '${shown}' ${verdict.why}.`, 'Remove the call; it has no place in application queries.')
+    } else {
+      this.add('CRITICAL', 'function_not_allowed', `Function '${shown}' is not on the ${this.options.dialect} allowlist of pure row-level functions.`,
+        'Use an allowed function, or allow this one by name (allowFunctions) if it is pure.')
+    }
+  }
+
   private columnRef (node: Obj, scope: Scope, depth: number): void {
     const name = columnNameOf(node)
     const qualifier = identText(node.table)
     if (name !== null && !scope.lenient) {
       if (name === '*') {
         if (qualifier !== null) this.checkColumn('*', qualifier, scope)
+        this.starSensitive(qualifier, scope)
       } else {
         this.metrics.column_count++
-        this.sensitive(name)
+        this.sensitive(name, qualifier, scope)
         const lowered = name.toLowerCase()
         // PostgreSQL's parenthesis-less functions (`SELECT current_user`) can surface as column names
         if (BARE_INFO_FUNCTIONS.has(lowered) && qualifier === null) this.flags.info = true
@@ -601,12 +707,64 @@ export class Analyzer {
     this.walk(node.value, scope, depth + 1)
   }
 
-  private sensitive (name: string): void {
+  /**
+   * A named column: sensitive when the policy says so for a table it may come from (a qualified
+   * column's table; else every base table in scope that has, or may have, that column).
+   */
+  private sensitive (name: string, qualifier: string | null, scope: Scope | null): void {
     const n = name.toLowerCase()
-    if (SENSITIVE_COLUMNS.has(n)) {
+    const policy = this.sensitivity
+    let hit = policy.names.has(n) || (policy.wordList && SENSITIVE_COLUMNS.has(n))
+    if (!hit && scope !== null && policy.columns.size > 0) {
+      for (const src of this.candidates(n, qualifier, scope)) {
+        if (src.key !== undefined && policy.columns.has(`${src.key}.${n}`)) { hit = true; break }
+      }
+    }
+    if (hit) {
       this.add('CRITICAL', 'sensitive_column_access', `Access to sensitive column '${n}' is forbidden.`,
         'Remove the sensitive column from the query or request elevated permissions.')
     }
+  }
+
+  /** `*` and `t.*` read every column of the tables they cover: each one is checked. */
+  private starSensitive (qualifier: string | null, scope: Scope): void {
+    const sources = qualifier === null ? [...scope.sources.values()] : [scope.source(qualifier.toLowerCase())]
+    const policy = this.sensitivity
+    for (const src of sources) {
+      if (src === undefined) continue
+      if (src.columns !== null) {
+        for (const c of src.columns) {
+          this.sensitive(c, null, null)
+          this.declared(src, c)
+        }
+        continue
+      }
+      // columns unknown (no DDL): any column declared sensitive for this table is read
+      if (src.key === undefined) continue
+      for (const entry of policy.columns) {
+        if (entry.startsWith(`${src.key}.`)) this.declared(src, entry.slice(src.key.length + 1))
+      }
+    }
+  }
+
+  private declared (src: Source, column: string): void {
+    if (src.key !== undefined && this.sensitivity.columns.has(`${src.key}.${column}`)) {
+      this.add('CRITICAL', 'sensitive_column_access', `Access to sensitive column '${column}' is forbidden (read through *).`,
+        'Select the columns you need by name, without the sensitive ones.')
+    }
+  }
+
+  /** Sources a column may come from. */
+  private candidates (column: string, qualifier: string | null, scope: Scope): Source[] {
+    if (qualifier !== null) {
+      const src = scope.source(qualifier.toLowerCase())
+      return src === undefined ? [] : [src]
+    }
+    const out: Source[] = []
+    for (let s: Scope | null = scope; s !== null; s = s.parent) {
+      for (const src of s.sources.values()) if (src.columns === null || src.columns.has(column)) out.push(src)
+    }
+    return out
   }
 
   /** A column must exist in a table in scope (only when a schema was given). */
@@ -645,6 +803,23 @@ export class Analyzer {
     if (type.startsWith('injection_')) this.tautologies++
     this.issues.push({ severity, type, description, recommendation })
   }
+}
+
+/** The name a FROM item is referred to by: its alias, else its table name. */
+function fromName (item: Obj): string | null {
+  return aliasOf(item.as).name ?? (typeof item.table === 'string' ? item.table.toLowerCase() : null)
+}
+
+const ALIAS_WITH_COLUMNS = /^([A-Za-z_][\w$]{0,62})\(([^()]{0,4000})\)$/
+
+/** A FROM alias, lower-cased, and the column names it lists (`g(day)`, `t(a, b)`), if any. */
+function aliasOf (as: unknown): { name: string | null, columns: Set<string> | null } {
+  const text = identText(as)
+  if (text === null) return { name: null, columns: null }
+  const m = ALIAS_WITH_COLUMNS.exec(text)
+  if (m === null) return { name: text.toLowerCase(), columns: null }
+  const columns = (m[2] as string).split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1').toLowerCase()).filter((c) => c !== '')
+  return { name: (m[1] as string).toLowerCase(), columns: columns.length > 0 ? new Set(columns) : null }
 }
 
 function freshFlags (): StatementFlags {

@@ -1,7 +1,8 @@
 import { sha256Hex } from '../../canonical.js'
-import { Analyzer, columnNameOf, identText, type SchemaModel, type Source } from './analyze.js'
+import { Analyzer, columnNameOf, identText, tableKey, type SchemaModel, type Source } from './analyze.js'
 import { nonEmptyStatements, scanSql, type Span } from './lexer.js'
 import { parseStatements } from './parser.js'
+import { quotedNames } from './standard.js'
 import type { SqlDialect } from './rules.js'
 
 /**
@@ -9,6 +10,14 @@ import type { SqlDialect } from './rules.js'
  * `ALTER TABLE ... ADD COLUMN`). Statements that define no table (CREATE INDEX, CREATE EXTENSION,
  * COMMENT, ...) are skipped when the parser does not know them; a table or view definition that
  * does not parse fails the whole schema (the analysis would be incomplete).
+ *
+ * Tables are keyed by schema and name (tableKey): an unqualified table belongs to the dialect's
+ * default schema (PostgreSQL `public`, SQLite `main`, MySQL the current database).
+ *
+ * Sensitive columns are declared in the DDL with the marker `qwed:sensitive`, either in a comment
+ * on the column's own line (`password_hash text, -- qwed:sensitive`, or `/* qwed:sensitive *\/`),
+ * or as `COMMENT ON COLUMN users.password_hash IS 'qwed:sensitive'`. A marker that names no column
+ * of a table defined before it fails the schema: a declaration is never silently ignored.
  */
 
 type Obj = Record<string, unknown>
@@ -46,9 +55,10 @@ export function schemaFor (ddl: string, dialect: SqlDialect): SchemaBuild {
 }
 
 export function buildSchema (ddl: string, dialect: SqlDialect): SchemaBuild {
-  const model: SchemaModel = { tables: new Map() }
+  const model: SchemaModel = { tables: new Map(), sensitive: new Set() }
   const scan = scanSql(ddl, dialect, 'db')
   if (scan.tokens > MAX_SCHEMA_TOKENS) return { model, failed: true, skipped: 0, tooLarge: true }
+  const quoted = quotedNames(ddl, scan.spans, dialect)
   let statements: unknown[]
   let failed = false
   let skipped = 0
@@ -62,15 +72,82 @@ export function buildSchema (ddl: string, dialect: SqlDialect): SchemaBuild {
       try {
         statements.push(...parseStatements(dialect, text))
       } catch {
-        const table = definesTable(st.words) ? readCreateTable(text, dialect) : undefined
-        if (table !== null && table !== undefined) model.tables.set(table.name, { columns: table.columns })
+        const table = definesTable(st.words) ? readCreateTable(text, dialect, quoted) : undefined
+        if (table !== null && table !== undefined) model.tables.set(table.name, { columns: table.columns, key: table.name })
         else if (table === null) failed = true
         else skipped++
       }
     }
   }
-  for (const stmt of statements) if (isObj(stmt)) apply(stmt, model, dialect)
+  for (const stmt of statements) if (isObj(stmt)) apply(stmt, model, dialect, quoted)
+  if (!markSensitive(ddl, scan, model, dialect, quoted)) failed = true
   return { model, failed, skipped, tooLarge: false }
+}
+
+const MARKER = /qwed:sensitive/i
+const CREATE_HEAD = /^\s*create\s+(?:or\s+replace\s+)?(?:(?:global|local)\s+)?(?:(?:temporary|temp|unlogged)\s+)?(?:table|view)\s+(?:if\s+not\s+exists\s+)?((?:"[^"]+"|`[^`]+`|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"[^"]+"|`[^`]+`|[A-Za-z_][\w$]*))*)/i
+const COMMENT_ON_COLUMN = /^\s*comment\s+on\s+column\s+((?:"[^"]+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"[^"]+"|[A-Za-z_][\w$]*)){1,2})\s+is\s+'([^']*)'/i
+const LEADING_IDENT = /^[\s,(]*(?:"([^"]+)"|`([^`]+)`|([A-Za-z_][\w$]*))/
+
+/**
+ * Reads the `qwed:sensitive` markers into model.sensitive (`schema.table.column`). False when a
+ * marker cannot be tied to a declared column.
+ */
+function markSensitive (ddl: string, scan: ReturnType<typeof scanSql>, model: SchemaModel, dialect: SqlDialect, quoted: ReadonlySet<string>): boolean {
+  let ok = true
+  const mark = (parts: string[]): void => {
+    const column = (parts.pop() as string).toLowerCase()
+    const table = parts.pop()?.toLowerCase() ?? null
+    const schema = parts.pop()?.toLowerCase() ?? null
+    const key = table === null ? null : tableKey(schema, table, dialect, quoted)
+    const source = key === null ? undefined : model.tables.get(key)
+    if (source === undefined || source.columns === null || !source.columns.has(column)) { ok = false; return }
+    model.sensitive.add(`${key as string}.${column}`)
+  }
+  for (const st of nonEmptyStatements(scan)) {
+    if (st.words[0] !== 'comment') continue
+    const m = COMMENT_ON_COLUMN.exec(ddl.slice(st.start, st.end))
+    if (m !== null && MARKER.test(m[2] as string)) mark(splitName(m[1] as string))
+  }
+  for (const span of scan.spans) {
+    if (span.kind === 'quote' || !MARKER.test(ddl.slice(span.start, span.end))) continue
+    // the statement the comment sits in, and the column definition it follows
+    const st = scan.statements.find((s) => s.start <= span.start && span.start <= s.end)
+    const head = st === undefined ? null : CREATE_HEAD.exec(ddl.slice(st.start, st.end))
+    const name = st === undefined ? null : LEADING_IDENT.exec(definitionBefore(ddl, st.start, span.start))
+    if (head === null || name === null) { ok = false; continue }
+    mark([...splitName(head[1] as string), name[1] ?? name[2] ?? name[3] ?? ''])
+  }
+  return ok
+}
+
+/**
+ * The column definition a comment follows: the text back to the previous `,` or `(` at the same
+ * depth (so `numeric(12,2)` stays whole). When the comment comes after the column's comma
+ * (`ssn text, -- qwed:sensitive`), the definition before that comma.
+ */
+function definitionBefore (ddl: string, from: number, at: number): string {
+  let end = at
+  for (let round = 0; round < 2; round++) {
+    let depth = 0
+    let i = end - 1
+    for (; i >= from; i--) {
+      const c = ddl[i]
+      if (c === ')') depth++
+      else if (c === '(') { if (depth === 0) break; depth-- } else if (c === ',' && depth === 0) break
+    }
+    const text = ddl.slice(i + 1, end)
+    if (text.trim() !== '' || i < from) return text
+    end = i
+  }
+  return ''
+}
+
+function splitName (qualified: string): string[] {
+  const out: string[] = []
+  const re = /"([^"]+)"|`([^`]+)`|([A-Za-z_][\w$]*)/g
+  for (let m = re.exec(qualified); m !== null; m = re.exec(qualified)) out.push(m[1] ?? m[2] ?? m[3] ?? '')
+  return out
 }
 
 function definesTable (words: readonly string[]): boolean {
@@ -87,11 +164,11 @@ const IDENT = /^(?:"([^"]+)"|`([^`]+)`|([A-Za-z_][\w$]*))/
  * custom type, `GENERATED ALWAYS AS IDENTITY`, ...): only names are needed, not types. Null when the
  * text is not a well-formed column list (unbalanced parentheses, no columns): the schema then fails.
  */
-function readCreateTable (text: string, dialect: SqlDialect): { name: string, columns: Set<string> | null } | null {
+function readCreateTable (text: string, dialect: SqlDialect, quoted: ReadonlySet<string>): { name: string, columns: Set<string> | null } | null {
   const head = CREATE_TABLE_HEAD.exec(text)
   if (head === null) return null
-  const parts = (head[1] as string).split('.')
-  const name = unquote((parts[parts.length - 1] as string).trim())
+  const parts = (head[1] as string).split('.').map((p) => unquote(p.trim()))
+  const name = tableKey(parts.length > 1 ? parts[parts.length - 2] as string : null, parts[parts.length - 1] as string, dialect, quoted)
   const spans = scanSql(text, dialect, 'db').spans
   const items: string[] = []
   let depth = 0
@@ -145,13 +222,13 @@ function unquote (ident: string): string {
   return (m?.[1] ?? m?.[2] ?? m?.[3] ?? ident).toLowerCase()
 }
 
-function apply (stmt: Obj, model: SchemaModel, dialect: SqlDialect): void {
+function apply (stmt: Obj, model: SchemaModel, dialect: SqlDialect, quoted: ReadonlySet<string>): void {
   if (stmt.type === 'create' && stmt.keyword === 'table') {
-    const name = firstTableName(stmt.table)
+    const name = firstTableName(stmt.table, dialect, quoted)
     if (name === null) return
     const query = stmt.query_expr
     if (isObj(query)) {
-      model.tables.set(name, { columns: derive(query, model, dialect) })
+      model.tables.set(name, { columns: derive(query, model, dialect), key: name })
       return
     }
     const columns = new Set<string>()
@@ -165,18 +242,19 @@ function apply (stmt: Obj, model: SchemaModel, dialect: SqlDialect): void {
         known = false // e.g. `LIKE other_table`
       }
     }
-    model.tables.set(name, { columns: known ? columns : null })
+    model.tables.set(name, { columns: known ? columns : null, key: name })
   } else if (stmt.type === 'create' && stmt.keyword === 'view') {
     const view = isObj(stmt.view) ? stmt.view : null
-    const name = identText(view?.view) ?? identText(view?.table)
-    if (name === null) return
+    const bare = identText(view?.view) ?? identText(view?.table)
+    if (bare === null) return
+    const name = tableKey(identText(view?.db) ?? identText(view?.schema), bare, dialect, quoted)
     const explicit = Array.isArray(stmt.columns) ? stmt.columns.map(columnNameOf) : null
     const columns = explicit !== null && explicit.every((c) => c !== null)
       ? new Set(explicit.map((c) => (c as string).toLowerCase()))
       : isObj(stmt.select) ? derive(stmt.select, model, dialect) : null
-    model.tables.set(name.toLowerCase(), { columns })
+    model.tables.set(name, { columns, key: name })
   } else if (stmt.type === 'alter') {
-    const name = firstTableName(stmt.table)
+    const name = firstTableName(stmt.table, dialect, quoted)
     const table: Source | undefined = name === null ? undefined : model.tables.get(name)
     if (table === undefined || table.columns === null) return
     for (const action of Array.isArray(stmt.expr) ? stmt.expr : []) {
@@ -188,9 +266,10 @@ function apply (stmt: Obj, model: SchemaModel, dialect: SqlDialect): void {
   }
 }
 
-function firstTableName (list: unknown): string | null {
+function firstTableName (list: unknown, dialect: SqlDialect, quoted: ReadonlySet<string>): string | null {
   const first: unknown = Array.isArray(list) ? list[0] : list
-  return isObj(first) && typeof first.table === 'string' ? first.table.toLowerCase() : null
+  if (!isObj(first) || typeof first.table !== 'string') return null
+  return tableKey(identText(first.db) ?? identText(first.schema), first.table, dialect, quoted)
 }
 
 /** Output columns of a view or CREATE TABLE AS query, resolved against the tables defined so far. */
