@@ -173,7 +173,7 @@ export async function solve (instance: Instance, request: SolveRequest): Promise
         handle = request.objective?.maximize === true ? opt.maximize(objective as Arith<Name>) : opt.minimize(objective as Arith<Name>)
       }
       const status = await check(ctx, solver, deadline, request.signal)
-      if (status === 'interrupted') return { status: 'unknown', reason: request.signal?.aborted === true ? 'aborted' : 'interrupted' }
+      if (status === 'interrupted') return { status: 'unknown', reason: interruptReason(request.signal) }
       if (status === 'unsat') return { status }
       if (status === 'unknown') return { status, reason: unknownReason(solver, request.signal) }
       const model = solver.model()
@@ -192,7 +192,7 @@ export async function solve (instance: Instance, request: SolveRequest): Promise
       try {
         better.add(...assertions, improves(ctx, objective, optimum.value, request.objective.term.sort, maximize))
         const confirmation = await check(ctx, better, deadline, request.signal)
-        if (confirmation === 'interrupted') return { status: 'unknown', reason: request.signal?.aborted === true ? 'aborted' : 'interrupted' }
+        if (confirmation === 'interrupted') return { status: 'unknown', reason: interruptReason(request.signal) }
         if (confirmation === 'unknown') return { status: 'unknown', reason: unknownReason(better, request.signal) }
         if (confirmation === 'sat') return { status: 'unknown', reason: `optimizer result ${optimum.text} is not optimal` }
       } finally {
@@ -225,6 +225,11 @@ async function check (ctx: Context<Name>, solver: Solver<Name> | Optimize<Name>,
     clearTimeout(timer)
     signal?.removeEventListener('abort', interrupt)
   }
+}
+
+/** Why a check was interrupted: the caller's signal, or our own timer past the solver's timeout. */
+function interruptReason (signal: AbortSignal | undefined): string {
+  return signal?.aborted === true ? 'aborted' : 'interrupted'
 }
 
 function unknownReason (solver: Solver<Name> | Optimize<Name>, signal: AbortSignal | undefined): string {
