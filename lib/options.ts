@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client'
-import type { BreakerOptions, CacheOptions, Mode, PoolOptions, UnavailablePolicy, VerifierOptions } from '../types/options.js'
+import type { BreakerOptions, CacheOptions, Mode, PoolOptions, RedisCacheOptions, UnavailablePolicy, VerifierOptions } from '../types/options.js'
 import type { QwedAdapterOptions, QwedRouteSettings } from '../types/route.js'
+import { resolveCacheSecret } from './cache.js'
+import { isRedisUrl } from './cache/redis-client.js'
 import { resolveApiKey } from './engines/remote.js'
 import { CLAIM_ROUTES } from './engines/remote/mapping.js'
 import { QwedOptionsError } from './errors.js'
@@ -183,9 +185,42 @@ function validateAuditStore (audit: Record<string, unknown>): void {
 
 function validateCache (cache: unknown): asserts cache is CacheOptions {
   assertObject(cache, 'cache')
-  assertKnownKeys(cache, ['max', 'ttl'], 'cache')
+  assertKnownKeys(cache, ['max', 'ttl', 'redis'], 'cache')
   optionalNumber(cache.max, 'cache.max', 1, Number.POSITIVE_INFINITY, true)
   optionalNumber(cache.ttl, 'cache.ttl', 0, Number.POSITIVE_INFINITY, true)
+  if (cache.redis !== undefined) validateRedisCache(cache.redis)
+}
+
+/** Shortest HMAC key accepted for the shared cache (256 bits of hex or base64 text is longer). */
+export const MIN_CACHE_SECRET_LENGTH = 32
+
+// No message here repeats a value: the URL may hold a password, the secret is a secret.
+function validateRedisCache (redis: unknown): void {
+  assertObject(redis, 'cache.redis')
+  assertKnownKeys(redis, ['url', 'client', 'prefix', 'secret', 'onError', 'commandTimeoutMs'], 'cache.redis')
+  if ((redis.url === undefined) === (redis.client === undefined)) {
+    throw new QwedOptionsError('cache.redis', 'needs exactly one of url (redis://...) and client (an ioredis client)')
+  }
+  if (redis.url !== undefined && !isRedisUrl(redis.url)) throw new QwedOptionsError('cache.redis.url', 'must be a redis:// or rediss:// URL')
+  if (redis.client !== undefined) {
+    const c = redis.client as Record<string, unknown> | null
+    if (c === null || typeof c !== 'object' || typeof c.get !== 'function' || typeof c.set !== 'function' || typeof c.eval !== 'function') {
+      throw new QwedOptionsError('cache.redis.client', 'must be a Redis client (get, set, eval), e.g. an ioredis Redis instance')
+    }
+  }
+  if (redis.prefix !== undefined && (typeof redis.prefix !== 'string' || redis.prefix === '' || redis.prefix.length > 200)) {
+    throw new QwedOptionsError('cache.redis.prefix', 'must be a non-empty string of at most 200 characters')
+  }
+  if (redis.secret !== undefined && typeof redis.secret !== 'string') throw new QwedOptionsError('cache.redis.secret', 'must be a string')
+  const secret = resolveCacheSecret(redis as RedisCacheOptions)
+  if (secret === undefined) {
+    throw new QwedOptionsError('cache.redis.secret', 'is required: pass cache.redis.secret or set QWED_CACHE_SECRET (shared entries are authenticated with it)')
+  }
+  if (secret.length < MIN_CACHE_SECRET_LENGTH) {
+    throw new QwedOptionsError('cache.redis.secret', `(or QWED_CACHE_SECRET) must be at least ${MIN_CACHE_SECRET_LENGTH} characters`)
+  }
+  optionalOneOf(redis.onError, ['open', 'closed'] as const, 'cache.redis.onError')
+  optionalNumber(redis.commandTimeoutMs, 'cache.redis.commandTimeoutMs', 1, 10_000, true)
 }
 
 function validateBreaker (breaker: unknown): asserts breaker is BreakerOptions {

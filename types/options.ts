@@ -18,6 +18,43 @@ export interface CacheOptions {
   max?: number
   /** Time to live of a cached result in ms. Default 600,000 (10 minutes); 0 keeps results until evicted. */
   ttl?: number
+  /**
+   * A second tier in Redis, shared by every replica (needs the optional package ioredis). The
+   * in-process LRU stays the first tier; Redis is asked only on a first-tier miss. See docs/fleet.md.
+   */
+  redis?: RedisCacheOptions
+}
+
+/**
+ * The part of a Redis client the shared cache and the shared quota use; an ioredis `Redis`
+ * instance fits. A client you pass is yours: close() leaves it open.
+ */
+export interface RedisClientLike {
+  get(key: string): Promise<string | null>
+  // `any`: ioredis declares these as long overload lists, which a narrower rest type would not accept.
+  set(key: string, value: string, ...args: any[]): Promise<unknown>
+  eval(script: string, numKeys: number, ...args: any[]): Promise<unknown>
+}
+
+export interface RedisCacheOptions {
+  /** redis:// or rediss:// URL; a new ioredis client is made (and closed with the verifier). Give url or client. */
+  url?: string
+  /** A connected client (ioredis); used as is and not closed by the verifier. */
+  client?: RedisClientLike
+  /** Key prefix; give each deployment whose engines or options differ its own. Default 'qwed:cache:'. */
+  prefix?: string
+  /**
+   * HMAC-SHA256 key (at least 32 characters) that authenticates every entry; default: the
+   * QWED_CACHE_SECRET environment variable. Required: without it registration fails. Never logged.
+   */
+  secret?: string
+  /**
+   * Redis down or slow: 'open' (default) answers from the first tier and the engines; 'closed'
+   * answers BLOCKED `<engine>.unavailable` (reason cache_unavailable) for first-tier misses.
+   */
+  onError?: 'open' | 'closed'
+  /** Longest wait for one Redis command, in ms; past it the command counts as an error. Default 50. */
+  commandTimeoutMs?: number
 }
 
 /** opossum options, one breaker per engine. */
