@@ -78,7 +78,7 @@ export function validateVerifierOptions (options: unknown, extraKeys: readonly s
   }
   if (audit !== undefined && audit !== false) {
     assertObject(audit, 'audit')
-    assertKnownKeys(audit, ['logger', 'includeClaims', 'store', 'path', 'retentionDays', 'queue'], 'audit')
+    assertKnownKeys(audit, ['logger', 'includeClaims', 'store', 'path', 'url', 'pool', 'schema', 'retentionDays', 'queue'], 'audit')
     optionalBoolean(audit.includeClaims, 'audit.includeClaims')
     if (audit.logger !== undefined && typeof (audit.logger as { info?: unknown } | null)?.info !== 'function') {
       throw new QwedOptionsError('audit.logger', 'must be a pino logger')
@@ -156,19 +156,22 @@ function validatePool (pool: unknown): asserts pool is PoolOptions {
   optionalNumber(threads, 'pool.threads', 1, 16, true)
 }
 
-/** audit.store, path, retentionDays and queue (docs/compliance.md). */
+/** audit.store, path, url, pool, schema, retentionDays and queue (docs/compliance.md, docs/fleet.md). */
 function validateAuditStore (audit: Record<string, unknown>): void {
   const { store, path, queue } = audit
   if (store === 'sqlite') {
     if (typeof path !== 'string' || path === '') throw new QwedOptionsError('audit.path', "is required with store: 'sqlite' (the database file)")
+  } else if (store === 'postgres') {
+    validatePostgresAudit(audit)
   } else if (store !== undefined) {
     const s = store as Record<string, unknown> | null
     if (typeof s !== 'object' || s === null || typeof s.append !== 'function' || typeof s.query !== 'function' || typeof s.verifyChain !== 'function') {
-      throw new QwedOptionsError('audit.store', "must be 'sqlite' or an AuditStore (append, query, verifyChain)")
+      throw new QwedOptionsError('audit.store', "must be 'sqlite', 'postgres' or an AuditStore (append, query, verifyChain)")
     }
-    if (path !== undefined) throw new QwedOptionsError('audit.path', "is only used with store: 'sqlite'")
-  } else if (path !== undefined) {
-    throw new QwedOptionsError('audit.path', "needs store: 'sqlite'")
+  }
+  if (path !== undefined && store !== 'sqlite') throw new QwedOptionsError('audit.path', "is only used with store: 'sqlite'")
+  for (const key of ['url', 'pool', 'schema'] as const) {
+    if (audit[key] !== undefined && store !== 'postgres') throw new QwedOptionsError(`audit.${key}`, "is only used with store: 'postgres'")
   }
   if (audit.retentionDays !== undefined && store === undefined) throw new QwedOptionsError('audit.retentionDays', 'needs audit.store')
   const days = optionalNumber(audit.retentionDays, 'audit.retentionDays', 0)
@@ -180,6 +183,32 @@ function validateAuditStore (audit: Record<string, unknown>): void {
     optionalNumber(queue.batchSize, 'audit.queue.batchSize', 1, Number.POSITIVE_INFINITY, true)
     optionalNumber(queue.flushIntervalMs, 'audit.queue.flushIntervalMs', 1, 60_000, true)
     optionalOneOf(queue.onFull, ['block', 'drop_oldest', 'reject'] as const, 'audit.queue.onFull')
+  }
+}
+
+// No message here repeats audit.url: it holds the database password.
+function validatePostgresAudit (audit: Record<string, unknown>): void {
+  const { url, pool, schema } = audit
+  if ((url === undefined) === (pool === undefined)) {
+    throw new QwedOptionsError('audit.store', "'postgres' needs exactly one of audit.url (postgres://...) and audit.pool (a pg Pool)")
+  }
+  if (url !== undefined) {
+    let parsed: URL | null = null
+    try {
+      if (typeof url === 'string') parsed = new URL(url)
+    } catch {}
+    if (parsed === null || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
+      throw new QwedOptionsError('audit.url', 'must be a postgres:// or postgresql:// URL')
+    }
+  }
+  if (pool !== undefined) {
+    const p = pool as Record<string, unknown> | null
+    if (p === null || typeof p !== 'object' || typeof p.connect !== 'function' || typeof p.query !== 'function') {
+      throw new QwedOptionsError('audit.pool', 'must be a pg Pool (connect, query)')
+    }
+  }
+  if (schema !== undefined && (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))) {
+    throw new QwedOptionsError('audit.schema', 'must be a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 63 characters)')
   }
 }
 

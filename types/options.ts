@@ -80,16 +80,34 @@ export interface AuditOptions {
   /** Put the claim itself (not only its hash) in each record (log line and store). Default false: claims may hold PII. */
   includeClaims?: boolean
   /**
-   * Also keep every record in a tamper-evident store: 'sqlite' (a file at `path`, see docs/compliance.md)
-   * or your own AuditStore. Default: none (log lines only).
+   * Also keep every record in a tamper-evident store: 'sqlite' (a file at `path`; needs the optional
+   * package better-sqlite3), 'postgres' (a database at `url` or through `pool`; needs the optional
+   * package pg; see docs/fleet.md), or your own AuditStore. Default: none (log lines only).
    */
-  store?: 'sqlite' | AuditStore
+  store?: 'sqlite' | 'postgres' | AuditStore
   /** File of the SQLite store (created if missing). Required with store: 'sqlite'. */
   path?: string
+  /** postgres:// URL of the PostgreSQL store (give url or pool). Never logged. */
+  url?: string
+  /** A pg Pool of the app's for the PostgreSQL store; used as is, not ended by close(). */
+  pool?: PgPoolLike
+  /** PostgreSQL schema of the audit tables (created if missing). Default 'public'. */
+  schema?: string
   /** Prune store rows older than this many days (hourly), keeping the chain verifiable. Default: keep everything. */
   retentionDays?: number
   /** The in-memory queue in front of the store. */
   queue?: AuditQueueOptions
+}
+
+/** The part of a pg Pool the PostgreSQL audit store uses; a `pg.Pool` fits. */
+export interface PgPoolLike {
+  connect(): Promise<PgClientLike>
+  query(text: string, values?: any[]): Promise<{ rows: any[] }>
+}
+
+export interface PgClientLike {
+  query(text: string, values?: any[]): Promise<{ rows: any[], rowCount: number | null }>
+  release(err?: Error | boolean): void
 }
 
 /** Records wait in a bounded queue and are written in batches, one transaction each, off the request path. */

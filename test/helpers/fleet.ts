@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -130,6 +130,66 @@ export async function startPrivateRedis (port?: number): Promise<PrivateRedis> {
         proc.kill('SIGKILL')
         await exited
       }
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** A private PostgreSQL (trust auth on loopback, data in a temp dir) that a test may stop and start again. */
+export interface PrivatePostgres {
+  port: number
+  url: string
+  stop: () => Promise<void>
+  start: () => Promise<void>
+  /** Stops it for good and removes its data. */
+  destroy: () => Promise<void>
+}
+
+function pgBinDir (): string {
+  const fromEnv = process.env.QWED_PG_BINDIR
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv
+  for (const version of ['17', '16', '15', '14', '13']) {
+    const dir = `/usr/lib/postgresql/${version}/bin`
+    if (existsSync(join(dir, 'initdb'))) return dir
+  }
+  throw new Error('PostgreSQL binaries not found (set QWED_PG_BINDIR)')
+}
+
+/** Runs a PostgreSQL binary, as the `postgres` user when we are root (PostgreSQL refuses root). */
+function pgRun (bin: string, args: string[]): Promise<void> {
+  const asRoot = process.getuid?.() === 0
+  const [command, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args]
+  return new Promise((resolve, reject) => {
+    const proc = spawn(command as string, argv as string[], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    proc.stderr?.on('data', (chunk) => { stderr += String(chunk) })
+    proc.once('exit', (code) => code === 0 ? resolve() : reject(new Error(`${bin} exited ${code}: ${stderr.slice(-500)}`)))
+  })
+}
+
+export async function startPrivatePostgres (): Promise<PrivatePostgres> {
+  const bin = pgBinDir()
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'qwed-pg-'))
+  chmodSync(dir, 0o755)
+  if (process.getuid?.() === 0) await new Promise<void>((resolve, reject) => spawn('chown', ['postgres:', dir]).once('exit', (code) => code === 0 ? resolve() : reject(new Error('chown failed'))))
+  const data = join(dir, 'data')
+  await pgRun(join(bin, 'initdb'), ['-D', data, '-U', 'qwed', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'])
+  const start = async (): Promise<void> => {
+    await pgRun(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'postgres.log'), '-w', '-t', '60',
+      '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start'])
+  }
+  const stop = async (): Promise<void> => {
+    await pgRun(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop'])
+  }
+  await start()
+  return {
+    port,
+    url: `postgres://qwed@127.0.0.1:${port}/postgres`,
+    start,
+    stop,
+    destroy: async () => {
+      await stop().catch(() => {})
       rmSync(dir, { recursive: true, force: true })
     }
   }
