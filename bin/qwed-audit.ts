@@ -87,7 +87,7 @@ function openStore (values: { db?: string | undefined, url?: string | undefined,
     }
   }
   if (values.schema !== undefined) throw new UsageError('--schema is only used with --url')
-  if (values.db === undefined || values.db === '') throw new UsageError('--db <file> or --url <postgres://...> is required')
+  if (values.db === undefined || values.db === '') throw new UsageError('--db <file> is required (or --url <postgres://...> for PostgreSQL)')
   const store = new SqliteAuditStore(values.db, { readonly: true })
   return {
     count: (filter) => store.count(filter),

@@ -5,6 +5,7 @@ import { resolveCacheSecret } from './cache.js'
 import { isRedisUrl } from './cache/redis-client.js'
 import { resolveApiKey } from './engines/remote.js'
 import { CLAIM_ROUTES } from './engines/remote/mapping.js'
+import { validateRemoteQuota } from './engines/remote/quota-options.js'
 import { QwedOptionsError } from './errors.js'
 import { resolveInputRules, validateInputRules } from './guard/input.js'
 import { validateClaimLimits } from './guard/limits.js'
@@ -111,7 +112,7 @@ const API_KEY = /^[\x21-\x7e]+$/
 // No message here repeats a value of `remote`: the URL could hold credentials, apiKey is a secret.
 function validateRemote (remote: unknown): void {
   assertObject(remote, 'remote')
-  assertKnownKeys(remote, ['url', 'apiKey', 'timeoutMs', 'retries', 'ratePerMinute'], 'remote')
+  assertKnownKeys(remote, ['url', 'apiKey', 'timeoutMs', 'retries', 'ratePerMinute', 'quota'], 'remote')
   let url: URL | null = null
   try {
     if (typeof remote.url === 'string') url = new URL(remote.url)
@@ -130,6 +131,7 @@ function validateRemote (remote: unknown): void {
   optionalNumber(remote.timeoutMs, 'remote.timeoutMs', 1, 600_000, true)
   optionalNumber(remote.retries, 'remote.retries', 0, 10, true)
   optionalNumber(remote.ratePerMinute, 'remote.ratePerMinute', 1, 1_000_000, true)
+  if (remote.quota !== undefined) validateRemoteQuota(remote.quota)
 }
 
 function validateEngines (engines: unknown, hasRemote: boolean): void {

@@ -138,6 +138,20 @@ export interface RemoteOptions {
   retries?: number
   /** Client-side rate limit so the app stays inside its QWED quota. Default 100. */
   ratePerMinute?: number
+  /** Keep that limit in Redis, shared by every replica with the same API key (docs/fleet.md). Default: per process. */
+  quota?: RemoteQuotaOptions
+}
+
+export interface RemoteQuotaOptions {
+  redis: {
+    /** redis:// URL (a client is made and closed with the verifier), or `client` (the app's). */
+    url?: string
+    client?: RedisClientLike
+    /** Key prefix. Default 'qwed:quota:'. */
+    prefix?: string
+    /** Longest wait for one reservation, in ms; past it this replica's own limit decides. Default 100. */
+    commandTimeoutMs?: number
+  }
 }
 
 /** Worker pool for CPU-bound engines. */
