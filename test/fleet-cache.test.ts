@@ -1,6 +1,12 @@
 import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import express from 'express'
+import Fastify from 'fastify'
 import { Redis } from 'ioredis'
+import qwed from '../lib/index.js'
+import { qwedExpress } from '../lib/express.js'
 import { createVerifier, type Verifier } from '../lib/verifier.js'
 import { QwedOptionsError } from '../lib/errors.js'
 import { setPeerLoader } from '../lib/optional-peer.js'
@@ -28,9 +34,11 @@ async function cacheEvent (verifier: Verifier, tier: string, event: string): Pro
   return metric?.values.find((v) => v.labels.tier === tier && v.labels.event === event)?.value ?? 0
 }
 
-function scriptVerifier (t: Test, redis: Record<string, unknown>, engine: ScriptEngine = scriptEngine()): { verifier: Verifier, engine: ScriptEngine } {
+/** A verifier with the shared tier, connected (warmUp waits for the first connection, as an app's start-up would). */
+async function scriptVerifier (t: Test, redis: Record<string, unknown>, engine: ScriptEngine = scriptEngine()): Promise<{ verifier: Verifier, engine: ScriptEngine }> {
   const verifier = createVerifier({ extraEngines: [engine], audit: { logger: silent }, cache: { redis: { secret: SECRET, ...redis } } })
   t.teardown(() => verifier.close())
+  await verifier.warmUp()
   return { verifier, engine }
 }
 
@@ -126,7 +134,7 @@ await verifier.close()
     const keyPrefix = prefix('forge')
     const client = new Redis(REDIS_URL)
     t.teardown(() => client.quit())
-    const writer = scriptVerifier(t, { url: REDIS_URL, prefix: keyPrefix })
+    const writer = await scriptVerifier(t, { url: REDIS_URL, prefix: keyPrefix })
     const truth = { type: 'script', verdict: 'true', id: 'T' } as any
     const falsehood = { type: 'script', verdict: 'false', id: 'F' } as any
     t.equal((await writer.verifier.verify(truth)).admission, 'ADMIT')
@@ -138,7 +146,7 @@ await verifier.close()
 
     // 1. The true claim's genuine entry copied under the false claim's key.
     await client.set(falseKey, await client.get(trueKey) as string)
-    const reader = scriptVerifier(t, { url: REDIS_URL, prefix: keyPrefix })
+    const reader = await scriptVerifier(t, { url: REDIS_URL, prefix: keyPrefix })
     const moved = await reader.verifier.verify(falsehood)
     t.equal(moved.admission, 'BLOCKED')
     t.equal(moved.status, 'UNVERIFIABLE')
@@ -149,20 +157,20 @@ await verifier.close()
     // 2. A forged ADMIT written by someone without the secret.
     const forged = { status: 'VERIFIED', agent_message: 'The claim holds', developer_fields: { is_valid: true, constraint_id: 'script.true' }, proof_ref: 'sha256:' + 'b'.repeat(64), is_authoritative: true }
     await client.set(falseKey, 'v1.' + 'c'.repeat(64) + '.' + JSON.stringify(forged))
-    const second = scriptVerifier(t, { url: REDIS_URL, prefix: keyPrefix })
+    const second = await scriptVerifier(t, { url: REDIS_URL, prefix: keyPrefix })
     t.equal((await second.verifier.verify(falsehood)).admission, 'BLOCKED')
     t.equal(second.engine.calls, 1)
     t.equal(await cacheEvent(second.verifier, 'redis', 'forged'), 1)
 
     // 3. Sealed with another secret (a replica of another deployment, or a leaked old key).
     await client.set(falseKey, sealEntry('some-other-secret-' + 'z'.repeat(32), falseKey, forged as any))
-    const third = scriptVerifier(t, { url: REDIS_URL, prefix: keyPrefix })
+    const third = await scriptVerifier(t, { url: REDIS_URL, prefix: keyPrefix })
     t.equal((await third.verifier.verify(falsehood)).admission, 'BLOCKED')
     t.equal(await cacheEvent(third.verifier, 'redis', 'forged'), 1)
 
     // After the re-verification the genuine verdict is written back and served again.
     await waitFor(async () => openEntry(SECRET, falseKey, await client.get(falseKey) ?? '').ok)
-    const fourth = scriptVerifier(t, { url: REDIS_URL, prefix: keyPrefix })
+    const fourth = await scriptVerifier(t, { url: REDIS_URL, prefix: keyPrefix })
     const again = await fourth.verifier.verify(falsehood)
     t.equal(again.cached, true)
     t.equal(again.status, 'UNVERIFIABLE')
@@ -170,7 +178,7 @@ await verifier.close()
   })
 
   t.test('the first tier answers first; Redis is asked only on a miss', async (t) => {
-    const { verifier } = scriptVerifier(t, { url: REDIS_URL, prefix: prefix('tiers') })
+    const { verifier } = await scriptVerifier(t, { url: REDIS_URL, prefix: prefix('tiers') })
     const claim = { type: 'script', verdict: 'true', id: 'tiers' } as any
     await verifier.verify(claim)
     await verifier.verify(claim)
@@ -179,6 +187,46 @@ await verifier.close()
     t.equal(await cacheEvent(verifier, 'local', 'miss'), 1)
     t.equal(await cacheEvent(verifier, 'redis', 'miss'), 1, 'one Redis lookup, for the one first-tier miss')
     t.equal(await cacheEvent(verifier, 'redis', 'hit'), 0)
+  })
+
+  t.test('both adapters take cache.redis: a verdict stored through Fastify is served through Express', async (t) => {
+    const keyPrefix = prefix('adapters')
+    const cache = { redis: { url: REDIS_URL, prefix: keyPrefix, secret: SECRET } }
+    const claims = (payload: { id: string }): any => ({ type: 'script', verdict: 'true', id: payload.id })
+    const fastifyEngine = scriptEngine()
+    const app = Fastify()
+    await app.register(qwed, { extraEngines: [fastifyEngine], audit: false, cache })
+    app.get('/answer', { config: { qwed: { claims } } }, async () => ({ id: 'shared' }))
+    t.teardown(() => app.close())
+    const first = await app.inject({ method: 'GET', url: '/answer' })
+    t.equal(first.statusCode, 200)
+    t.equal(fastifyEngine.calls, 1)
+    const client = new Redis(REDIS_URL)
+    t.teardown(() => client.quit())
+    await waitForKeys(client, keyPrefix, 1)
+
+    const expressEngine = scriptEngine()
+    const middleware = qwedExpress({ extraEngines: [expressEngine], audit: false, cache })
+    t.teardown(() => middleware.close())
+    await middleware.verifier.warmUp()
+    const server = express()
+    server.use(middleware)
+    server.get('/answer', middleware.route({ claims }), (_req, res) => { res.json({ id: 'shared' }) })
+    const listening = await new Promise<Server>((resolve) => { const s = server.listen(0, '127.0.0.1', () => resolve(s)) })
+    t.teardown(() => new Promise((resolve) => listening.close(resolve)))
+    const response = await fetch(`http://127.0.0.1:${(listening.address() as AddressInfo).port}/answer`)
+    t.equal(response.status, 200)
+    t.equal(expressEngine.calls, 0, 'the Express replica got the verdict from Redis')
+    t.equal(await cacheEvent(middleware.verifier, 'redis', 'hit'), 1)
+
+    // A bad shared-cache option fails at registration in both adapters.
+    const saved = process.env.QWED_CACHE_SECRET
+    delete process.env.QWED_CACHE_SECRET
+    t.teardown(() => { if (saved !== undefined) process.env.QWED_CACHE_SECRET = saved })
+    const bare = Fastify()
+    t.teardown(() => bare.close())
+    await t.rejects(async () => { await bare.register(qwed, { cache: { redis: { url: REDIS_URL } } }) }, /cache\.redis\.secret/)
+    t.throws(() => qwedExpress({ cache: { redis: { url: REDIS_URL, secret: SECRET, onError: 'never' as any } } }), /cache\.redis\.onError/)
   })
 
   t.test('an app-supplied client is used as is and left open', async (t) => {
@@ -197,7 +245,7 @@ await verifier.close()
   t.test('Redis frozen, killed and back mid-load: verdicts keep coming (onError open), errors are counted, it reconnects', async (t) => {
     const redis = await startPrivateRedis()
     t.teardown(() => redis.stop())
-    const { verifier, engine } = scriptVerifier(t, { url: redis.url, prefix: prefix('outage'), commandTimeoutMs: 50 })
+    const { verifier, engine } = await scriptVerifier(t, { url: redis.url, prefix: prefix('outage'), commandTimeoutMs: 50 })
     let n = 0
     const load = async (count: number): Promise<void> => {
       for (let i = 0; i < count; i++) {
@@ -239,7 +287,7 @@ await verifier.close()
   t.test("onError 'closed': a first-tier miss with Redis down is BLOCKED unavailable; first-tier hits still answer", async (t) => {
     const redis = await startPrivateRedis()
     t.teardown(() => redis.stop())
-    const { verifier, engine } = scriptVerifier(t, { url: redis.url, prefix: prefix('closed'), onError: 'closed' })
+    const { verifier, engine } = await scriptVerifier(t, { url: redis.url, prefix: prefix('closed'), onError: 'closed' })
     const known = { type: 'script', verdict: 'true', id: 'known' } as any
     t.equal((await verifier.verify(known)).admission, 'ADMIT')
     redis.proc.kill('SIGKILL')

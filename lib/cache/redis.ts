@@ -106,11 +106,15 @@ export function createRedisTier (options: RedisCacheOptions, secret: string, ttl
       return { kind: 'hit', result: opened.result }
     },
     set (key, result) {
-      if (connection.state() !== 'ready' || now() - failedAt < COOLDOWN_MS) return
+      const state = connection.state()
+      if (state === 'down' || now() - failedAt < COOLDOWN_MS) return
       const full = prefix + key
       const value = sealEntry(secret, full, result)
       const args: Array<string | number> = ttlMs > 0 ? ['PX', ttlMs] : []
-      command(async () => await client.set(full, value, ...args)).then(() => count('store'), failed)
+      const store = (): void => { command(async () => await client.set(full, value, ...args)).then(() => count('store'), failed) }
+      // In the background, so a write made before the first connection is not lost.
+      if (state === 'ready') store()
+      else connection.whenReady(READY_WAIT_MS).then((ready) => { if (ready) store() }, () => {})
     },
     ready: async () => { await connection.whenReady(READY_WAIT_MS) },
     close: async () => { await connection.close() }
