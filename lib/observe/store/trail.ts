@@ -65,7 +65,7 @@ export function openAuditTrail (options: AuditOptions | false | undefined, deps:
       store = new SqliteAuditStore(options.path as string)
     } catch (err) {
       // A missing better-sqlite3 is not a bad path: name the package, not the file.
-      if (err instanceof MissingPeerError) throw new QwedOptionsError('audit.store', `'sqlite' cannot be used: ${err.message}`)
+      if (err instanceof MissingPeerError) throw new QwedOptionsError('audit.store', `cannot be used: ${err.message}`)
       throw new QwedOptionsError('audit.path', `cannot open the SQLite audit store: ${(err as Error).message}`)
     }
     owned = true
@@ -77,7 +77,7 @@ export function openAuditTrail (options: AuditOptions | false | undefined, deps:
         ...(options.schema === undefined ? {} : { schema: options.schema })
       })
     } catch (err) {
-      if (err instanceof MissingPeerError) throw new QwedOptionsError('audit.store', `'postgres' cannot be used: ${err.message}`)
+      if (err instanceof MissingPeerError) throw new QwedOptionsError('audit.store', `cannot be used: ${err.message}`)
       throw err
     }
     owned = true
