@@ -13,7 +13,7 @@ import pg from 'pg'
 import type { AuditRecord } from '../lib/observe/store/index.js'
 import { PostgresAuditStore } from '../lib/observe/store/postgres.js'
 import { SqliteAuditStore } from '../lib/observe/store/sqlite.js'
-import { createVerifier } from '../lib/verifier.js'
+import { createVerifier, type Verifier } from '../lib/verifier.js'
 import type { Claim } from '../types/claims.js'
 
 const quick = process.argv.includes('--quick')
@@ -36,6 +36,13 @@ function row (label: string, n: number, elapsedMs: number, times: Float64Array |
   console.log(`${label.padEnd(46)} ${String(Math.round(n / (elapsedMs / 1000))).padStart(8)} ${unit}${tail}`)
 }
 
+/** What the Redis tier did during a row: a loaded machine shows up here as timeouts and skips. */
+async function redisEvents (verifier: Verifier): Promise<string> {
+  const metric = await verifier.metrics.registry.getSingleMetric('qwed_cache_events_total')?.get()
+  const redis = (metric?.values ?? []).filter((v) => v.labels.tier === 'redis' && v.value > 0)
+  return redis.map((v) => `${String(v.labels.event)} ${v.value}`).join(', ')
+}
+
 async function timeClaims (label: string, n: number, verify: (i: number) => Promise<unknown>): Promise<void> {
   const times = new Float64Array(n)
   const started = performance.now()
@@ -54,6 +61,7 @@ async function cacheRows (): Promise<void> {
   await writer.warmUp()
   await writer.verify(claim(-1))
   await timeClaims('miss: math engine, stored in both tiers', n, async (i) => await writer.verify(claim(i)))
+  console.log(`  redis events: ${await redisEvents(writer)}`)
   await timeClaims('first-tier hit (in-process LRU)', n, async () => await writer.verify(claim(7)))
   // A replica whose own tier holds one entry: every lookup goes on to Redis, and finds it there.
   const reader = createVerifier({ audit: false, cache: { max: 1, redis } })
@@ -62,7 +70,7 @@ async function cacheRows (): Promise<void> {
   await timeClaims('second-tier hit (Redis, HMAC checked)', n, async (i) => {
     if ((await reader.verify(claim(i))).cached) hits++
   })
-  if (hits !== n) console.log(`  (only ${hits} of ${n} were second-tier hits)`)
+  console.log(`  redis events: ${await redisEvents(reader)}${hits === n ? '' : ` (only ${hits} of ${n} were second-tier hits)`}`)
   const plain = createVerifier({ audit: false, cache: { max: 100_000 } })
   await plain.verify(claim(-1))
   await timeClaims('miss without Redis (for comparison)', n, async (i) => await plain.verify(claim(n + i)))

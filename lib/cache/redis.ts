@@ -34,7 +34,7 @@ export interface RedisTier {
   close(): Promise<void>
 }
 
-export const REDIS_TIER_DEFAULTS = { prefix: 'qwed:cache:', commandTimeoutMs: 50, onError: 'open' as const }
+export const REDIS_TIER_DEFAULTS = { prefix: 'qwed:cache:', commandTimeoutMs: 100, onError: 'open' as const }
 /** After a failure, Redis is left alone this long, so an outage costs one timeout, not one per claim. */
 const COOLDOWN_MS = 1_000
 const READY_WAIT_MS = 2_000
