@@ -11,6 +11,7 @@ const WINDOW_MS = 60_000
 export const REDIS_QUOTA_DEFAULTS = { prefix: 'qwed:quota:', commandTimeoutMs: 100 }
 /** After a Redis failure the local bucket decides alone for this long. */
 const COOLDOWN_MS = 1_000
+const FIRST_CONNECT_MS = 2_000
 
 /**
  * One reservation, atomically (as @fastify/rate-limit's Redis store does with its script): the
@@ -54,7 +55,8 @@ if untilTs > current then redis.call('SET', KEYS[1], untilTs, 'PX', ms) end
 return untilTs
 `
 
-export type QuotaEvent = 'reserved' | 'refused' | 'error' | 'paused'
+/** reserved/refused: by the shared window; local: this replica's own bucket decided (Redis unusable); error: a Redis command failed. */
+export type QuotaEvent = 'reserved' | 'refused' | 'error' | 'paused' | 'local'
 
 /**
  * The remote engine's client-side limit shared by the fleet through Redis. The key is derived
@@ -78,7 +80,7 @@ export function createRedisQuota (options: RemoteQuotaOptions, perMinute: number
     ? null
     : reuseMetric(registry, 'qwed_remote_quota_events_total', () => new Counter({
       name: 'qwed_remote_quota_events_total',
-      help: 'Shared (Redis) remote quota: reservations made or refused, 429 pauses shared, Redis errors (the local limit decided)',
+      help: 'Shared (Redis) remote quota: reserved, refused, paused (a 429 shared), error (a Redis command failed), local (Redis unusable: this replica decided alone)',
       labelNames: ['event'] as const,
       registers: [registry]
     }))
@@ -101,11 +103,14 @@ export function createRedisQuota (options: RemoteQuotaOptions, perMinute: number
   return {
     async reserve (latest) {
       let state = connection.state()
-      // Just started: wait for the first connection (at most one command timeout) rather than
-      // let every replica's first requests bypass the shared window.
-      if (state === 'starting' && await connection.whenReady(timeoutMs)) state = 'ready'
+      // Just started: wait for the first connection as long as the claim may wait for a token
+      // (at most 2 s) rather than let every replica's first requests bypass the shared window.
+      if (state === 'starting' && await connection.whenReady(Math.min(FIRST_CONNECT_MS, Math.max(timeoutMs, latest - now())))) state = 'ready'
       const start = now()
-      if (state !== 'ready' || start - failedAt < COOLDOWN_MS) return local.reserve(latest)
+      if (state !== 'ready' || start - failedAt < COOLDOWN_MS) {
+        count('local')
+        return local.reserve(latest)
+      }
       try {
         const maxWait = Math.max(0, Math.floor(latest - start))
         const [delay, inWindow] = await run(async () => await connection.client.eval(RESERVE, 2, windowKey, pauseKey, perMinute, WINDOW_MS, maxWait, member + String(sequence++))) as [number, number]
@@ -122,6 +127,7 @@ export function createRedisQuota (options: RemoteQuotaOptions, perMinute: number
       } catch {
         failedAt = now()
         count('error')
+        count('local')
         return local.reserve(latest)
       }
     },
