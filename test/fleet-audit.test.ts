@@ -119,6 +119,22 @@ t.test('connection failures are retried, statement errors are not', async (t) =>
   t.notOk(isTransient(Object.assign(new Error('permission denied'), { code: '42501' })))
 })
 
+t.test('PostgreSQL unreachable: a batch is retried, then given up once the retry window (or close) ends', async (t) => {
+  // Nothing listens on port 1 of loopback: every connection is refused at once.
+  const store = new PostgresAuditStore({ url: 'postgres://qwed@127.0.0.1:1/qwed', retryForMs: 150 })
+  const retries: unknown[] = []
+  store.onRetry = (err) => { retries.push(err) }
+  await t.rejects(store.append([record(1)]), { code: 'ECONNREFUSED' })
+  t.ok(retries.length >= 1, `retried ${retries.length} time(s) first`)
+
+  const closing = new PostgresAuditStore({ url: 'postgres://qwed@127.0.0.1:1/qwed', closeRetryForMs: 100 })
+  const pending = closing.append([record(2)])
+  closing.closing()
+  await t.rejects(pending, { code: 'ECONNREFUSED' }, 'close() shortens the wait for a server that is gone')
+  await closing.close()
+  await store.close()
+})
+
 const pgSkip = missingServer('DATABASE_URL')
 if (pgSkip !== null) {
   t.comment(`skipping the PostgreSQL tests: ${pgSkip}`)
