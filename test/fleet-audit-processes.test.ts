@@ -9,6 +9,9 @@ import { missingServer, runChild, startPrivatePostgres } from './helpers/fleet.j
 
 // Several processes and a private PostgreSQL against one audit database (the single-process
 // behaviour is in fleet-audit.test.ts).
+// Child processes and private servers: slower than the suite's default per-file limit on a loaded box.
+t.setTimeout(300_000)
+
 const silent = { info () {}, warn () {}, error () {} }
 const schema = (name: string): string => `qwed_t_${name}_${randomBytes(4).toString('hex')}`
 

@@ -14,6 +14,9 @@ import { openEntry, sealEntry } from '../lib/cache/entry.js'
 import { scriptEngine, type ScriptEngine } from './helpers/engines.js'
 import { missingServer, runChild, startPrivateRedis } from './helpers/fleet.js'
 
+// Child processes and private servers: slower than the suite's default per-file limit on a loaded box.
+t.setTimeout(300_000)
+
 const SECRET = 'test-cache-secret-' + 'x'.repeat(32)
 const silent = { info () {}, warn () {}, error () {} }
 // One prefix per test (and per run): parallel test files and reruns never share keys.
