@@ -4,10 +4,15 @@ import { createWriteStream, realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { AUDIT_EXPORT_FORMATS, exportAuditLines, type AuditExportFormat } from '../lib/observe/store/export.js'
-import type { AuditQuery } from '../lib/observe/store/index.js'
+import type { AuditQuery, AuditRow, ChainReport } from '../lib/observe/store/index.js'
+import { PostgresAuditStore } from '../lib/observe/store/postgres.js'
 import { SqliteAuditStore } from '../lib/observe/store/sqlite.js'
 
-const USAGE = `qwed-audit: read and check a qwed-middleware audit trail (SQLite)
+const USAGE = `qwed-audit: read and check a qwed-middleware audit trail (SQLite or PostgreSQL)
+
+  Every command takes the trail as --db <file> (SQLite) or --url <postgres://...> [--schema <name>]
+  (PostgreSQL; the URL may also come from QWED_AUDIT_URL, so that its password is not on the
+  command line).
 
   qwed-audit export --db <file> [--format jsonl|csv|vc] [--out <file>]
                     [--since <ISO time>] [--until <ISO time>] [--status VERIFIED,UNVERIFIABLE,BLOCKED]
@@ -17,8 +22,8 @@ const USAGE = `qwed-audit: read and check a qwed-middleware audit trail (SQLite)
       --until exclusive. A progress bar is drawn on stderr when it is a terminal.
 
   qwed-audit verify --db <file> [--json]
-      Checks the file (SQLite integrity_check) and the hash chain. Exit 0 when both hold;
-      exit 1 with the first broken link (row id and why) otherwise.
+      Checks the file (SQLite integrity_check; PostgreSQL: none) and the hash chain. Exit 0 when
+      both hold; exit 1 with the first broken link (row id and why) otherwise.
 
 Exit codes: 0 ok, 1 the trail does not verify, 2 usage or file error.
 `
@@ -43,7 +48,7 @@ export async function main (argv: readonly string[], io: CliIo = { stdout: proce
       return command === undefined ? 2 : 0
     }
     if (command === 'export') return await exportCommand(rest, io)
-    if (command === 'verify') return verifyCommand(rest, io)
+    if (command === 'verify') return await verifyCommand(rest, io)
     throw new UsageError(`unknown command ${JSON.stringify(command)}`)
   } catch (err) {
     if (err instanceof UsageError || err instanceof RangeError || (err as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
@@ -55,16 +60,49 @@ export async function main (argv: readonly string[], io: CliIo = { stdout: proce
   }
 }
 
-function openStore (db: string | undefined): SqliteAuditStore {
-  if (db === undefined || db === '') throw new UsageError('--db <file> is required')
-  return new SqliteAuditStore(db, { readonly: true })
+/** What the commands need of either store. */
+interface ReadableTrail {
+  count(filter?: AuditQuery): number | Promise<number>
+  query(filter?: AuditQuery): AuditRow[] | Promise<AuditRow[]>
+  verifyChain(): ChainReport | Promise<ChainReport>
+  /** SQLite's integrity_check; null where the database checks itself (PostgreSQL). */
+  integrityCheck(): string[] | null
+  close(): void | Promise<void>
+}
+
+const TRAIL_OPTIONS = { db: { type: 'string' }, url: { type: 'string' }, schema: { type: 'string' } } as const
+
+function openStore (values: { db?: string | undefined, url?: string | undefined, schema?: string | undefined }): ReadableTrail {
+  const url = values.url ?? (values.db === undefined ? process.env.QWED_AUDIT_URL : undefined)
+  if (values.db !== undefined && values.url !== undefined) throw new UsageError('give --db or --url, not both')
+  if (url !== undefined && url !== '') {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError('--url must be a postgres:// URL')
+    const store = new PostgresAuditStore({ url, readonly: true, ...(values.schema === undefined ? {} : { schema: values.schema }) })
+    return {
+      count: async (filter) => await store.count(filter),
+      query: async (filter) => await store.query(filter),
+      verifyChain: async () => await store.verifyChain(),
+      integrityCheck: () => null,
+      close: async () => { await store.close() }
+    }
+  }
+  if (values.schema !== undefined) throw new UsageError('--schema is only used with --url')
+  if (values.db === undefined || values.db === '') throw new UsageError('--db <file> is required (or --url <postgres://...> for PostgreSQL)')
+  const store = new SqliteAuditStore(values.db, { readonly: true })
+  return {
+    count: (filter) => store.count(filter),
+    query: (filter) => store.query(filter),
+    verifyChain: () => store.verifyChain(),
+    integrityCheck: () => store.integrityCheck(),
+    close: () => store.close()
+  }
 }
 
 async function exportCommand (args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: [...args],
     options: {
-      db: { type: 'string' },
+      ...TRAIL_OPTIONS,
       format: { type: 'string', default: 'jsonl' },
       out: { type: 'string' },
       since: { type: 'string' },
@@ -92,9 +130,9 @@ async function exportCommand (args: readonly string[], io: CliIo): Promise<numbe
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be an integer >= 1')
     filter.limit = limit
   }
-  const store = openStore(values.db)
+  const store = openStore(values)
   try {
-    const total = Math.min(store.count(filter), filter.limit ?? Number.POSITIVE_INFINITY)
+    const total = Math.min(await store.count(filter), filter.limit ?? Number.POSITIVE_INFINITY)
     const progress = values.quiet !== true && io.stderr.isTTY === true && total >= PROGRESS_MIN_ROWS
       ? progressBar(io.stderr, total)
       : null
@@ -117,25 +155,25 @@ async function exportCommand (args: readonly string[], io: CliIo): Promise<numbe
     if (values.out !== undefined && values.quiet !== true) io.stderr.write(`qwed-audit: ${written} row(s) written to ${values.out}\n`)
     return 0
   } finally {
-    store.close()
+    await store.close()
   }
 }
 
-function verifyCommand (args: readonly string[], io: CliIo): number {
+async function verifyCommand (args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: [...args],
-    options: { db: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { ...TRAIL_OPTIONS, json: { type: 'boolean', default: false } },
     strict: true
   })
-  const store = openStore(values.db)
+  const store = openStore(values)
   try {
     const integrity = store.integrityCheck()
-    const fileOk = integrity.length === 1 && integrity[0] === 'ok'
-    const report = store.verifyChain()
+    const fileOk = integrity === null || (integrity.length === 1 && integrity[0] === 'ok')
+    const report = await store.verifyChain()
     if (values.json === true) {
       io.stdout.write(JSON.stringify({ ok: fileOk && report.ok, integrity, chain: report }) + '\n')
     } else if (!fileOk) {
-      io.stdout.write(`FAILED: the SQLite file is damaged (integrity_check: ${integrity.slice(0, 5).join('; ')})\n`)
+      io.stdout.write(`FAILED: the SQLite file is damaged (integrity_check: ${(integrity ?? []).slice(0, 5).join('; ')})\n`)
     } else if (report.broken !== null) {
       io.stdout.write(`BROKEN at row ${report.broken.id} (${report.broken.reason}): ${report.broken.message}\n`)
       io.stdout.write(`${report.rows} row(s) verified before it.\n`)
@@ -146,7 +184,7 @@ function verifyCommand (args: readonly string[], io: CliIo): number {
     }
     return fileOk && report.ok ? 0 : 1
   } finally {
-    store.close()
+    await store.close()
   }
 }
 

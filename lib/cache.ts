@@ -1,27 +1,79 @@
 import { LRUCache } from 'lru-cache'
-import type { CacheOptions } from '../types/options.js'
+import type { CacheOptions, RedisCacheOptions } from '../types/options.js'
 import type { DiagnosticResult } from '../types/result.js'
+import { QwedOptionsError } from './errors.js'
+import { MissingPeerError } from './optional-peer.js'
+import { createRedisTier, type RedisTier, type RedisTierEvent, type SharedLookup } from './cache/redis.js'
 
 export const CACHE_DEFAULTS = { max: 10_000, ttl: 600_000 }
+export type { SharedLookup } from './cache/redis.js'
 
 export interface ResultCache {
+  /** The in-process tier: synchronous, a copy of the verdict or undefined. */
   get(key: string): DiagnosticResult | undefined
+  /**
+   * The shared tier (Redis), asked only after a first-tier miss; null when none is configured.
+   * A hit is copied into the first tier.
+   */
+  readonly shared: { lookup(key: string): Promise<SharedLookup>, readonly onError: 'open' | 'closed' } | null
+  /** Stores in both tiers (the shared one in the background). */
   set(key: string, result: DiagnosticResult): void
   clear(): void
+  /** Waits (briefly) for the shared tier's first connection; verifier.warmUp() calls it. */
+  ready(): Promise<void>
+  /** Closes the Redis client the cache made. */
+  close(): Promise<void>
 }
 
-/** Deterministic verdicts by claim key. Copies go in and out, so no caller can change a cached verdict. */
-export function createResultCache (options: CacheOptions | false | undefined): ResultCache | null {
+/** The HMAC key of the shared tier: cache.redis.secret, else QWED_CACHE_SECRET; undefined when neither is set. */
+export function resolveCacheSecret (redis: RedisCacheOptions): string | undefined {
+  const secret = redis.secret ?? process.env.QWED_CACHE_SECRET
+  return typeof secret === 'string' && secret !== '' ? secret : undefined
+}
+
+/**
+ * Deterministic verdicts by claim key. Copies go in and out, so no caller can change a cached
+ * verdict. With `redis`, a second tier shared by every replica (lib/cache/redis.ts).
+ */
+export function createResultCache (options: CacheOptions | false | undefined, countShared: (event: RedisTierEvent) => void = () => {}): ResultCache | null {
   if (options === false) return null
   const max = options?.max ?? CACHE_DEFAULTS.max
   const ttl = options?.ttl ?? CACHE_DEFAULTS.ttl
   const lru = new LRUCache<string, DiagnosticResult>({ max, ...(ttl > 0 ? { ttl } : {}) })
+  let tier: RedisTier | null = null
+  if (options?.redis !== undefined) {
+    // validateVerifierOptions already refused a missing secret; this is the same rule for direct callers.
+    const secret = resolveCacheSecret(options.redis)
+    if (secret === undefined) throw new Error('the shared cache needs cache.redis.secret or QWED_CACHE_SECRET')
+    try {
+      tier = createRedisTier(options.redis, secret, ttl, countShared)
+    } catch (err) {
+      if (err instanceof MissingPeerError) throw new QwedOptionsError('cache.redis', `cannot be used: ${err.message}`)
+      throw err
+    }
+  }
+  const redis = tier
   return {
     get: (key) => {
       const hit = lru.get(key)
       return hit === undefined ? undefined : structuredClone(hit)
     },
-    set: (key, result) => { lru.set(key, structuredClone(result)) },
-    clear: () => lru.clear()
+    shared: redis === null
+      ? null
+      : {
+          onError: redis.onError,
+          lookup: async (key) => {
+            const found = await redis.get(key)
+            if (found.kind === 'hit') lru.set(key, structuredClone(found.result))
+            return found
+          }
+        },
+    set: (key, result) => {
+      lru.set(key, structuredClone(result))
+      redis?.set(key, result)
+    },
+    clear: () => lru.clear(),
+    ready: async () => { await redis?.ready() },
+    close: async () => { await redis?.close() }
   }
 }

@@ -1,8 +1,11 @@
 import { Registry } from 'prom-client'
-import type { BreakerOptions, CacheOptions, Mode, PoolOptions, UnavailablePolicy, VerifierOptions } from '../types/options.js'
+import type { BreakerOptions, CacheOptions, Mode, PoolOptions, RedisCacheOptions, UnavailablePolicy, VerifierOptions } from '../types/options.js'
 import type { QwedAdapterOptions, QwedRouteSettings } from '../types/route.js'
+import { resolveCacheSecret } from './cache.js'
+import { isRedisUrl } from './cache/redis-client.js'
 import { resolveApiKey } from './engines/remote.js'
 import { CLAIM_ROUTES } from './engines/remote/mapping.js'
+import { validateRemoteQuota } from './engines/remote/quota-options.js'
 import { QwedOptionsError } from './errors.js'
 import { resolveInputRules, validateInputRules } from './guard/input.js'
 import { validateClaimLimits } from './guard/limits.js'
@@ -78,7 +81,7 @@ export function validateVerifierOptions (options: unknown, extraKeys: readonly s
   }
   if (audit !== undefined && audit !== false) {
     assertObject(audit, 'audit')
-    assertKnownKeys(audit, ['logger', 'includeClaims', 'store', 'path', 'retentionDays', 'queue'], 'audit')
+    assertKnownKeys(audit, ['logger', 'includeClaims', 'store', 'path', 'url', 'pool', 'schema', 'retentionDays', 'queue'], 'audit')
     optionalBoolean(audit.includeClaims, 'audit.includeClaims')
     if (audit.logger !== undefined && typeof (audit.logger as { info?: unknown } | null)?.info !== 'function') {
       throw new QwedOptionsError('audit.logger', 'must be a pino logger')
@@ -111,7 +114,7 @@ const API_KEY = /^[\x21-\x7e]+$/
 // No message here repeats a value of `remote`: the URL could hold credentials, apiKey is a secret.
 function validateRemote (remote: unknown): void {
   assertObject(remote, 'remote')
-  assertKnownKeys(remote, ['url', 'apiKey', 'timeoutMs', 'retries', 'ratePerMinute'], 'remote')
+  assertKnownKeys(remote, ['url', 'apiKey', 'timeoutMs', 'retries', 'ratePerMinute', 'quota'], 'remote')
   let url: URL | null = null
   try {
     if (typeof remote.url === 'string') url = new URL(remote.url)
@@ -130,6 +133,7 @@ function validateRemote (remote: unknown): void {
   optionalNumber(remote.timeoutMs, 'remote.timeoutMs', 1, 600_000, true)
   optionalNumber(remote.retries, 'remote.retries', 0, 10, true)
   optionalNumber(remote.ratePerMinute, 'remote.ratePerMinute', 1, 1_000_000, true)
+  if (remote.quota !== undefined) validateRemoteQuota(remote.quota)
 }
 
 function validateEngines (engines: unknown, hasRemote: boolean): void {
@@ -156,19 +160,22 @@ function validatePool (pool: unknown): asserts pool is PoolOptions {
   optionalNumber(threads, 'pool.threads', 1, 16, true)
 }
 
-/** audit.store, path, retentionDays and queue (docs/compliance.md). */
+/** audit.store, path, url, pool, schema, retentionDays and queue (docs/compliance.md, docs/fleet.md). */
 function validateAuditStore (audit: Record<string, unknown>): void {
   const { store, path, queue } = audit
   if (store === 'sqlite') {
     if (typeof path !== 'string' || path === '') throw new QwedOptionsError('audit.path', "is required with store: 'sqlite' (the database file)")
+  } else if (store === 'postgres') {
+    validatePostgresAudit(audit)
   } else if (store !== undefined) {
     const s = store as Record<string, unknown> | null
     if (typeof s !== 'object' || s === null || typeof s.append !== 'function' || typeof s.query !== 'function' || typeof s.verifyChain !== 'function') {
-      throw new QwedOptionsError('audit.store', "must be 'sqlite' or an AuditStore (append, query, verifyChain)")
+      throw new QwedOptionsError('audit.store', "must be 'sqlite', 'postgres' or an AuditStore (append, query, verifyChain)")
     }
-    if (path !== undefined) throw new QwedOptionsError('audit.path', "is only used with store: 'sqlite'")
-  } else if (path !== undefined) {
-    throw new QwedOptionsError('audit.path', "needs store: 'sqlite'")
+  }
+  if (path !== undefined && store !== 'sqlite') throw new QwedOptionsError('audit.path', "is only used with store: 'sqlite'")
+  for (const key of ['url', 'pool', 'schema'] as const) {
+    if (audit[key] !== undefined && store !== 'postgres') throw new QwedOptionsError(`audit.${key}`, "is only used with store: 'postgres'")
   }
   if (audit.retentionDays !== undefined && store === undefined) throw new QwedOptionsError('audit.retentionDays', 'needs audit.store')
   const days = optionalNumber(audit.retentionDays, 'audit.retentionDays', 0)
@@ -183,11 +190,70 @@ function validateAuditStore (audit: Record<string, unknown>): void {
   }
 }
 
+// No message here repeats audit.url: it holds the database password.
+function validatePostgresAudit (audit: Record<string, unknown>): void {
+  const { url, pool, schema } = audit
+  if ((url === undefined) === (pool === undefined)) {
+    throw new QwedOptionsError('audit.store', "'postgres' needs exactly one of audit.url (postgres://...) and audit.pool (a pg Pool)")
+  }
+  if (url !== undefined) {
+    let parsed: URL | null = null
+    try {
+      if (typeof url === 'string') parsed = new URL(url)
+    } catch {}
+    if (parsed === null || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
+      throw new QwedOptionsError('audit.url', 'must be a postgres:// or postgresql:// URL')
+    }
+  }
+  if (pool !== undefined) {
+    const p = pool as Record<string, unknown> | null
+    if (p === null || typeof p !== 'object' || typeof p.connect !== 'function' || typeof p.query !== 'function') {
+      throw new QwedOptionsError('audit.pool', 'must be a pg Pool (connect, query)')
+    }
+  }
+  if (schema !== undefined && (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))) {
+    throw new QwedOptionsError('audit.schema', 'must be a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 63 characters)')
+  }
+}
+
 function validateCache (cache: unknown): asserts cache is CacheOptions {
   assertObject(cache, 'cache')
-  assertKnownKeys(cache, ['max', 'ttl'], 'cache')
+  assertKnownKeys(cache, ['max', 'ttl', 'redis'], 'cache')
   optionalNumber(cache.max, 'cache.max', 1, Number.POSITIVE_INFINITY, true)
   optionalNumber(cache.ttl, 'cache.ttl', 0, Number.POSITIVE_INFINITY, true)
+  if (cache.redis !== undefined) validateRedisCache(cache.redis)
+}
+
+/** Shortest HMAC key accepted for the shared cache (256 bits of hex or base64 text is longer). */
+export const MIN_CACHE_SECRET_LENGTH = 32
+
+// No message here repeats a value: the URL may hold a password, the secret is a secret.
+function validateRedisCache (redis: unknown): void {
+  assertObject(redis, 'cache.redis')
+  assertKnownKeys(redis, ['url', 'client', 'prefix', 'secret', 'onError', 'commandTimeoutMs'], 'cache.redis')
+  if ((redis.url === undefined) === (redis.client === undefined)) {
+    throw new QwedOptionsError('cache.redis', 'needs exactly one of url (redis://...) and client (an ioredis client)')
+  }
+  if (redis.url !== undefined && !isRedisUrl(redis.url)) throw new QwedOptionsError('cache.redis.url', 'must be a redis:// or rediss:// URL')
+  if (redis.client !== undefined) {
+    const c = redis.client as Record<string, unknown> | null
+    if (c === null || typeof c !== 'object' || typeof c.get !== 'function' || typeof c.set !== 'function' || typeof c.eval !== 'function') {
+      throw new QwedOptionsError('cache.redis.client', 'must be a Redis client (get, set, eval), e.g. an ioredis Redis instance')
+    }
+  }
+  if (redis.prefix !== undefined && (typeof redis.prefix !== 'string' || redis.prefix === '' || redis.prefix.length > 200)) {
+    throw new QwedOptionsError('cache.redis.prefix', 'must be a non-empty string of at most 200 characters')
+  }
+  if (redis.secret !== undefined && typeof redis.secret !== 'string') throw new QwedOptionsError('cache.redis.secret', 'must be a string')
+  const secret = resolveCacheSecret(redis as RedisCacheOptions)
+  if (secret === undefined) {
+    throw new QwedOptionsError('cache.redis.secret', 'is required: pass cache.redis.secret or set QWED_CACHE_SECRET (shared entries are authenticated with it)')
+  }
+  if (secret.length < MIN_CACHE_SECRET_LENGTH) {
+    throw new QwedOptionsError('cache.redis.secret', `(or QWED_CACHE_SECRET) must be at least ${MIN_CACHE_SECRET_LENGTH} characters`)
+  }
+  optionalOneOf(redis.onError, ['open', 'closed'] as const, 'cache.redis.onError')
+  optionalNumber(redis.commandTimeoutMs, 'cache.redis.commandTimeoutMs', 1, 10_000, true)
 }
 
 function validateBreaker (breaker: unknown): asserts breaker is BreakerOptions {

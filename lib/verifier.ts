@@ -50,7 +50,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   const limits = resolveClaimLimits(opts.limits, opts.maxClaimBytes)
   const secrets = [...(opts.secrets ?? []), ...remoteSecrets(opts)]
   const metrics = createMetrics(opts.metrics?.registry)
-  const cache = createResultCache(opts.cache)
+  const cache = createResultCache(opts.cache, (event) => metrics.cacheEvents.inc({ tier: 'redis', event }))
   const auditTrail = openAuditTrail(opts.audit, { secrets, registry: metrics.registry })
   const audit = createAuditSink(opts.audit, secrets, auditTrail)
 
@@ -74,16 +74,26 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   async function judge (claim: Claim, engine: Engine<Claim>, key: string): Promise<{ result: DiagnosticResult, cached: boolean }> {
     const hit = cache?.get(key)
     if (hit !== undefined) {
-      metrics.cacheEvents.inc({ event: 'hit' })
+      metrics.cacheEvents.inc({ tier: 'local', event: 'hit' })
       return { result: hit, cached: true }
     }
-    if (cache !== null) metrics.cacheEvents.inc({ event: 'miss' })
+    if (cache !== null) {
+      metrics.cacheEvents.inc({ tier: 'local', event: 'miss' })
+      // Only a first-tier miss pays for a round trip to the shared tier.
+      if (cache.shared !== null) {
+        const found = await cache.shared.lookup(key)
+        if (found.kind === 'hit') return { result: found.result, cached: true }
+        if (found.kind === 'unavailable' && cache.shared.onError === 'closed') {
+          return { result: blocked('Verification is temporarily unavailable', { constraint_id: `${engine.name}.unavailable`, reason: 'cache_unavailable' }), cached: false }
+        }
+      }
+    }
     const breaker = breakers.get(engine) as EngineBreaker
     try {
       const { cacheable, ...result } = await breaker.call(claim)
       if (cache !== null && cacheable !== false) {
         cache.set(key, result)
-        metrics.cacheEvents.inc({ event: 'store' })
+        metrics.cacheEvents.inc({ tier: 'local', event: 'store' })
       }
       return { result, cached: false }
     } catch (err) {
@@ -143,7 +153,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   }
 
   async function warmUp (): Promise<void> {
-    await Promise.all([...new Set(engines.values())].map(async (engine) => { await engine.warmUp?.() }))
+    await Promise.all([...new Set(engines.values())].map(async (engine) => { await engine.warmUp?.() }).concat(cache?.ready() ?? []))
   }
 
   async function verifyBatch (claims: readonly Claim[], options: BatchOptions & VerifyContext = {}): Promise<VerificationResult[]> {
@@ -180,6 +190,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     for (const breaker of breakers.values()) breaker.shutdown()
     await Promise.allSettled([...breakers.keys()].map(async (engine) => await engine.close?.()))
     cache?.clear()
+    await cache?.close()
     await auditTrail?.close()
   }
 

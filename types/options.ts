@@ -18,6 +18,43 @@ export interface CacheOptions {
   max?: number
   /** Time to live of a cached result in ms. Default 600,000 (10 minutes); 0 keeps results until evicted. */
   ttl?: number
+  /**
+   * A second tier in Redis, shared by every replica (needs the optional package ioredis). The
+   * in-process LRU stays the first tier; Redis is asked only on a first-tier miss. See docs/fleet.md.
+   */
+  redis?: RedisCacheOptions
+}
+
+/**
+ * The part of a Redis client the shared cache and the shared quota use; an ioredis `Redis`
+ * instance fits. A client you pass is yours: close() leaves it open.
+ */
+export interface RedisClientLike {
+  get(key: string): Promise<string | null>
+  // `any`: ioredis declares these as long overload lists, which a narrower rest type would not accept.
+  set(key: string, value: string, ...args: any[]): Promise<unknown>
+  eval(script: string, numKeys: number, ...args: any[]): Promise<unknown>
+}
+
+export interface RedisCacheOptions {
+  /** redis:// or rediss:// URL; a new ioredis client is made (and closed with the verifier). Give url or client. */
+  url?: string
+  /** A connected client (ioredis); used as is and not closed by the verifier. */
+  client?: RedisClientLike
+  /** Key prefix; give each deployment whose engines or options differ its own. Default 'qwed:cache:'. */
+  prefix?: string
+  /**
+   * HMAC-SHA256 key (at least 32 characters) that authenticates every entry; default: the
+   * QWED_CACHE_SECRET environment variable. Required: without it registration fails. Never logged.
+   */
+  secret?: string
+  /**
+   * Redis down or slow: 'open' (default) answers from the first tier and the engines; 'closed'
+   * answers BLOCKED `<engine>.unavailable` (reason cache_unavailable) for first-tier misses.
+   */
+  onError?: 'open' | 'closed'
+  /** Longest wait for one Redis command, in ms; past it the command counts as an error. Default 100 (a loaded 2-CPU box stalls the event loop for tens of ms). */
+  commandTimeoutMs?: number
 }
 
 /** opossum options, one breaker per engine. */
@@ -43,16 +80,34 @@ export interface AuditOptions {
   /** Put the claim itself (not only its hash) in each record (log line and store). Default false: claims may hold PII. */
   includeClaims?: boolean
   /**
-   * Also keep every record in a tamper-evident store: 'sqlite' (a file at `path`, see docs/compliance.md)
-   * or your own AuditStore. Default: none (log lines only).
+   * Also keep every record in a tamper-evident store: 'sqlite' (a file at `path`; needs the optional
+   * package better-sqlite3), 'postgres' (a database at `url` or through `pool`; needs the optional
+   * package pg; see docs/fleet.md), or your own AuditStore. Default: none (log lines only).
    */
-  store?: 'sqlite' | AuditStore
+  store?: 'sqlite' | 'postgres' | AuditStore
   /** File of the SQLite store (created if missing). Required with store: 'sqlite'. */
   path?: string
+  /** postgres:// URL of the PostgreSQL store (give url or pool). Never logged. */
+  url?: string
+  /** A pg Pool of the app's for the PostgreSQL store; used as is, not ended by close(). */
+  pool?: PgPoolLike
+  /** PostgreSQL schema of the audit tables (created if missing). Default 'public'. */
+  schema?: string
   /** Prune store rows older than this many days (hourly), keeping the chain verifiable. Default: keep everything. */
   retentionDays?: number
   /** The in-memory queue in front of the store. */
   queue?: AuditQueueOptions
+}
+
+/** The part of a pg Pool the PostgreSQL audit store uses; a `pg.Pool` fits. */
+export interface PgPoolLike {
+  connect(): Promise<PgClientLike>
+  query(text: string, values?: any[]): Promise<{ rows: any[] }>
+}
+
+export interface PgClientLike {
+  query(text: string, values?: any[]): Promise<{ rows: any[], rowCount: number | null }>
+  release(err?: Error | boolean): void
 }
 
 /** Records wait in a bounded queue and are written in batches, one transaction each, off the request path. */
@@ -83,6 +138,20 @@ export interface RemoteOptions {
   retries?: number
   /** Client-side rate limit so the app stays inside its QWED quota. Default 100. */
   ratePerMinute?: number
+  /** Keep that limit in Redis, shared by every replica with the same API key (docs/fleet.md). Default: per process. */
+  quota?: RemoteQuotaOptions
+}
+
+export interface RemoteQuotaOptions {
+  redis: {
+    /** redis:// URL (a client is made and closed with the verifier), or `client` (the app's). */
+    url?: string
+    client?: RedisClientLike
+    /** Key prefix. Default 'qwed:quota:'. */
+    prefix?: string
+    /** Longest wait for one reservation, in ms; past it this replica's own limit decides. Default 100. */
+    commandTimeoutMs?: number
+  }
 }
 
 /** Worker pool for CPU-bound engines. */

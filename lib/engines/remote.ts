@@ -4,6 +4,7 @@
  *   remote/mapping.ts     claims -> endpoints and bodies; QWED answers -> checked verdicts
  *   remote/http.ts        undici keep-alive pool, retries, 429, deadlines, error kinds
  *   remote/rate-limit.ts  the client-side token bucket
+ *   remote/quota-redis.ts the same limit shared by a fleet through Redis (remote.quota)
  *   remote/metrics.ts     qwed_remote_* metrics
  * Claim types are routed here by `engines` (see CLAIM_ROUTES): fact and natural_language always,
  * the others when configured 'remote'. Concurrent code, SQL and fact claims (verifyBatch, a route
@@ -24,6 +25,8 @@ import { guardRemoteClaim } from './remote/guard.js'
 import { createHttpClient, deadlineError, ENGINE_CLOSED, RemoteUnavailableError, type Deadline, type Exchange } from './remote/http.js'
 import { badResponse, CLAIM_ROUTES, mapClaim, MAX_BATCH_ITEMS, parseBatchJob, parseDiagnostic, uncacheable, type BatchItem, type RemoteRequest } from './remote/mapping.js'
 import { createRemoteMetrics } from './remote/metrics.js'
+import type { Quota } from './remote/quota.js'
+import { createRedisQuota } from './remote/quota-redis.js'
 import { TokenBucket } from './remote/rate-limit.js'
 
 export { CLAIM_ROUTES } from './remote/mapping.js'
@@ -72,7 +75,8 @@ export function createRemoteEngine (options: RemoteOptions, claimTypes: Readonly
   if (apiKey === undefined) throw new QwedOptionsError('remote.apiKey', 'is required: pass remote.apiKey or set QWED_API_KEY')
   const timeoutMs = options.timeoutMs ?? REMOTE_DEFAULTS.timeoutMs
   const metrics = createRemoteMetrics(deps.registry)
-  const bucket = new TokenBucket(options.ratePerMinute ?? REMOTE_DEFAULTS.ratePerMinute)
+  const perMinute = options.ratePerMinute ?? REMOTE_DEFAULTS.ratePerMinute
+  const bucket: Quota = options.quota === undefined ? new TokenBucket(perMinute) : createRedisQuota(options.quota, perMinute, apiKey, deps.registry)
   metrics.quotaRemaining.set(bucket.remaining())
   const http = createHttpClient({
     url: options.url,
@@ -220,6 +224,7 @@ export function createRemoteEngine (options: RemoteOptions, claimTypes: Readonly
       closed = true
       for (const closer of inflight) closer.abort(ENGINE_CLOSED)
       await http.close()
+      await bucket.close?.()
     }
   }
 }

@@ -7,7 +7,7 @@ export interface QwedMetrics {
   readonly registry: Registry
   readonly verifications: Counter<'engine' | 'route' | 'status' | 'admission' | 'mode'>
   readonly duration: Histogram<'engine' | 'cached'>
-  readonly cacheEvents: Counter<'event'>
+  readonly cacheEvents: Counter<'tier' | 'event'>
   readonly breakerState: Gauge<'engine'>
   readonly blockedResponses: Counter<'route' | 'mode'>
   readonly unavailable: Counter<'route' | 'policy'>
@@ -47,8 +47,8 @@ export function createMetrics (registry: Registry = new Registry()): QwedMetrics
     })),
     cacheEvents: reuse('qwed_cache_events_total', () => new Counter({
       name: 'qwed_cache_events_total',
-      help: 'Result cache events: hit, miss, store',
-      labelNames: ['event'] as const,
+      help: 'Result cache events by tier (local, redis): hit, miss, store; redis also forged, invalid, error, timeout, skipped',
+      labelNames: ['tier', 'event'] as const,
       registers
     })),
     breakerState: reuse('qwed_breaker_state', () => new Gauge({

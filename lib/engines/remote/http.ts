@@ -19,7 +19,7 @@ import { Pool } from 'undici'
 import type { EngineResult } from '../../../types/engine.js'
 import type { RemoteMetrics } from './metrics.js'
 import { authError, badResponse, errorDetail, parseJson, rateLimited, rejected, type Endpoint } from './mapping.js'
-import type { TokenBucket } from './rate-limit.js'
+import type { Quota } from './quota.js'
 
 /** A claim's time: its signal aborts at the deadline, on the breaker's timeout or when the engine closes. */
 export interface Deadline {
@@ -48,7 +48,7 @@ export interface HttpClientOptions {
   apiKey: string
   timeoutMs: number
   retries: number
-  bucket: TokenBucket
+  bucket: Quota
   metrics: RemoteMetrics
 }
 
@@ -144,7 +144,9 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
     const body = JSON.stringify(payload)
     let failures = 0
     for (;;) {
-      const slot = bucket.reserve(deadline.at - MIN_ATTEMPT_MS)
+      // A shared quota (Redis) answers later; the local bucket at once, without an extra tick.
+      const reserved = bucket.reserve(deadline.at - MIN_ATTEMPT_MS)
+      const slot = reserved instanceof Promise ? await reserved : reserved
       publishQuota()
       if (slot === null) return { kind: 'verdict', result: rateLimited(endpoint, 'client', Math.max(0, serverRetryUntil - now())) }
       if (slot > now()) await sleep(slot - now(), deadline)

@@ -1,5 +1,5 @@
 import { canonicalize, sha256Hex } from '../../canonical.js'
-import type { AuditRecord, AuditRow, ChainAnchor, ChainBreak, ChainHead, ChainReport } from './index.js'
+import { toJsonSafe, type AuditRecord, type AuditRow, type ChainAnchor, type ChainBreak, type ChainHead, type ChainReport } from './index.js'
 
 /** The previous hash of the first row ever written. */
 export const GENESIS_HASH = '0'.repeat(64)
@@ -96,50 +96,140 @@ export interface ChainStart {
  * recorded head means rows were cut off the end.
  */
 export function verifyChainRows (rows: Iterable<ChainLink | MalformedRow>, start: ChainStart): ChainReport {
-  const { anchor, head } = start
-  let expected = anchor?.hash ?? GENESIS_HASH
-  let previousId: number | null = anchor?.id ?? null
-  let count = 0
-  let firstId: number | null = null
-  let lastId: number | null = null
-  const report = (broken: ChainBreak | null): ChainReport => ({
-    ok: broken === null,
-    rows: count,
-    firstId,
-    lastId,
-    head: lastId === null ? (anchor?.hash ?? null) : expected,
-    anchor,
-    broken
-  })
+  const walk = new ChainWalk(start.anchor)
   for (const row of rows) {
+    if (!walk.step(row)) return walk.report()
+  }
+  return walk.finish(start.head)
+}
+
+/** verifyChainRows for rows read a page at a time (a database cursor): same checks, same report. */
+export async function verifyChainPages (pages: AsyncIterable<ReadonlyArray<ChainLink | MalformedRow>>, start: ChainStart): Promise<ChainReport> {
+  const walk = new ChainWalk(start.anchor)
+  for await (const page of pages) {
+    for (const row of page) {
+      if (!walk.step(row)) return walk.report()
+    }
+  }
+  return walk.finish(start.head)
+}
+
+/** The walk itself, one row at a time (what both entry points share). */
+class ChainWalk {
+  private expected: string
+  private previousId: number | null
+  private count = 0
+  private firstId: number | null = null
+  private lastId: number | null = null
+  private broken: ChainBreak | null = null
+
+  constructor (private readonly anchor: ChainAnchor | null) {
+    this.expected = anchor?.hash ?? GENESIS_HASH
+    this.previousId = anchor?.id ?? null
+  }
+
+  /** False once the row breaks the chain (report() then says where). */
+  step (row: ChainLink | MalformedRow): boolean {
+    const { anchor, previousId, lastId } = this
     if ('malformed' in row) {
-      return report({ id: row.id, reason: 'malformed', message: `row ${row.id} cannot be read: ${row.malformed}` })
+      this.broken = { id: row.id, reason: 'malformed', message: `row ${row.id} cannot be read: ${row.malformed}` }
+      return false
     }
     if (sha256Hex(row.prev_hash + row.content) !== row.hash) {
-      return report({ id: row.id, reason: 'content', message: `row ${row.id}: its content does not match its hash (the row was changed after it was written)` })
+      this.broken = { id: row.id, reason: 'content', message: `row ${row.id}: its content does not match its hash (the row was changed after it was written)` }
+      return false
     }
-    if (row.prev_hash !== expected) {
+    if (row.prev_hash !== this.expected) {
       const before = previousId === null
         ? 'the start of the chain'
         : lastId === null && anchor !== null ? `the retention anchor (row ${anchor.id})` : `row ${previousId}`
       const gap = previousId !== null && row.id !== previousId + 1 ? ` (ids ${previousId + 1}..${row.id - 1} are missing)` : ''
-      return report({ id: row.id, reason: 'link', message: `row ${row.id} does not follow ${before}${gap}: a row was removed, inserted or reordered` })
+      this.broken = { id: row.id, reason: 'link', message: `row ${row.id} does not follow ${before}${gap}: a row was removed, inserted or reordered` }
+      return false
     }
-    expected = row.hash
-    previousId = row.id
-    firstId ??= row.id
-    lastId = row.id
-    count++
+    this.expected = row.hash
+    this.previousId = row.id
+    this.firstId ??= row.id
+    this.lastId = row.id
+    this.count++
+    return true
   }
-  const endId = lastId ?? anchor?.id ?? 0
-  if (head !== null && (head.hash !== expected || head.id !== endId)) {
-    if (endId < head.id) {
-      return report({ id: endId + 1, reason: 'truncated', message: `the chain ends at ${lastId === null ? 'no row' : `row ${lastId}`}, but row ${head.id} was written last: rows were removed from the end` })
+
+  report (): ChainReport {
+    const { anchor, lastId } = this
+    return {
+      ok: this.broken === null,
+      rows: this.count,
+      firstId: this.firstId,
+      lastId,
+      head: lastId === null ? (anchor?.hash ?? null) : this.expected,
+      anchor,
+      broken: this.broken
     }
-    if (endId > head.id) {
-      return report({ id: head.id + 1, reason: 'link', message: `rows after row ${head.id} (the last one the writer recorded) were added outside the audit writer` })
-    }
-    return report({ id: endId, reason: 'content', message: `row ${endId} is not the head the writer recorded: the chain was rewritten` })
   }
-  return report(null)
+
+  /** After the last row: the chain must end at the head the writer recorded. */
+  finish (head: ChainHead | null): ChainReport {
+    const { anchor, lastId, expected } = this
+    const endId = lastId ?? anchor?.id ?? 0
+    if (head !== null && (head.hash !== expected || head.id !== endId)) {
+      if (endId < head.id) {
+        this.broken = { id: endId + 1, reason: 'truncated', message: `the chain ends at ${lastId === null ? 'no row' : `row ${lastId}`}, but row ${head.id} was written last: rows were removed from the end` }
+      } else if (endId > head.id) {
+        this.broken = { id: head.id + 1, reason: 'link', message: `rows after row ${head.id} (the last one the writer recorded) were added outside the audit writer` }
+      } else {
+        this.broken = { id: endId, reason: 'content', message: `row ${endId} is not the head the writer recorded: the chain was rewritten` }
+      }
+    }
+    return this.report()
+  }
+}
+
+/** One record as a store writes it: scalar fields, the canonical texts of evidence and claim, and its links. */
+export interface ChainedRow extends Omit<ChainFields, 'cached'> {
+  cached: boolean
+  /** Canonical JSON of the evidence (what is stored and hashed). */
+  evidence: string
+  /** Canonical JSON of the claim, or null. */
+  claim: string | null
+  prev_hash: string
+  hash: string
+}
+
+/**
+ * Chains `records` after `prevHash`, numbering them from `firstId`: what every store writes, so
+ * that SQLite and PostgreSQL rows hash the same way. One odd value (a lone surrogate, a bigint)
+ * is made JSON-safe instead of costing the whole batch.
+ */
+export function chainRecords (records: readonly AuditRecord[], prevHash: string, firstId: number): ChainedRow[] {
+  let prev = prevHash
+  let id = firstId
+  return records.map((record) => {
+    const safe = toJsonSafe(record) as AuditRecord
+    const fields = {
+      id,
+      time: safe.time,
+      request_id: safe.request_id ?? null,
+      route: safe.route,
+      engine: safe.engine,
+      claim_hash: safe.claim_hash ?? null,
+      status: safe.status,
+      admission: safe.admission,
+      constraint_id: safe.constraint_id ?? null,
+      proof_ref: safe.proof_ref ?? null,
+      duration_ms: typeof safe.duration_ms === 'number' ? safe.duration_ms : 0,
+      mode: safe.mode,
+      decision: safe.decision,
+      cached: safe.cached === true,
+      agent_message: safe.agent_message,
+      verifier_version: safe.verifier_version
+    }
+    const evidence = canonicalize(safe.evidence ?? {})
+    const claim = safe.claim === null || safe.claim === undefined ? null : canonicalize(safe.claim)
+    const hash = sha256Hex(prev + contentText(fields, evidence, claim ?? 'null'))
+    const row: ChainedRow = { ...fields, evidence, claim, prev_hash: prev, hash }
+    prev = hash
+    id++
+    return row
+  })
 }

@@ -1,16 +1,16 @@
-import { createRequire } from 'node:module'
 import type Database from 'better-sqlite3'
-import { canonicalize, sha256Hex } from '../../canonical.js'
-import { contentText, GENESIS_HASH, verifyChainRows, type ChainFields, type ChainLink, type MalformedRow } from './chain.js'
+import { loadOptionalPeer } from '../../optional-peer.js'
+import { chainRecords, contentText, GENESIS_HASH, verifyChainRows, type ChainedRow, type ChainFields, type ChainLink, type MalformedRow } from './chain.js'
 import {
-  normalizeQuery, toJsonSafe,
+  normalizeQuery,
   type AuditQuery, type AuditRecord, type AuditRow, type AuditStore, type ChainAnchor, type ChainHead, type ChainReport, type NormalizedQuery, type PruneReport
 } from './index.js'
 
-// Loaded on first use, so apps without an audit store never load the native module.
-let SqliteDatabase: typeof Database | undefined
+// better-sqlite3 is an optional peer (a native build): loaded on first use, so apps without the
+// SQLite store never need it, and a missing one is named (MissingPeerError), not taken for a bad path.
+// (require's own cache makes a second load cheap.)
 function openDatabase (path: string, options: Database.Options): Database.Database {
-  SqliteDatabase ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database
+  const SqliteDatabase = loadOptionalPeer<typeof Database>('better-sqlite3', "audit.store 'sqlite'")
   return new SqliteDatabase(path, options)
 }
 
@@ -210,38 +210,12 @@ export class SqliteAuditStore implements AuditStore {
     const head = this.head()
     const seq = this.statement('SELECT seq FROM sqlite_sequence WHERE name = ?').get(TABLE) as { seq: number } | undefined
     // Chain onto the recorded head, not onto the last row: rows cut off the end stay detectable.
-    let prev = head?.hash ?? this.anchor()?.hash ?? GENESIS_HASH
-    let id = Math.max(head?.id ?? 0, seq?.seq ?? 0) + 1
+    const prev = head?.hash ?? this.anchor()?.hash ?? GENESIS_HASH
+    const rows = chainRecords(records, prev, Math.max(head?.id ?? 0, seq?.seq ?? 0) + 1)
     const insert = this.statement(INSERT)
-    for (const record of records) {
-      // One odd value (a lone surrogate, a bigint) must not cost the whole batch.
-      const safe = toJsonSafe(record) as AuditRecord
-      const row = {
-        id,
-        time: safe.time,
-        request_id: safe.request_id ?? null,
-        route: safe.route,
-        engine: safe.engine,
-        claim_hash: safe.claim_hash ?? null,
-        status: safe.status,
-        admission: safe.admission,
-        constraint_id: safe.constraint_id ?? null,
-        proof_ref: safe.proof_ref ?? null,
-        duration_ms: typeof safe.duration_ms === 'number' ? safe.duration_ms : 0,
-        mode: safe.mode,
-        decision: safe.decision,
-        cached: safe.cached === true,
-        agent_message: safe.agent_message,
-        verifier_version: safe.verifier_version
-      }
-      const evidence = canonicalize(safe.evidence ?? {})
-      const claim = safe.claim === null || safe.claim === undefined ? null : canonicalize(safe.claim)
-      const hash = sha256Hex(prev + contentText(row, evidence, claim ?? 'null'))
-      insert.run({ ...row, cached: row.cached ? 1 : 0, evidence, claim, prev_hash: prev, hash })
-      prev = hash
-      id++
-    }
-    this.setMeta('head', JSON.stringify({ id: id - 1, hash: prev }))
+    for (const row of rows) insert.run({ ...row, cached: row.cached ? 1 : 0 })
+    const last = rows[rows.length - 1] as ChainedRow
+    this.setMeta('head', JSON.stringify({ id: last.id, hash: last.hash }))
   }
 
   private meta (key: string): string | undefined {

@@ -8,6 +8,8 @@ import { reuseMetric } from '../metrics.js'
 import { QWED_MIDDLEWARE_VERSION } from '../vc.js'
 import { exportAuditLines, type AuditExportOptions } from './export.js'
 import type { AuditQuery, AuditRecord, AuditRow, AuditStore, ChainReport, PruneReport } from './index.js'
+import { MissingPeerError } from '../../optional-peer.js'
+import { PostgresAuditStore } from './postgres.js'
 import { BatchQueue, type DropReason, type QueueFullPolicy } from './queue.js'
 import { SqliteAuditStore } from './sqlite.js'
 
@@ -51,7 +53,7 @@ export interface AuditTrailDeps {
 
 /**
  * Opens the audit store named by `audit.store` (null when there is none): the SQLite file at
- * `audit.path`, or the AuditStore object given. Records go through a bounded queue (audit.queue)
+ * `audit.path`, the PostgreSQL database at `audit.url` (or `audit.pool`), or the AuditStore object given. Records go through a bounded queue (audit.queue)
  * and are written off the request path; drops are counted in qwed_audit_dropped_total{reason}.
  */
 export function openAuditTrail (options: AuditOptions | false | undefined, deps: AuditTrailDeps): AuditTrailWriter | null {
@@ -62,7 +64,21 @@ export function openAuditTrail (options: AuditOptions | false | undefined, deps:
     try {
       store = new SqliteAuditStore(options.path as string)
     } catch (err) {
+      // A missing better-sqlite3 is not a bad path: name the package, not the file.
+      if (err instanceof MissingPeerError) throw new QwedOptionsError('audit.store', `cannot be used: ${err.message}`)
       throw new QwedOptionsError('audit.path', `cannot open the SQLite audit store: ${(err as Error).message}`)
+    }
+    owned = true
+  } else if (options.store === 'postgres') {
+    try {
+      store = new PostgresAuditStore({
+        ...(options.url === undefined ? {} : { url: options.url }),
+        ...(options.pool === undefined ? {} : { pool: options.pool }),
+        ...(options.schema === undefined ? {} : { schema: options.schema })
+      })
+    } catch (err) {
+      if (err instanceof MissingPeerError) throw new QwedOptionsError('audit.store', `cannot be used: ${err.message}`)
+      throw err
     }
     owned = true
   } else {
@@ -76,6 +92,7 @@ interface AuditMetrics {
   dropped: Counter<'reason'>
   full: Counter<'policy'>
   written: Counter
+  retries: Counter
 }
 
 function auditMetrics (registry: Registry): AuditMetrics {
@@ -102,6 +119,11 @@ function auditMetrics (registry: Registry): AuditMetrics {
     written: reuse('qwed_audit_written_total', () => new Counter({
       name: 'qwed_audit_written_total',
       help: 'Audit records written to the audit store',
+      registers
+    })),
+    retries: reuse('qwed_audit_write_retries_total', () => new Counter({
+      name: 'qwed_audit_write_retries_total',
+      help: 'Audit batch writes retried because the store (PostgreSQL) was unreachable',
       registers
     }))
   }
@@ -130,6 +152,7 @@ class Trail implements AuditTrailWriter {
   private readonly retentionTimer: NodeJS.Timeout | null = null
   private logger: QwedLogger | undefined
   private lastWarn = 0
+  private lastRetryWarn = 0
   private unwarned = 0
   private closed = false
 
@@ -150,6 +173,12 @@ class Trail implements AuditTrailWriter {
       written: (count) => this.metrics.written.inc(count),
       dropped: (reason, count, error) => this.dropped(reason, count, error)
     })
+    if (store instanceof PostgresAuditStore) {
+      store.onRetry = (err) => {
+        this.metrics.retries.inc()
+        this.warnRetry(err)
+      }
+    }
     if (this.owned) {
       openTrails.add(this)
       installExitHook()
@@ -228,6 +257,8 @@ class Trail implements AuditTrailWriter {
     if (this.closed) return
     this.closed = true
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer)
+    // A store that retries writes (PostgreSQL) retries only a little longer from here on.
+    ;(this.store as { closing?: () => void }).closing?.()
     await this.queue.close()
     openTrails.delete(this)
     if (this.owned) await this.store.close?.()
@@ -252,6 +283,16 @@ class Trail implements AuditTrailWriter {
       this.lastWarn = now
       this.unwarned = 0
     }
+  }
+
+  /** A write is being retried: at most one log line every 10 s (the counter has them all). */
+  private warnRetry (err: unknown): void {
+    const now = Date.now()
+    if (now - this.lastRetryWarn < WARN_EVERY_MS) return
+    this.lastRetryWarn = now
+    const code = (err as { code?: unknown } | null)?.code
+    this.log().warn({ code: typeof code === 'string' ? code : undefined, pending: this.queue.pending },
+      'qwed audit: the audit store is unreachable; records wait in the queue and the write is retried')
   }
 
   private log (): QwedLogger {
