@@ -19,7 +19,6 @@ import { blocked, verified } from '../../result.js'
 import type { AnalysisOutcome, CodeIssue } from './issues.js'
 import { analyseJavaScript } from './javascript.js'
 import { analysePython } from './python.js'
-import { stripTypes } from './typescript.js'
 
 /** Largest snippet accepted, in UTF-8 bytes (checked before any parsing). */
 export const MAX_CODE_BYTES = 200 * 1024
@@ -73,24 +72,6 @@ function refuse (reason: string, fields: DeveloperFields = {}, cacheable = true)
   return result
 }
 
-/**
- * TypeScript: types erased first (so `f<T>(x)` is the call TypeScript sees, not two comparisons),
- * then parsed as JavaScript. Only when erasure or its result fails, the raw text is tried as plain
- * JavaScript; when both fail the snippet is a parse error (BLOCKED).
- */
-function analyseTypeScript (code: string, taint: boolean): AnalysisOutcome {
-  const stripped = stripTypes(code)
-  let erasedError = stripped.ok ? '' : `TypeScript: ${stripped.detail}`
-  if (stripped.ok) {
-    const erased = analyseJavaScript(stripped.code, { taint })
-    if (erased.ok || erased.reason !== 'parse_error') return erased
-    erasedError = `TypeScript (types erased): ${erased.detail}`
-  }
-  const direct = analyseJavaScript(code, { taint })
-  if (direct.ok || direct.reason !== 'parse_error') return direct
-  return { ok: false, reason: 'parse_error', detail: erasedError, line_number: direct.line_number }
-}
-
 export function createCodeEngine (): Engine<CodeClaim> {
   return {
     name: 'code',
@@ -119,8 +100,7 @@ export function createCodeEngine (): Engine<CodeClaim> {
 
       let outcome: AnalysisOutcome
       if (language === 'python') outcome = await analysePython(code, { taint, signal })
-      else if (language === 'typescript') outcome = analyseTypeScript(code, taint)
-      else outcome = analyseJavaScript(code, { taint })
+      else outcome = analyseJavaScript(code, { taint, typescript: language === 'typescript' })
 
       if (!outcome.ok) {
         const fields: DeveloperFields = { language, error: outcome.detail }

@@ -1,5 +1,5 @@
 /**
- * JavaScript rules on the ESTree syntax tree produced by meriyah.
+ * JavaScript and TypeScript rules on the ESTree syntax tree of parse-js.ts (oxc-parser, types erased).
  *
  * Two passes over the tree: scopes and bindings (imports, `require`, destructuring, aliases), then
  * the rules, which match *resolved* names. So `require('child_process').exec`, `const { exec } =
@@ -10,54 +10,21 @@
  * a dangerous module or function that escapes into a container or an argument counts as used.
  * Optional third pass: taint from request/argv data into sinks (taint: true).
  */
-import { parseModule, parseScript } from 'meriyah'
 import {
   type AnalysisOutcome, IssueList, T, classifySecretValue, isCredentialName, isDownloadAndRun, isPasswordName,
   isRecursiveRm, isSecretName, isTokenName, secretShape
 } from './issues.js'
+import { type JsNode, MAX_JS_DEPTH, parseJsOrTs } from './parse-js.js'
 import { TaintStore, runToFixpoint, type TaintSource } from './taint.js'
 
-/** Deepest syntax tree accepted. */
-export const MAX_JS_DEPTH = 1000
-
-/** A loosely typed ESTree node: the walker reads fields by name. */
-interface JsNode {
-  type: string
-  loc?: { start: { line: number } }
-  start?: number
-  end?: number
-  [key: string]: unknown
-}
+export { MAX_JS_DEPTH }
 
 interface ParentLink { node: JsNode, key: string }
 
-const PARSE_OPTIONS = { next: true, jsx: true, loc: true, ranges: true } as const
-
 class TooDeep extends Error {}
 
-/**
- * Parses as a module, then as a script (sloppy mode: `with`, octal literals). Returns the program
- * and its comments, or the module parse error.
- */
-export function parseJavaScript (code: string): { ok: true, program: JsNode, comments: Array<{ value: string, line: number }> } | { ok: false, reason: 'parse_error' | 'too_deep', detail: string, line_number?: number } {
-  let firstError: unknown = null
-  for (const parse of [parseModule, parseScript]) {
-    const comments: Array<{ value: string, loc?: { start: { line: number } } }> = []
-    try {
-      const program = parse(code, { ...PARSE_OPTIONS, onComment: comments as never }) as unknown as JsNode
-      return { ok: true, program, comments: comments.map((c) => ({ value: c.value, line: c.loc?.start.line ?? 1 })) }
-    } catch (err) {
-      if (err instanceof RangeError) return { ok: false, reason: 'too_deep', detail: 'snippet nested too deeply to parse' }
-      firstError ??= err
-    }
-  }
-  const e = firstError as { message?: unknown, loc?: { start?: { line?: number } } }
-  const detail = typeof e?.message === 'string' ? e.message.replace(/^\[[^\]]*\]:\s*/, '').slice(0, 200) : 'invalid JavaScript syntax'
-  return { ok: false, reason: 'parse_error', detail, line_number: e?.loc?.start?.line }
-}
-
-export function analyseJavaScript (code: string, options: { taint: boolean }): AnalysisOutcome {
-  const parsed = parseJavaScript(code)
+export function analyseJavaScript (code: string, options: { taint: boolean, typescript?: boolean }): AnalysisOutcome {
+  const parsed = parseJsOrTs(code, options.typescript === true)
   if (!parsed.ok) return parsed
   try {
     const analysis = new JsAnalysis(code, parsed.program)
