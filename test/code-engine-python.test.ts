@@ -48,11 +48,14 @@ t.test('result shape and proof_ref', async (t) => {
     critical_count: 0,
     warning_count: 0,
     issue_types: [],
+    capabilities: [],
+    blocked_capabilities: [],
+    policy: { allow: [], deny: [] },
     taint_analysis: false
   }))
   const bad = await check('import os\n\nos.system("rm data.csv")  # Suspicious!\n')
-  t.match(bad.developer_fields, { constraint_id: 'code.code_unsafe', is_safe: false, is_valid: false, critical_count: 1 })
-  t.same(issues(bad)[0], { severity: 'CRITICAL', type: 'command_execution', description: 'os.system() runs an operating-system command', line_number: 3 })
+  t.match(bad.developer_fields, { constraint_id: 'code.capability.process', is_safe: false, is_valid: false, blocked_capabilities: ['process'] })
+  t.same(issues(bad)[0], { severity: 'CRITICAL', type: 'command_execution', description: 'os.system() runs an operating-system command', line_number: 3, capability: 'process' })
   t.equal(bad.agent_message, 'The code failed security verification and is not safe to use.')
   t.equal(admissionOf(bad), 'BLOCKED')
   for (const lang of ['py', 'Python', 'python3']) t.equal((await check('x = 1', undefined, lang)).developer_fields.language, 'python', `${lang} → python`)

@@ -16,6 +16,7 @@ import type { Engine, EngineResult } from '../../../types/engine.js'
 import type { DeveloperFields } from '../../../types/result.js'
 import { sha256Hex } from '../../canonical.js'
 import { blocked, verified } from '../../result.js'
+import { type CapabilityPolicy, type Capability, isAllowed, policyOf } from './capabilities.js'
 import type { AnalysisOutcome, CodeIssue } from './issues.js'
 import { analyseJavaScript } from './javascript.js'
 import { analysePython } from './python.js'
@@ -72,6 +73,18 @@ function refuse (reason: string, fields: DeveloperFields = {}, cacheable = true)
   return result
 }
 
+/**
+ * The policy decides what a capability use weighs: CRITICAL when denied, a WARNING (reported,
+ * never blocking) when allowed. Findings without a capability keep the severity their rule gave.
+ */
+function applyPolicy (issues: CodeIssue[], policy: CapabilityPolicy): CodeIssue[] {
+  return issues.map((i) => {
+    if (i.capability === undefined) return i
+    const severity = isAllowed(policy, i.capability as Capability, i.reach) ? 'WARNING' : 'CRITICAL'
+    return severity === i.severity ? i : { ...i, severity }
+  })
+}
+
 export function createCodeEngine (): Engine<CodeClaim> {
   return {
     name: 'code',
@@ -84,6 +97,8 @@ export function createCodeEngine (): Engine<CodeClaim> {
       if (raw.taint !== undefined && typeof raw.taint !== 'boolean') {
         return refuse('invalid_claim', { error: 'taint must be a boolean' })
       }
+      const policy = policyOf(raw.allow, raw.deny)
+      if (typeof policy === 'string') return refuse('invalid_claim', { error: policy })
       const language = normaliseLanguage(raw.language)
       if (language === null) {
         return refuse('unsupported_language', {
@@ -108,19 +123,26 @@ export function createCodeEngine (): Engine<CodeClaim> {
         return refuse(outcome.reason, fields, outcome.reason !== 'aborted')
       }
 
-      const issues: CodeIssue[] = outcome.issues.sorted()
+      const issues = applyPolicy(outcome.issues.sorted(), policy)
       const criticalCount = issues.filter((i) => i.severity === 'CRITICAL').length
       const warningCount = issues.length - criticalCount
       const isSafe = criticalCount === 0
       const issueTypes = [...new Set(issues.map((i) => i.type))].sort()
+      const used = [...new Set(issues.flatMap((i) => i.capability === undefined ? [] : [i.capability]))].sort()
+      const denied = [...new Set(issues.flatMap((i) => i.capability !== undefined && i.severity === 'CRITICAL' ? [i.capability] : []))].sort()
+      const firstBlocking = issues.find((i) => i.severity === 'CRITICAL')
+      const policyFields = { allow: [...policy.allow].sort(), deny: [...policy.deny].sort() }
       const fields: DeveloperFields = {
-        constraint_id: isSafe ? 'code.code_safe' : 'code.code_unsafe',
+        constraint_id: isSafe ? 'code.code_safe' : firstBlocking?.capability !== undefined ? `code.capability.${firstBlocking.capability}` : 'code.code_unsafe',
         is_safe: isSafe,
         is_valid: isSafe,
         language,
         issues,
         critical_count: criticalCount,
         warning_count: warningCount,
+        capabilities: used,
+        blocked_capabilities: denied,
+        policy: policyFields,
         taint_analysis: taint,
         engine: ENGINE_ID
       }
@@ -132,6 +154,9 @@ export function createCodeEngine (): Engine<CodeClaim> {
         critical_count: criticalCount,
         warning_count: warningCount,
         issue_types: issueTypes,
+        capabilities: used,
+        blocked_capabilities: denied,
+        policy: policyFields,
         taint_analysis: taint
       }
       return verified(isSafe ? SAFE_MESSAGE : UNSAFE_MESSAGE, fields, evidence)

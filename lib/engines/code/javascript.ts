@@ -14,6 +14,8 @@ import {
   type AnalysisOutcome, IssueList, T, classifySecretValue, isCredentialName, isDownloadAndRun, isPasswordName,
   isRecursiveRm, isSecretName, isTokenName, secretShape
 } from './issues.js'
+import { LOADER_ENV, pathReach } from './capabilities.js'
+import { jsCapabilityOf } from './capability-names.js'
 import { type JsNode, MAX_JS_DEPTH, parseJsOrTs } from './parse-js.js'
 import { TaintStore, runToFixpoint, type TaintSource } from './taint.js'
 
@@ -48,7 +50,18 @@ const CHILD_SHELL = new Set(['exec', 'execSync'])
 const CHILD_SPAWN = new Set(['spawn', 'spawnSync', 'execFile', 'execFileSync', 'fork'])
 const VM_RUN = new Set(['runInNewContext', 'runInThisContext', 'runInContext', 'compileFunction', 'Script', 'SourceTextModule', 'createScript'])
 const PROCESS_NATIVE = new Set(['process.binding', 'process._linkedBinding', 'process.dlopen', 'process.mainModule.constructor._load', 'module.constructor._load'])
-const REQUIRE_NAMES = new Set(['require', 'module.require', 'process.mainModule.require'])
+/** Loaders that return a module named by their first argument (`process.getBuiltinModule('child_process')`, `Module._load`). */
+const REQUIRE_NAMES = new Set(['require', 'module.require', 'process.mainModule.require', 'process.getBuiltinModule', 'module._load', 'module.Module._load', 'module.Module.prototype.require', 'module.prototype.require'])
+/** Deleters that always remove whole trees. */
+const ALWAYS_RECURSIVE = /^(rimraf|del|fs-extra\.(remove|removeSync|emptyDir|emptyDirSync))(\.|$)/
+/** Calls that write properties or the prototype of their first argument. */
+const PROTOTYPE_WRITERS = new Set(['Object.assign', 'Object.defineProperty', 'Object.defineProperties', 'Object.setPrototypeOf', 'Reflect.set', 'Reflect.defineProperty', 'Reflect.setPrototypeOf', 'lodash.merge', 'lodash.set', '_.merge', '_.set'])
+/** Methods that parse markup into live DOM whatever object they are called on. */
+const HTML_METHODS = new Set(['createContextualFragment', 'setHTMLUnsafe', 'parseHTMLUnsafe', 'insertAdjacentHTML'])
+/** Properties that take a URL a browser loads or navigates to (a `javascript:` URL runs). */
+const URL_PROPS = new Set(['href', 'src', 'action', 'formAction', 'location', 'data'])
+/** Names whose values are secrets in a request or page: cookies, session storage. */
+const SECRET_SOURCES = new Set(['document.cookie', 'localStorage', 'sessionStorage'])
 /** Objects whose members must not be reached through a computed, non-constant name (exact: `process.env[k]` is fine). */
 const SENSITIVE_ROOTS = new Set(['global', 'process', 'child_process', 'vm', 'fs', 'require', 'module', 'Function', 'Reflect', 'worker_threads'])
 /** Modules whose use cannot be followed once imported dynamically (`import('node:process').then((m) => m.binding(…))`). */
@@ -71,8 +84,6 @@ const DESCS = '#descs:'
 const PROTO = '#proto'
 /** Placeholder of a name whose qualification is being computed (stops cycles such as `x = x.next`). */
 const PENDING: string[] = []
-const FS_RM = new Set(['fs.rm', 'fs.rmSync', 'fs.rmdir', 'fs.rmdirSync'])
-const FS_EXTRA_RM = new Set(['fs-extra.remove', 'fs-extra.removeSync', 'fs-extra.emptyDir', 'fs-extra.emptyDirSync'])
 const SQL_METHODS = new Set(['query', 'execute', 'raw', 'prepare', '$queryRawUnsafe', '$executeRawUnsafe'])
 const SANITIZERS = new Set(['parseInt', 'parseFloat', 'Number', 'Boolean', 'encodeURIComponent', 'encodeURI', 'escape', 'escapeHtml', 'DOMPurify.sanitize', 'validator.escape', 'sqlstring.escape', 'mysql.escape', 'shellescape', 'shell-quote.quote', 'shell-escape', 'he.encode', 'lodash.escape', '_.escape', 'Math.floor', 'Math.round', 'Math.abs', 'isNaN', 'Number.isInteger', 'Number.parseInt', 'Number.parseFloat', 'path.basename'])
 const BOOLEAN_METHODS = new Set(['includes', 'startsWith', 'endsWith', 'test', 'has', 'some', 'every', 'indexOf', 'lastIndexOf', 'localeCompare', 'hasOwnProperty'])
@@ -621,6 +632,7 @@ class JsAnalysis {
       case 'JSXText': this.checkShape(String(node.value), node); break
       case 'JSXAttribute': this.checkJsxAttribute(node, scope); break
       case 'BinaryExpression': this.checkComparison(node); break
+      case 'DebuggerStatement': this.issues.use('debug', 'debugger statement stops in an attached debugger', this.line(node)); break
     }
     const inner = this.scopes.get(node) ?? scope
     const fn = isFunction(node)
@@ -734,6 +746,7 @@ class JsAnalysis {
     this.checkEscape(node, quals, scope)
     for (const q of quals) {
       if (PROCESS_NATIVE.has(q)) this.issues.critical(T.commandExecution, `${q} reaches native process internals`, line)
+      if (q === 'process.env') this.issues.use('env', 'reads the process environment', line)
     }
     const prop = this.propName(node, scope)
     const obj = node.object as JsNode
@@ -794,16 +807,6 @@ class JsAnalysis {
       } else if (q === 'document.write' || q === 'document.writeln') {
         if (args.every((a) => this.isPlainString(a) || this.isSanitizedHtml(a, scope))) this.issues.warning(T.xss, `${q}() with static markup`, line)
         else this.issues.critical(T.xss, `${q}() writes non-literal markup into the page`, line)
-      } else if (FS_RM.has(q)) {
-        const opts = args.find((a) => a.type === 'ObjectExpression')
-        const recursive = opts === undefined ? undefined : (opts.properties as JsNode[]).find((p) => p.type === 'Property' && this.propKey(p, scope) === 'recursive')
-        if (recursive !== undefined && !this.isFalsyLiteral(recursive.value as JsNode)) {
-          this.issues.critical(T.recursiveDeletion, `${q}() with recursive: true deletes a directory tree`, line)
-        } else if (opts === undefined && args.length > 1 && args[1]?.type !== 'ArrowFunctionExpression' && args[1]?.type !== 'FunctionExpression') {
-          this.issues.warning(T.recursiveDeletion, `${q}() with options that are not visible`, line)
-        }
-      } else if (FS_EXTRA_RM.has(q) || q === 'rimraf' || q.startsWith('rimraf.') || q === 'del' || q.startsWith('del.')) {
-        this.issues.critical(T.recursiveDeletion, `${q}() deletes recursively`, line)
       } else if (REQUIRE_NAMES.has(q) && node.type === 'CallExpression') {
         const first = args[0]
         if (first !== undefined && this.isLocalPath(first, scope)) this.issues.warning(T.dynamicImport, 'require() of a file path built from __dirname', line)
@@ -817,14 +820,177 @@ class JsAnalysis {
         if (this.receivingNames(node).some(isTokenName)) this.issues.critical(T.weakRandom, 'Math.random() (not cryptographically secure) used for a secret value; use crypto.randomBytes/randomUUID', line)
       }
     }
+    for (const q of quals) {
+      this.checkCapability(q, node, args, scope, line)
+      if (PROTOTYPE_WRITERS.has(q) && args[0] !== undefined && this.isSharedPrototype(args[0], scope)) {
+        this.issues.critical(T.prototypePollution, `${q}() on a built-in prototype`, line)
+      }
+    }
     if (callee.type === 'MemberExpression') {
       const method = this.propName(callee, scope)
+      this.checkMarkupMethod(node, method, args, scope, line)
       if (method === 'insertAdjacentHTML' && args[1] !== undefined && !this.isPlainString(args[1]) && !this.isSanitizedHtml(args[1], scope)) {
         this.issues.critical(T.xss, 'insertAdjacentHTML() with non-literal markup', line)
       } else if (method !== null && SQL_METHODS.has(method) && !quals.some((q) => q.startsWith('child_process.')) && this.isBuilt(args[0])) {
         this.issues.warning(T.sqlInjection, `.${method}() receives SQL text built from data; use query parameters`, line)
       }
     }
+  }
+
+  /**
+   * The capability a resolved callee uses (capability-names.ts). File operations are classed by
+   * their path; a network call that carries environment values, cookies or a secret file is
+   * exfiltration, whatever the policy says about `net`.
+   */
+  private checkCapability (q: string, node: JsNode, args: JsNode[], scope: JsScope, line: number): void {
+    const cap = jsCapabilityOf(q)
+    if (cap === null) return
+    if (cap.capability.startsWith('fs.')) {
+      const reach = pathReach(this.pathText(args[cap.pathArg ?? 0], scope))
+      if (cap.capability === 'fs.delete' && (ALWAYS_RECURSIVE.test(q) || args.some((a) => this.hasTrueOption(a, 'recursive', scope)))) {
+        this.issues.add('CRITICAL', T.recursiveDeletion, `${q}() deletes a directory tree`, line, 'fs.delete', reach)
+      } else {
+        this.issues.use(cap.capability, `${q}() ${reach === 'system' ? 'on a system or secret path' : 'on a file'}`, line, reach)
+      }
+      return
+    }
+    this.issues.use(cap.capability, `${q}() uses ${cap.capability}`, line)
+    if (cap.capability === 'net') {
+      const source = args.map((a) => this.secretSource(a, scope, 0)).find((x) => x !== null)
+      if (source !== undefined && source !== null) this.issues.critical(T.exfiltration, `${q}() sends ${source} to the network`, line)
+    }
+  }
+
+  /** An options object (literal, variable or spread) that sets `name` to something not falsy. */
+  private hasTrueOption (node: JsNode, name: string, scope: JsScope, depth = 0): boolean {
+    if (depth > 6) return false
+    if (node.type === 'Identifier') {
+      const found = this.lookup(node.name as string, scope)
+      return found !== null && found.bindings.some((b) => b.kind === 'init' && b.path.length === 0 && this.hasTrueOption(b.expr, name, b.scope, depth + 1))
+    }
+    if (node.type !== 'ObjectExpression') return false
+    return (node.properties as JsNode[]).some((p) =>
+      (p.type === 'SpreadElement' && this.hasTrueOption(p.argument as JsNode, name, scope, depth + 1)) ||
+      (p.type === 'Property' && this.propKey(p, scope) === name && !this.isFalsyLiteral(p.value as JsNode)))
+  }
+
+  /**
+   * The literal text of a path, or of its literal start (`/etc/${x}` → `/etc/`); `$tmp/` for the
+   * system temp dir, `~/` for the home directory; null when nothing of it is known.
+   */
+  private pathText (node: JsNode | undefined, scope: JsScope, depth = 0): string | null {
+    if (node === undefined || depth > 8) return null
+    const folded = this.fold(node, scope)
+    if (folded !== null) return folded
+    switch (node.type) {
+      case 'TemplateLiteral': {
+        const quasis = node.quasis as JsNode[]
+        const head = ((quasis[0] as JsNode).value as { cooked: string | null }).cooked ?? ''
+        if (head !== '') return head
+        const first = (node.expressions as JsNode[])[0]
+        const inner = first === undefined ? null : this.pathText(first, scope, depth + 1)
+        return inner === null ? null : inner + '/'
+      }
+      case 'BinaryExpression':
+        return node.operator === '+' ? this.pathText(node.left as JsNode, scope, depth + 1) : null
+      case 'Identifier': {
+        const found = this.lookup(node.name as string, scope)
+        if (found === null || found.bindings.length !== 1) return null
+        const b = found.bindings[0] as JsBinding
+        return b.kind === 'init' && b.path.length === 0 ? this.pathText(b.expr, b.scope, depth + 1) : null
+      }
+      case 'CallExpression': {
+        const quals = this.qualify(node.callee as JsNode, scope)
+        if (quals.includes('os.tmpdir')) return '$tmp/'
+        if (quals.includes('os.homedir')) return '~/'
+        if (quals.some((q) => q === 'path.join' || q === 'path.resolve' || q === 'path.posix.join')) {
+          const parts = (node.arguments as JsNode[]).map((a) => this.pathText(a, scope, depth + 1))
+          if (parts[0] === null || parts[0] === undefined) return null
+          // the literal parts that follow count too: join(homedir(), '.ssh', 'authorized_keys')
+          return parts.map((p) => p ?? '*').join('/').replaceAll('//', '/')
+        }
+        return null
+      }
+      default:
+        return null
+    }
+  }
+
+  /**
+   * What secret `node` carries, if any: environment values, cookies, browser storage, a file read
+   * from a system or secret path; followed through variables (bounded).
+   */
+  private secretSource (node: JsNode, scope: JsScope, depth: number): string | null {
+    if (depth > 6) return null
+    let found: string | null = null
+    let budget = 2000
+    const visit = (n: JsNode): void => {
+      if (found !== null || budget-- <= 0) return
+      if (n.type === 'MemberExpression' || n.type === 'Identifier') {
+        for (const q of this.qualify(n, scope)) {
+          if (q === 'process.env' || q.startsWith('process.env.')) { found = 'environment values'; return }
+          if (SECRET_SOURCES.has(q) || SECRET_SOURCES.has(q.split('.')[0] as string)) { found = 'cookies or browser storage'; return }
+        }
+        const prop = n.type === 'MemberExpression' ? this.propName(n, scope) : null
+        if (prop === 'cookies' || prop === 'cookie' || prop === 'signedCookies') { found = 'cookies'; return }
+        if (n.type === 'Identifier') {
+          const b = this.lookup(n.name as string, scope)
+          for (const binding of b?.bindings ?? []) {
+            if ((binding.kind === 'init' || binding.kind === 'unpack') && found === null) found = this.secretSource(binding.expr, binding.scope, depth + 1)
+          }
+          return
+        }
+      }
+      if (n.type === 'CallExpression') {
+        const q = this.qualify(n.callee as JsNode, scope)
+        const cap = q.map(jsCapabilityOf).find((c) => c?.capability === 'fs.read')
+        if (cap !== undefined && pathReach(this.pathText((n.arguments as JsNode[])[0], scope)) === 'system') { found = 'a secret or system file'; return }
+      }
+      if (isFunction(n)) return
+      eachChild(n, (_key, child) => visit(child))
+    }
+    visit(node)
+    return found
+  }
+
+  /** HTML sinks reached by method name, whatever the receiver (`range.createContextualFragment`, `doc.write`). */
+  private checkMarkupMethod (node: JsNode, method: string | null, args: JsNode[], scope: JsScope, line: number): void {
+    if (method === null) return
+    const callee = node.callee as JsNode
+    const markup = method === 'insertAdjacentHTML' ? args[1] : args[0]
+    const safeMarkup = markup === undefined || this.isPlainString(markup) || this.isSanitizedHtml(markup, scope)
+    if (HTML_METHODS.has(method) && method !== 'insertAdjacentHTML' && !safeMarkup) {
+      this.issues.critical(T.xss, `${method}() parses non-literal markup into the page`, line)
+    } else if ((method === 'write' || method === 'writeln') && !safeMarkup) {
+      const receiver = callee.object as JsNode
+      const named = this.qualify(receiver, scope).some((q) => q === 'document' || q.endsWith('.document')) ||
+        (receiver.type === 'MemberExpression' && ['document', 'contentDocument', 'ownerDocument'].includes(this.propName(receiver, scope) ?? '')) ||
+        (receiver.type === 'Identifier' && /doc/i.test(receiver.name as string))
+      if (named) this.issues.critical(T.xss, `${method}() writes non-literal markup into a document`, line)
+    } else if (method === 'setAttribute' && args[0] !== undefined) {
+      const name = (this.fold(args[0], scope) ?? '').toLowerCase()
+      const value = args[1]
+      if (name.startsWith('on')) this.issues.critical(T.xss, `setAttribute('${name}') installs an event handler from a string`, line)
+      else if (name === 'srcdoc' && !(value !== undefined && this.isPlainString(value))) this.issues.critical(T.xss, 'setAttribute(\'srcdoc\') with non-literal markup', line)
+      else if (URL_PROPS.has(name) && value !== undefined && this.isScriptUrl(value, scope)) this.issues.critical(T.xss, `setAttribute('${name}') with a javascript: URL`, line)
+    }
+  }
+
+  /** `Object.prototype`, `Array.prototype`, `x.__proto__`, `({}).constructor.prototype`: an object every instance shares. */
+  private isSharedPrototype (node: JsNode, scope: JsScope): boolean {
+    if (node.type !== 'MemberExpression') return false
+    const prop = this.propName(node, scope)
+    if (prop === '__proto__') return true
+    if (prop !== 'prototype') return false
+    const obj = node.object as JsNode
+    return this.qualify(obj, scope).some((q) => /^(Object|Array|Function|String|Number|Boolean|Promise|RegExp|Map|Set)$/.test(q)) ||
+      (obj.type === 'MemberExpression' && this.propName(obj, scope) === 'constructor')
+  }
+
+  /** A URL that runs script: a `javascript:` literal (or literal start), or a location read from the address bar. */
+  private isScriptUrl (node: JsNode, scope: JsScope): boolean {
+    const text = (this.pathText(node, scope) ?? '').trim().toLowerCase()
+    return text.startsWith('javascript:') || text.startsWith('data:text/html') || text.startsWith('vbscript:')
   }
 
   /** Markup produced by a known sanitiser call (directly or through a variable bound to one). */
@@ -905,7 +1071,7 @@ class JsAnalysis {
     }
     const argv = args[1]
     const literalArgs = argv === undefined || argv.type === 'ObjectExpression' || (argv.type === 'ArrayExpression' && (argv.elements as Array<JsNode | null>).every((e) => e !== null && this.isPlainString(e)))
-    if (this.isPlainString(args[0]) && literalArgs) this.issues.warning(T.contextDependent, `${q}() runs a fixed external command`, line)
+    if (this.isPlainString(args[0]) && literalArgs) this.issues.use('process', `${q}() starts a program`, line)
     else this.issues.critical(T.commandInjection, `${q}() with a command or arguments built from non-literal data`, line)
   }
 
@@ -1025,6 +1191,18 @@ class JsAnalysis {
       } else if (chain.includes('prototype') && (['Object', 'Array', 'Function', 'String'].includes(chain[0] as string) || chain[chain.indexOf('prototype') - 1] === 'constructor')) {
         this.issues.critical(T.prototypePollution, 'Assignment to a built-in prototype', line)
       }
+      if (prop === 'srcdoc' && !this.isPlainString(right)) this.issues.critical(T.xss, 'srcdoc set to non-literal markup (cross-site scripting)', line)
+      if (URL_PROPS.has(prop) && this.isScriptUrl(right, scope)) this.issues.critical(T.xss, `${prop} set to a javascript: URL`, line)
+      if (prop === 'src' && this.fromAddressBar(right, scope)) this.issues.critical(T.xss, 'src set from the query string or fragment (loads a script the URL chooses)', line)
+      if (/^on[a-z]+$/.test(prop) && this.isStringish(right, scope)) this.issues.critical(T.xss, `${prop} set to a string (an event handler compiled from text)`, line)
+      if (chain[0] === 'process' && chain[1] === 'env' && chain.length === 3) {
+        if (LOADER_ENV.has(prop)) this.issues.critical(T.dangerousFunction, `process.env.${prop} set: programs started later load code from it`, line)
+        else if (prop === '?') this.issues.critical(T.dynamicAccess, 'process.env written under a runtime name (NODE_OPTIONS, LD_PRELOAD…)', line)
+      }
+      const object = left.object as JsNode
+      if (left.computed === true && this.propName(left, scope) === null && object.type === 'MemberExpression' && object.computed === true && this.propName(object, scope) === null) {
+        this.issues.critical(T.prototypePollution, 'Nested write under two runtime keys (a key of __proto__ or constructor pollutes every object)', line)
+      }
       if (prop === 'innerHTML' || prop === 'outerHTML') {
         if (this.isPlainString(right) && node.operator === '=') this.issues.warning(T.xss, `${prop} set to static markup`, line)
         else if (this.isSanitizedHtml(right, scope)) this.issues.warning(T.xss, `${prop} set to sanitised markup`, line)
@@ -1041,11 +1219,35 @@ class JsAnalysis {
     if (id.type === 'Identifier' && isNode(node.init)) this.secretAssigned(id.name as string, node.init, this.line(node), 'variable')
   }
 
+  /** A value read from the address bar: `location.search`, `location.hash`, `new URLSearchParams(…)`, `searchParams.get(…)`. */
+  private fromAddressBar (node: JsNode, scope: JsScope, depth = 0): boolean {
+    if (depth > 6) return false
+    let hit = false
+    const visit = (n: JsNode): void => {
+      if (hit) return
+      if (n.type === 'MemberExpression') {
+        const prop = this.propName(n, scope)
+        if (prop === 'searchParams' || prop === 'search' || prop === 'hash') { hit = true; return }
+      }
+      if (n.type === 'NewExpression' && this.qualify(n.callee as JsNode, scope).includes('URLSearchParams')) { hit = true; return }
+      if (n.type === 'Identifier') {
+        const b = this.lookup(n.name as string, scope)
+        if (b?.bindings.some((x) => x.kind === 'init' && this.fromAddressBar(x.expr, x.scope, depth + 1)) === true) { hit = true; return }
+      }
+      if (isFunction(n)) return
+      eachChild(n, (_k, c) => visit(c))
+    }
+    visit(node)
+    return hit
+  }
+
   private checkProperty (node: JsNode, scope: JsScope): void {
     const link = this.parents.get(node)
     if (link?.node.type !== 'ObjectExpression') return
     const name = this.propKey(node, scope)
     if (name !== null && isNode(node.value)) this.secretAssigned(name, node.value, this.line(node), 'property')
+    // `createElement('div', { dangerouslySetInnerHTML: … })` and props objects spread into JSX
+    if (name === 'dangerouslySetInnerHTML' && isNode(node.value)) this.checkInnerHtmlProp(node.value, scope, this.line(node))
   }
 
   private checkJsxAttribute (node: JsNode, scope: JsScope): void {
@@ -1053,10 +1255,14 @@ class JsAnalysis {
     if (name.type !== 'JSXIdentifier' || name.name !== 'dangerouslySetInnerHTML') return
     const value = node.value as JsNode | null
     const expr = value?.type === 'JSXExpressionContainer' ? value.expression as JsNode : null
+    this.checkInnerHtmlProp(expr, scope, this.line(node))
+  }
+
+  private checkInnerHtmlProp (expr: JsNode | null, scope: JsScope, line: number): void {
     const html = expr?.type === 'ObjectExpression' ? (expr.properties as JsNode[]).find((p) => p.type === 'Property' && this.propKey(p, scope) === '__html') : undefined
-    if (html !== undefined && this.isPlainString(html.value as JsNode)) this.issues.warning(T.xss, 'dangerouslySetInnerHTML with static markup', this.line(node))
-    else if (html !== undefined && this.isSanitizedHtml(html.value as JsNode, scope)) this.issues.warning(T.xss, 'dangerouslySetInnerHTML with sanitised markup', this.line(node))
-    else this.issues.critical(T.xss, 'dangerouslySetInnerHTML with non-literal markup (cross-site scripting)', this.line(node))
+    if (html !== undefined && this.isPlainString(html.value as JsNode)) this.issues.warning(T.xss, 'dangerouslySetInnerHTML with static markup', line)
+    else if (html !== undefined && this.isSanitizedHtml(html.value as JsNode, scope)) this.issues.warning(T.xss, 'dangerouslySetInnerHTML with sanitised markup', line)
+    else this.issues.critical(T.xss, 'dangerouslySetInnerHTML with non-literal markup (cross-site scripting)', line)
   }
 
   private checkShape (value: string, node: JsNode): void {
