@@ -281,3 +281,26 @@ export const PY_METHODS: Readonly<Record<string, Capability>> = {
   set_trace: 'debug',
   post_mortem: 'debug'
 }
+
+/** Calls whose argument at the given index is a key: a literal there is a hard-coded secret (`secret`). */
+export const KEY_ARGUMENTS: Readonly<Record<string, number>> = {
+  // JavaScript
+  'jsonwebtoken.sign': 1,
+  'jsonwebtoken.verify': 1,
+  'crypto.createHmac': 1,
+  'crypto.createCipheriv': 1,
+  'crypto.createDecipheriv': 1,
+  'cookie-parser': 0,
+  // Python
+  'cryptography.fernet.Fernet': 0,
+  'cryptography.hazmat.primitives.ciphers.aead.AESGCM': 0,
+  'cryptography.hazmat.primitives.ciphers.aead.ChaCha20Poly1305': 0,
+  'cryptography.hazmat.primitives.ciphers.aead.AESCCM': 0,
+  'hmac.new': 0,
+  'jwt.encode': 1,
+  'jwt.decode': 1,
+  'Crypto.Cipher.AES.new': 0,
+  'itsdangerous.URLSafeTimedSerializer': 0,
+  'itsdangerous.URLSafeSerializer': 0,
+  'itsdangerous.Signer': 0
+}

@@ -213,7 +213,9 @@ const PLACEHOLDERS: readonly RegExp[] = [
 export function classifySecretValue (value: string): 'secret' | 'placeholder' | null {
   if (value.length < 4 || value.length > 4096) return null
   if (/\s/.test(value)) return null
-  if (/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(value)) return null // names an environment variable
+  // names an environment variable (`AWS_SECRET_ACCESS_KEY`, `DB_PASSWORD2`); a part that starts
+  // with a digit or mixes in more digits (`PROD_KEY_8F3A9B2C`) is key material, not a name
+  if (/^[A-Z]+[0-9]{0,2}(_[A-Z]+[0-9]{0,2})+$/.test(value)) return null
   if (/^(https?|file):\/\//i.test(value) && !/\/\/[^/\s:@]+:[^/\s@]+@/.test(value)) return null // a URL without credentials
   if (/^(true|false|null|none|undefined|bearer|basic)$/i.test(value)) return null
   // A regular expression (lexer `TOKEN = r'[A-Z]\w*'`). The class runs exclude `[` and `]`, so a

@@ -15,7 +15,7 @@ import {
   isRecursiveRm, isSecretName, isTokenName, secretShape
 } from './issues.js'
 import { LOADER_ENV, pathReach } from './capabilities.js'
-import { jsCapabilityOf } from './capability-names.js'
+import { KEY_ARGUMENTS, jsCapabilityOf } from './capability-names.js'
 import { type JsNode, MAX_JS_DEPTH, parseJsOrTs } from './parse-js.js'
 import { TaintStore, runToFixpoint, type TaintSource } from './taint.js'
 
@@ -843,6 +843,11 @@ class JsAnalysis {
    * exfiltration, whatever the policy says about `net`.
    */
   private checkCapability (q: string, node: JsNode, args: JsNode[], scope: JsScope, line: number): void {
+    const keyAt = Object.hasOwn(KEY_ARGUMENTS, q) ? KEY_ARGUMENTS[q] as number : -1
+    const key = keyAt < 0 ? undefined : args[keyAt]
+    if (key !== undefined && this.isPlainString(key) && classifySecretValue(this.fold(key, scope) ?? '') === 'secret') {
+      this.issues.critical(T.hardcodedSecret, `${q}() with a hard-coded key`, line)
+    }
     const cap = jsCapabilityOf(q)
     if (cap === null) return
     if (cap.capability.startsWith('fs.')) {
