@@ -237,7 +237,12 @@ const KEY_SHAPES: ReadonlyArray<[RegExp, string]> = [
   [/\bAIza[0-9A-Za-z_-]{35}\b/, 'a Google API key'],
   // The header alone is a marker (parsers compare against it); key material must follow.
   [/-----BEGIN ((RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----(\s|\\[nr])*[A-Za-z0-9+/=]{16,}/, 'a private key block'],
-  [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, 'a JSON Web Token']
+  [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, 'a JSON Web Token'],
+  // a password written into a connection URL (`postgres://admin:S3cret@db`), unless it is a
+  // stand-in (`user:password@`, `:<pass>@`, `:${PASSWORD}@`)
+  [/\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s/:@]{1,64}:(?!(password|pass|passwd|pwd|secret|changeme|xxx+|\*+|<[^>]*>|\$\{[^}]*\}|\{[^}]*\}|%[^@]*)@)[^\s/@]{3,128}@/i, 'a password in a connection URL'],
+  // a Fernet key (32 random bytes in URL-safe base64)
+  [/(^|[^A-Za-z0-9_-])[A-Za-z0-9_-]{43}=($|[^A-Za-z0-9_=-])/, 'a Fernet-shaped key']
 ]
 
 /** The label of the first credential shape found in `text`, or null. Never returns the match itself. */

@@ -851,7 +851,8 @@ class JsAnalysis {
     const cap = jsCapabilityOf(q)
     if (cap === null) return
     if (cap.capability.startsWith('fs.')) {
-      const reach = pathReach(this.pathText(args[cap.pathArg ?? 0], scope))
+      const target = cap.pathArg === undefined ? this.optionPath(args[0], scope) : args[cap.pathArg]
+      const reach = pathReach(this.pathText(target, scope))
       if (cap.capability === 'fs.delete' && (ALWAYS_RECURSIVE.test(q) || args.some((a) => this.hasTrueOption(a, 'recursive', scope)))) {
         this.issues.add('CRITICAL', T.recursiveDeletion, `${q}() deletes a directory tree`, line, 'fs.delete', reach)
       } else {
@@ -864,6 +865,13 @@ class JsAnalysis {
       const source = args.map((a) => this.secretSource(a, scope, 0)).find((x) => x !== null)
       if (source !== undefined && source !== null) this.issues.critical(T.exfiltration, `${q}() sends ${source} to the network`, line)
     }
+  }
+
+  /** The path an options object names (`tar.x({ cwd: '/' })`). */
+  private optionPath (node: JsNode | undefined, scope: JsScope): JsNode | undefined {
+    if (node?.type !== 'ObjectExpression') return node
+    const p = (node.properties as JsNode[]).find((x) => x.type === 'Property' && ['cwd', 'C', 'dest', 'path', 'dir', 'directory'].includes(this.propKey(x, scope) ?? ''))
+    return p === undefined ? undefined : p.value as JsNode
   }
 
   /** An options object (literal, variable or spread) that sets `name` to something not falsy. */
@@ -889,15 +897,27 @@ class JsAnalysis {
     if (folded !== null) return folded
     switch (node.type) {
       case 'TemplateLiteral': {
+        // every literal part counts; an unknown substitution is `*` (`${home}/.ssh/x` is a secret path)
         const quasis = node.quasis as JsNode[]
-        const head = ((quasis[0] as JsNode).value as { cooked: string | null }).cooked ?? ''
-        if (head !== '') return head
-        const first = (node.expressions as JsNode[])[0]
-        const inner = first === undefined ? null : this.pathText(first, scope, depth + 1)
-        return inner === null ? null : inner + '/'
+        const exprs = node.expressions as JsNode[]
+        let out = ''
+        for (let i = 0; i < quasis.length; i++) {
+          out += ((quasis[i] as JsNode).value as { cooked: string | null }).cooked ?? ''
+          const e = exprs[i]
+          if (e !== undefined) out += this.pathText(e, scope, depth + 1) ?? (i === 0 && out === '' ? '' : '*')
+        }
+        return out === '' ? null : out
       }
-      case 'BinaryExpression':
-        return node.operator === '+' ? this.pathText(node.left as JsNode, scope, depth + 1) : null
+      case 'BinaryExpression': {
+        if (node.operator !== '+') return null
+        const left = this.pathText(node.left as JsNode, scope, depth + 1)
+        if (left === null) return null
+        return left + (this.pathText(node.right as JsNode, scope, depth + 1) ?? '*')
+      }
+      case 'MemberExpression': {
+        const q = this.qualify(node, scope)
+        return q.some((x) => x === 'process.env.HOME' || x === 'process.env.USERPROFILE') ? '~/' : null
+      }
       case 'Identifier': {
         const found = this.lookup(node.name as string, scope)
         if (found === null || found.bindings.length !== 1) return null
@@ -907,6 +927,7 @@ class JsAnalysis {
       case 'CallExpression': {
         const quals = this.qualify(node.callee as JsNode, scope)
         if (quals.includes('os.tmpdir')) return '$tmp/'
+        if (quals.some((q) => q === 'fs.mkdtempSync' || q === 'fs.mkdtemp')) return this.pathText((node.arguments as JsNode[])[0], scope, depth + 1)
         if (quals.includes('os.homedir')) return '~/'
         if (quals.some((q) => q === 'path.join' || q === 'path.resolve' || q === 'path.posix.join')) {
           const parts = (node.arguments as JsNode[]).map((a) => this.pathText(a, scope, depth + 1))
@@ -925,15 +946,20 @@ class JsAnalysis {
    * What secret `node` carries, if any: environment values, cookies, browser storage, a file read
    * from a system or secret path; followed through variables (bounded).
    */
-  private secretSource (node: JsNode, scope: JsScope, depth: number): string | null {
+  private secretSource (node: JsNode, scope: JsScope, depth: number, inHeaders = false): string | null {
     if (depth > 6) return null
     let found: string | null = null
     let budget = 2000
-    const visit = (n: JsNode): void => {
+    const visit = (n: JsNode, headers: boolean): void => {
       if (found !== null || budget-- <= 0) return
+      // in `headers: {…}` one named variable (an API key, a bearer token) authenticates the
+      // request; the whole environment, cookies or a secret file are still exfiltration
+      if (n.type === 'Property' && this.propKey(n, scope) === 'headers') { visit(n.value as JsNode, true); return }
+      if (headers && n.type === 'MemberExpression' && this.qualify(n.object as JsNode, scope).includes('process.env')) return
       if (n.type === 'MemberExpression' || n.type === 'Identifier') {
         for (const q of this.qualify(n, scope)) {
-          if (q === 'process.env' || q.startsWith('process.env.')) { found = 'environment values'; return }
+          if (q === 'process.env' || (!headers && q.startsWith('process.env.'))) { found = 'environment values'; return }
+          if (headers && q.startsWith('process.env.')) return
           if (SECRET_SOURCES.has(q) || SECRET_SOURCES.has(q.split('.')[0] as string)) { found = 'cookies or browser storage'; return }
         }
         const prop = n.type === 'MemberExpression' ? this.propName(n, scope) : null
@@ -941,7 +967,7 @@ class JsAnalysis {
         if (n.type === 'Identifier') {
           const b = this.lookup(n.name as string, scope)
           for (const binding of b?.bindings ?? []) {
-            if ((binding.kind === 'init' || binding.kind === 'unpack') && found === null) found = this.secretSource(binding.expr, binding.scope, depth + 1)
+            if ((binding.kind === 'init' || binding.kind === 'unpack') && found === null) found = this.secretSource(binding.expr, binding.scope, depth + 1, headers)
           }
           return
         }
@@ -952,9 +978,9 @@ class JsAnalysis {
         if (cap !== undefined && pathReach(this.pathText((n.arguments as JsNode[])[0], scope)) === 'system') { found = 'a secret or system file'; return }
       }
       if (isFunction(n)) return
-      eachChild(n, (_key, child) => visit(child))
+      eachChild(n, (_key, child) => visit(child, headers))
     }
-    visit(node)
+    visit(node, inHeaders)
     return found
   }
 
@@ -1198,6 +1224,7 @@ class JsAnalysis {
       }
       if (prop === 'srcdoc' && !this.isPlainString(right)) this.issues.critical(T.xss, 'srcdoc set to non-literal markup (cross-site scripting)', line)
       if (URL_PROPS.has(prop) && this.isScriptUrl(right, scope)) this.issues.critical(T.xss, `${prop} set to a javascript: URL`, line)
+      if ((prop === 'src' || prop === 'href' || prop === 'action') && this.secretSource(right, scope, 0) !== null) this.issues.critical(T.exfiltration, `${prop} set to a URL that carries ${this.secretSource(right, scope, 0) as string} (the browser sends it)`, line)
       if (prop === 'src' && this.fromAddressBar(right, scope)) this.issues.critical(T.xss, 'src set from the query string or fragment (loads a script the URL chooses)', line)
       if (/^on[a-z]+$/.test(prop) && this.isStringish(right, scope)) this.issues.critical(T.xss, `${prop} set to a string (an event handler compiled from text)`, line)
       if (chain[0] === 'process' && chain[1] === 'env' && chain.length === 3) {

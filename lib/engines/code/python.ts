@@ -1075,6 +1075,10 @@ class PyAnalysis {
       }
     }
     if (fn.type === 'attribute') this.checkMethodCapability(fn, positional, keywords, scope, line)
+    if (fn.type === 'attribute' && ['__getattribute__', '__getattr__'].includes(this.text(this.kid(fn, 'attribute') ?? fn)) && positional[0] !== undefined && this.fold(positional[0], scope) === null) {
+      const target = this.kid(fn, 'object')
+      if (target !== undefined && this.qualify(target, scope).some(isSensitive)) this.issues.critical(T.dynamicAccess, '__getattribute__() with a name computed at runtime on a sensitive module', line)
+    }
     if (matched || fn.type !== 'attribute') return
     const method = this.text(this.kid(fn, 'attribute') ?? fn)
     if (method === 'eval' && first !== undefined && !this.isPlainString(first)) {
@@ -1126,7 +1130,7 @@ class PyAnalysis {
       return false
     }
     this.issues.use(cap.capability, `${q}() uses ${cap.capability}`, line)
-    if (cap.capability === 'net') this.checkExfiltration(q, [...positional, ...keywords.values()], scope, line)
+    if (cap.capability === 'net') this.checkExfiltration(q, [...positional, ...keywords.values()], scope, line, keywords.get('headers'))
     return false
   }
 
@@ -1139,6 +1143,9 @@ class PyAnalysis {
       if (byName === 'code') this.issues.critical(T.dynamicImport, `.${method}() loads a module outside the import statement`, line)
       else this.issues.use(byName, `.${method}() uses ${byName}`, line)
       return
+    }
+    if (['send', 'sendall', 'sendto', 'write'].includes(method) && receiver !== undefined && this.isNetObject(receiver, scope)) {
+      this.checkExfiltration(`.${method}`, positional, scope, line)
     }
     if (method === 'run' && keywords.has('debug') && this.unwrap(keywords.get('debug') as PyNode).type === 'true') {
       this.issues.use('debug', '.run(debug=True) serves an interactive debugger (a console that runs code)', line)
@@ -1156,6 +1163,17 @@ class PyAnalysis {
     const capability: Capability = method.startsWith('read') ? 'fs.read' : method === 'unlink' || method === 'rmdir' ? 'fs.delete' : 'fs.write'
     const reach = pathReach(path === '' ? null : path)
     this.issues.use(capability, `Path.${method}() ${reach === 'system' ? 'on a system or secret path' : 'on a file'}`, line, reach)
+  }
+
+  /** A name bound to what a network call returned (a socket, a connection). */
+  private isNetObject (node: PyNode, scope: Scope): boolean {
+    const n = this.unwrap(node)
+    if (n.type !== 'identifier') return false
+    return (this.lookup(this.text(n), scope)?.bindings ?? []).some((b) => {
+      if (b.kind !== 'value' || this.unwrap(b.expr).type !== 'call') return false
+      const fn = this.kid(this.unwrap(b.expr), 'function')
+      return fn !== undefined && this.qualify(fn, b.scope).some((q) => pyCapabilityOf(q)?.capability === 'net')
+    })
   }
 
   /** `os.environ["LD_PRELOAD"] = …`: programs started later load code from the variable. */
@@ -1176,9 +1194,9 @@ class PyAnalysis {
   }
 
   /** A network call that carries environment values, cookies or a secret file sends them away. */
-  private checkExfiltration (q: string, args: PyNode[], scope: Scope, line: number): void {
+  private checkExfiltration (q: string, args: PyNode[], scope: Scope, line: number, headers?: PyNode): void {
     for (const a of args) {
-      const source = this.secretSource(a, scope, 0)
+      const source = this.secretSource(a, scope, 0, a === headers)
       if (source !== null) {
         this.issues.critical(T.exfiltration, `${q}() sends ${source} to the network`, line)
         return
@@ -1186,19 +1204,30 @@ class PyAnalysis {
     }
   }
 
-  private secretSource (node: PyNode, scope: Scope, depth: number): string | null {
+  /**
+   * What secret `node` carries: environment values, cookies, a secret file. In `headers=`, one
+   * named variable (`os.environ["API_TOKEN"]` as a bearer token) is authentication, not
+   * exfiltration; the whole environment still is.
+   */
+  private secretSource (node: PyNode, scope: Scope, depth: number, inHeaders = false): string | null {
     if (depth > 6) return null
     let found: string | null = null
     let budget = 2000
-    const visit = (n: PyNode): void => {
+    const visit = (n: PyNode, headers: boolean): void => {
       if (found !== null || budget-- <= 0) return
+      if (n.type === 'keyword_argument' && this.text(this.kid(n, 'name') ?? n) === 'headers') {
+        const v = this.kid(n, 'value')
+        if (v !== undefined) visit(v, true)
+        return
+      }
+      if (headers && this.isOneEnvVariable(n, scope)) return
       if (n.type === 'identifier' || n.type === 'attribute') {
         const quals = this.qualify(n, scope)
         if (quals.some((q) => q === 'os.environ' || q === 'os.environb' || q === 'os.getenv' || q.startsWith('os.environ.'))) { found = 'environment values'; return }
         if (n.type === 'attribute' && ['cookies', 'COOKIES'].includes(this.text(this.kid(n, 'attribute') ?? n))) { found = 'cookies'; return }
         if (n.type === 'identifier') {
           for (const b of this.lookup(this.text(n), scope)?.bindings ?? []) {
-            if ((b.kind === 'value' || b.kind === 'unpack') && found === null) found = this.secretSource(b.expr, b.scope, depth + 1)
+            if ((b.kind === 'value' || b.kind === 'unpack') && found === null) found = this.secretSource(b.expr, b.scope, depth + 1, headers)
           }
           return
         }
@@ -1215,10 +1244,24 @@ class PyAnalysis {
         }
       }
       if (n.type === 'lambda' || n.type === 'function_definition') return
-      for (const c of n.children) visit(c)
+      for (const c of n.children) visit(c, headers)
     }
-    visit(node)
+    visit(node, inHeaders)
     return found
+  }
+
+  /** `os.environ["X"]`, `os.environ.get("X")`, `os.getenv("X")`: one named variable. */
+  private isOneEnvVariable (node: PyNode, scope: Scope): boolean {
+    const n = this.unwrap(node)
+    if (n.type === 'subscript') {
+      const v = this.kid(n, 'value')
+      return v !== undefined && this.qualify(v, scope).includes('os.environ')
+    }
+    if (n.type === 'call') {
+      const fn = this.kid(n, 'function')
+      return fn !== undefined && this.qualify(fn, scope).some((q) => q === 'os.getenv' || q === 'os.environ.get')
+    }
+    return false
   }
 
   /**
@@ -1257,8 +1300,12 @@ class PyAnalysis {
       }
       case 'identifier': {
         const b = this.lookup(this.text(n), scope)?.bindings
-        if (b === undefined || b.length !== 1 || b[0]?.kind !== 'value') return null
-        return this.pathText(b[0].expr, b[0].scope, depth + 1, pathOnly)
+        if (b === undefined || b.length !== 1) return null
+        const only = b[0] as Binding
+        if (only.kind === 'value') return this.pathText(only.expr, only.scope, depth + 1, pathOnly)
+        // `with tempfile.TemporaryDirectory() as d`: d is the temp dir
+        if (only.kind === 'unpack' && !pathOnly) return this.pathText(only.expr, only.scope, depth + 1) === '$tmp/' ? '$tmp/' : null
+        return null
       }
       case 'call': {
         const fn = this.kid(n, 'function')
