@@ -29,7 +29,7 @@ export function analyseJavaScript (code: string, options: { taint: boolean, type
   const parsed = parseJsOrTs(code, options.typescript === true)
   if (!parsed.ok) return parsed
   try {
-    const analysis = new JsAnalysis(code, parsed.program)
+    const analysis = new JsAnalysis(code, parsed.program, parsed.lineOf)
     analysis.rules()
     for (const c of parsed.comments) {
       const label = secretShape(c.value)
@@ -173,7 +173,7 @@ class JsAnalysis {
   private readonly stringishMemo = new Map<string, boolean>()
   private readonly sanitizedMemo = new Map<string, boolean>()
 
-  constructor (private readonly code: string, private readonly program: JsNode) {
+  constructor (private readonly code: string, private readonly program: JsNode, private readonly lineOf: (offset: number) => number) {
     this.module = new JsScope(this.nextScope++, null, program)
     this.scopes.set(program, this.module)
     this.collect(program, this.module, 0)
@@ -184,7 +184,7 @@ class JsAnalysis {
     }
   }
 
-  private line (n: JsNode): number { return n.loc?.start.line ?? 1 }
+  private line (n: JsNode): number { return this.lineOf(n.start ?? 0) }
   private text (n: JsNode): string { return this.code.slice(n.start ?? 0, n.end ?? 0) }
 
   // ---- pass 1: parents, scopes, bindings

@@ -7,7 +7,7 @@
  * parsing: type annotations, interfaces, `declare` statements and `import type` are dropped, and
  * the wrappers that do nothing at run time (`x as T`, `<T>x`, `x!`, `x satisfies T`, `f<T>`) are
  * replaced by the expression they wrap. `import cp = require('child_process')` becomes the
- * `const cp = require('child_process')` it compiles to. Each node gets its 1-based line.
+ * `const cp = require('child_process')` it compiles to. Lines are computed from offsets on demand.
  */
 import { parseSync } from 'oxc-parser'
 import { MAX_NESTING_BOUND, nestingBound } from './nesting.js'
@@ -25,7 +25,7 @@ export interface JsNode {
 }
 
 export type JsParse =
-  | { ok: true, program: JsNode, comments: Array<{ value: string, line: number }> }
+  | { ok: true, program: JsNode, comments: Array<{ value: string, line: number }>, lineOf: (offset: number) => number }
   | { ok: false, reason: 'parse_error' | 'too_deep', detail: string, line_number?: number }
 
 class TooDeep extends Error {}
@@ -83,17 +83,16 @@ function toExpression (ref: JsNode): JsNode {
   return { type: 'MemberExpression', object: toExpression(ref.left as JsNode), property: ref.right, computed: false, optional: false, start: ref.start, end: ref.end }
 }
 
-/** Rewrites a node in place (types off, wrappers unwrapped, lines on); returns what replaces it. */
-function normalise (node: JsNode, starts: number[], depth: number): JsNode {
+/** Rewrites a TypeScript node in place (types off, wrappers unwrapped); returns what replaces it. */
+function normalise (node: JsNode, depth: number): JsNode {
   if (depth > MAX_JS_DEPTH) throw new TooDeep()
   let n = node
   while (ERASED_WRAPPERS.has(n.type) && isNode(n.expression)) n = n.expression
   if (n.type === 'TSParameterProperty' && isNode(n.parameter)) n = n.parameter
   if (n.type === 'TSImportEqualsDeclaration') n = importEquals(n)
   if (n.type === 'TSExportAssignment' && isNode(n.expression)) n = { type: 'ExpressionStatement', expression: n.expression, start: n.start, end: n.end }
-  n.loc = { start: { line: lineAt(starts, n.start ?? 0) } }
   for (const key in n) {
-    if (key === 'loc' || key === 'type') continue
+    if (key === 'type') continue
     if (TYPE_KEYS.has(key)) { n[key] = null; continue }
     const v = n[key]
     if (Array.isArray(v)) {
@@ -103,11 +102,11 @@ function normalise (node: JsNode, starts: number[], depth: number): JsNode {
         if (erasedStatement(item)) continue
         // `this: Foo` in a parameter list is a type, not a parameter
         if (key === 'params' && item.type === 'Identifier' && item.name === 'this') continue
-        out.push(normalise(item, starts, depth + 1))
+        out.push(normalise(item, depth + 1))
       }
       n[key] = out
     } else if (isNode(v)) {
-      n[key] = erasedStatement(v) ? null : normalise(v, starts, depth + 1)
+      n[key] = erasedStatement(v) ? null : normalise(v, depth + 1)
     }
   }
   return n
@@ -147,9 +146,11 @@ export function parseJsOrTs (code: string, typescript: boolean): JsParse {
       continue
     }
     try {
-      const program = normalise(result.program as unknown as JsNode, starts, 0)
+      // JavaScript trees hold no TypeScript nodes: only TypeScript is rewritten
+      const raw = result.program as unknown as JsNode
+      const program = typescript ? normalise(raw, 0) : raw
       const comments = result.comments.map((c) => ({ value: c.value, line: lineAt(starts, c.start) }))
-      return { ok: true, program, comments }
+      return { ok: true, program, comments, lineOf: (offset) => lineAt(starts, offset) }
     } catch (err) {
       if (err instanceof TooDeep || err instanceof RangeError) return { ok: false, reason: 'too_deep', detail: `syntax tree deeper than ${MAX_JS_DEPTH}` }
       throw err
