@@ -4,7 +4,11 @@
  * Result model (QWED §4.3): a snippet that was analysed is always VERIFIED, proven safe
  * (`is_valid: true`, admission ADMIT) or proven unsafe (`is_valid: false`, admission BLOCKED); a
  * snippet that could not be analysed (unsupported language, too large, unparseable, too deep) is
- * BLOCKED. Only CRITICAL issues make code unsafe; WARNINGs are reported and never block.
+ * BLOCKED. Every finding names the capability it uses (capabilities.ts); the claim's policy
+ * (default, `allow`, `deny`) makes a denied capability CRITICAL and an allowed one a WARNING.
+ * Findings without a capability (weak password hashing, weak randomness) keep their severity.
+ * Only CRITICAL issues make code unsafe; the constraint_id of unsafe code names the capability of
+ * its first blocking issue (`code.capability.process`).
  *
  * Where this differs from QWED 7.1 on purpose: QWED scans lines for substrings, so `cursor.execute`
  * matches `exec`, `re.compile` matches `compile`, any class `constructor` is "prototype pollution",
