@@ -56,6 +56,12 @@ const REQUIRE_NAMES = new Set(['require', 'module.require', 'process.mainModule.
 const ALWAYS_RECURSIVE = /^(rimraf|del|fs-extra\.(remove|removeSync|emptyDir|emptyDirSync))(\.|$)/
 /** Calls that write properties or the prototype of their first argument. */
 const PROTOTYPE_WRITERS = new Set(['Object.assign', 'Object.defineProperty', 'Object.defineProperties', 'Object.setPrototypeOf', 'Reflect.set', 'Reflect.defineProperty', 'Reflect.setPrototypeOf', 'lodash.merge', 'lodash.set', '_.merge', '_.set'])
+/** Deep merges and path setters: a `__proto__` / `constructor` key in their input writes a shared prototype. */
+const DEEP_MERGERS = new Set(['lodash.merge', 'lodash.mergeWith', 'lodash.defaultsDeep', 'lodash.set', 'lodash.setWith', 'lodash.zipObjectDeep', 'deepmerge', 'merge', 'merge-deep', 'mixin-deep', 'set-value', 'dot-prop.setProperty', 'dset', 'defaults-deep', '@hapi/hoek.merge'])
+/** jQuery methods that parse a string argument as HTML. */
+const JQUERY_HTML = new Set(['html', 'append', 'prepend', 'after', 'before', 'replaceWith', 'wrap', 'wrapAll', 'wrapInner', 'insertAfter', 'insertBefore'])
+/** DOM methods that put nodes into a document. */
+const NODE_INSERTERS = new Set(['append', 'appendChild', 'prepend', 'replaceChildren', 'replaceWith', 'insertBefore', 'after', 'before', 'adoptNode', 'importNode'])
 /** Methods that parse markup into live DOM whatever object they are called on. */
 const HTML_METHODS = new Set(['createContextualFragment', 'setHTMLUnsafe', 'parseHTMLUnsafe', 'insertAdjacentHTML'])
 /** Properties that take a URL a browser loads or navigates to (a `javascript:` URL runs). */
@@ -619,6 +625,11 @@ class JsAnalysis {
       case 'CallExpression':
       case 'NewExpression': this.checkCall(node, scope); break
       case 'ImportExpression': this.checkDynamicImport(node, scope); break
+      case 'TaggedTemplateExpression': {
+        // zx's $`cmd`, a tagged template is a call of its tag
+        for (const q of this.qualify(node.tag as JsNode, scope)) this.checkCapability(q, node, [], scope, this.line(node))
+        break
+      }
       case 'ImportDeclaration':
       case 'ExportNamedDeclaration':
       case 'ExportAllDeclaration': this.checkStaticImport(node); break
@@ -825,6 +836,9 @@ class JsAnalysis {
       if (PROTOTYPE_WRITERS.has(q) && args[0] !== undefined && this.isSharedPrototype(args[0], scope)) {
         this.issues.critical(T.prototypePollution, `${q}() on a built-in prototype`, line)
       }
+      if (DEEP_MERGERS.has(q) && args.slice(1).some((a) => this.untrustedData(a, scope, 0))) {
+        this.issues.critical(T.prototypePollution, `${q}() merges request or parsed data deeply (a __proto__ key pollutes every object)`, line)
+      }
     }
     if (callee.type === 'MemberExpression') {
       const method = this.propName(callee, scope)
@@ -990,7 +1004,11 @@ class JsAnalysis {
     const callee = node.callee as JsNode
     const markup = method === 'insertAdjacentHTML' ? args[1] : args[0]
     const safeMarkup = markup === undefined || this.isPlainString(markup) || this.isSanitizedHtml(markup, scope)
-    if (HTML_METHODS.has(method) && method !== 'insertAdjacentHTML' && !safeMarkup) {
+    if (JQUERY_HTML.has(method) && callee.type === 'MemberExpression' && markup !== undefined && !safeMarkup && (method === 'html' || this.isStringish(markup, scope)) && this.isJQuery(callee.object as JsNode, scope)) {
+      this.issues.critical(T.xss, `jQuery .${method}() parses non-literal markup into the page`, line)
+    } else if (NODE_INSERTERS.has(method) && args.some((a) => this.fromParsedMarkup(a, scope, 0))) {
+      this.issues.critical(T.xss, `.${method}() inserts nodes parsed from non-literal markup (their handlers run)`, line)
+    } else if (HTML_METHODS.has(method) && method !== 'insertAdjacentHTML' && !safeMarkup) {
       this.issues.critical(T.xss, `${method}() parses non-literal markup into the page`, line)
     } else if ((method === 'write' || method === 'writeln') && !safeMarkup) {
       const receiver = callee.object as JsNode
@@ -1016,6 +1034,78 @@ class JsAnalysis {
     const obj = node.object as JsNode
     return this.qualify(obj, scope).some((q) => /^(Object|Array|Function|String|Number|Boolean|Promise|RegExp|Map|Set)$/.test(q)) ||
       (obj.type === 'MemberExpression' && this.propName(obj, scope) === 'constructor')
+  }
+
+  /** Data from a request or a parse of text: `req.body`, `JSON.parse(text)`, `ctx.request.query`; through variables. */
+  private untrustedData (node: JsNode, scope: JsScope, depth: number): boolean {
+    if (depth > 6) return false
+    let hit = false
+    let budget = 500
+    const visit = (n: JsNode): void => {
+      if (hit || budget-- <= 0) return
+      if (n.type === 'MemberExpression') {
+        const prop = this.propName(n, scope)
+        const obj = n.object as JsNode
+        const objName = obj.type === 'Identifier' ? obj.name as string : obj.type === 'MemberExpression' ? this.propName(obj, scope) : null
+        if (prop !== null && REQUEST_PROPS.has(prop) && objName !== null && /^(req|request|ctx)$/.test(objName)) { hit = true; return }
+      }
+      if (n.type === 'CallExpression' && this.qualify(n.callee as JsNode, scope).includes('JSON.parse')) {
+        const a = (n.arguments as JsNode[])[0]
+        if (a !== undefined && !this.isPlainString(a)) { hit = true; return }
+      }
+      if (n.type === 'Identifier') {
+        const b = this.lookup(n.name as string, scope)
+        if (b?.bindings.some((x) => (x.kind === 'init' || x.kind === 'unpack') && this.untrustedData(x.expr, x.scope, depth + 1)) === true) hit = true
+        return
+      }
+      if (isFunction(n)) return
+      eachChild(n, (_k, c) => visit(c))
+    }
+    visit(node)
+    return hit
+  }
+
+  /** Nodes parsed from markup (`new DOMParser().parseFromString(html, 'text/html')`), through variables. */
+  private fromParsedMarkup (node: JsNode, scope: JsScope, depth: number): boolean {
+    if (depth > 6) return false
+    let hit = false
+    let budget = 500
+    const visit = (n: JsNode): void => {
+      if (hit || budget-- <= 0) return
+      if (n.type === 'CallExpression') {
+        const callee = n.callee as JsNode
+        const a = (n.arguments as JsNode[])[0]
+        if (callee.type === 'MemberExpression' && this.propName(callee, scope) === 'parseFromString' && a !== undefined && !this.isPlainString(a) && !this.isSanitizedHtml(a, scope)) { hit = true; return }
+      }
+      if (n.type === 'Identifier') {
+        const b = this.lookup(n.name as string, scope)
+        if (b?.bindings.some((x) => (x.kind === 'init' || x.kind === 'unpack') && this.fromParsedMarkup(x.expr, x.scope, depth + 1)) === true) hit = true
+        return
+      }
+      if (isFunction(n)) return
+      eachChild(n, (_k, c) => visit(c))
+    }
+    visit(node)
+    return hit
+  }
+
+  /** A call chain that starts at jQuery: `$('#x')`, `jQuery(el).find('p')`. */
+  private isJQuery (node: JsNode, scope: JsScope): boolean {
+    let cur = node
+    for (let i = 0; i < 16; i++) {
+      if (cur.type === 'CallExpression') {
+        const callee = cur.callee as JsNode
+        if (callee.type === 'Identifier' && (callee.name === '$' || callee.name === 'jQuery')) return true
+        if (this.qualify(callee, scope).some((q) => q === 'jquery' || q === 'jQuery')) return true
+        if (callee.type !== 'MemberExpression') return false
+        cur = callee.object as JsNode
+      } else if (cur.type === 'MemberExpression') {
+        cur = cur.object as JsNode
+      } else {
+        return false
+      }
+    }
+    return false
   }
 
   /** A URL that runs script: a `javascript:` literal (or literal start), or a location read from the address bar. */
