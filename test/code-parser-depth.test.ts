@@ -2,9 +2,11 @@ import t from 'tap'
 import { createCodeEngine } from '../lib/engines/code/index.js'
 import { MAX_NESTING_BOUND, nestingBound } from '../lib/engines/code/nesting.js'
 
-// oxc-parser recurses on the native stack without a guard: each shape below, nested 20,000 deep,
-// killed the process with a segmentation fault when it reached the parser. The nesting bound must
-// refuse them first (too_deep), and reaching the end of this file proves the process survived.
+// oxc-parser recurses on the native stack without a guard. Fed to the bare parser in a child
+// process (8 MB main-thread stack), 19 of the shapes below, at the depth used here, killed it with
+// a segmentation fault in at least one of the two languages; the conditional type survived at
+// 10,500 levels there and is kept for worker threads, whose stack is 4 MB. The nesting bound must
+// refuse them all first (too_deep); reaching the end of this file proves this process survived.
 // Each is nested as deep as fits under the 200 KB claim cap (at least 10,000 levels).
 const N = 20_000
 const fit = (unit: string): number => Math.min(N, Math.floor(190_000 / unit.length))
