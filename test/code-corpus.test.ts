@@ -64,7 +64,7 @@ t.test('every attack is unsafe, and its verdict names the capability', async (t)
     rows.push({ e, ok: !admitted })
     if (admitted) missed.push(`${e.id}: ${JSON.stringify(e.code).slice(0, 100)}`)
     t.notOk(admitted, `${e.id} is not admitted`)
-    if (!admitted) t.match(constraintId, /^code\.(capability\.[a-z.]+|code_unsafe|too_deep|parse_error)$/, `${e.id}: ${constraintId}`)
+    if (!admitted) t.match(constraintId, /^code\.(capability_[a-z_]+|code_unsafe|too_deep|parse_error)$/, `${e.id}: ${constraintId}`)
   }
   const blocked = rows.filter((r) => r.ok).length
   t.comment(`attacks blocked: ${blocked}/${attacks.length} (${(100 * blocked / attacks.length).toFixed(1)}%)`)
@@ -94,15 +94,15 @@ t.test('a route widens or tightens the policy through its claims', async (t) => 
     return `${admissionOf(r)} ${String(r.developer_fields.constraint_id)}`
   }
   const git = "import subprocess\nsubprocess.run(['git', 'status'])"
-  t.equal(await verify(git, {}), 'BLOCKED code.capability.process', 'process is denied by default')
+  t.equal(await verify(git, {}), 'BLOCKED code.capability_process', 'process is denied by default')
   t.equal(await verify(git, { allow: ['process'] }), 'ADMIT code.code_safe', 'allow: [process] admits it')
-  t.equal(await verify(git, { allow: ['process'], deny: ['process'] }), 'BLOCKED code.capability.process', 'deny wins over allow')
+  t.equal(await verify(git, { allow: ['process'], deny: ['process'] }), 'BLOCKED code.capability_process', 'deny wins over allow')
   const api = "import requests\nrequests.get('https://api.example.com/items')"
   t.equal(await verify(api, {}), 'ADMIT code.code_safe', 'net is allowed by default')
-  t.equal(await verify(api, { deny: ['net'] }), 'BLOCKED code.capability.net', 'deny: [net] tightens it')
+  t.equal(await verify(api, { deny: ['net'] }), 'BLOCKED code.capability_net', 'deny: [net] tightens it')
   const report = "with open('report.txt', 'w') as f:\n    f.write('ok')"
   t.equal(await verify(report, {}), 'ADMIT code.code_safe', 'writing a relative path is allowed by default')
-  t.equal(await verify("with open('/etc/motd', 'w') as f:\n    f.write('hi')", {}), 'BLOCKED code.capability.fs.write', 'a system path is not')
+  t.equal(await verify("with open('/etc/motd', 'w') as f:\n    f.write('hi')", {}), 'BLOCKED code.capability_fs_write', 'a system path is not')
   t.equal(await verify("with open('/etc/motd', 'w') as f:\n    f.write('hi')", { allow: ['fs.write'] }), 'ADMIT code.code_safe', 'allow: [fs.write] covers system paths too')
   t.equal(await verify('x = 1', { allow: ['everything'] } as unknown as Partial<CodeClaim>), 'BLOCKED code.invalid_claim', 'an unknown capability is a malformed claim')
 })

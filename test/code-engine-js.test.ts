@@ -55,7 +55,7 @@ t.test('result shape follows QWED §4.3', async (t) => {
   const bad = await check('const userInput = req.query.q;\n\neval(userInput);\n')
   t.equal(bad.status, 'VERIFIED', 'proven unsafe is still an analysis result')
   t.equal(bad.agent_message, 'The code failed security verification and is not safe to use.')
-  t.match(bad.developer_fields, { constraint_id: 'code.capability.code', is_safe: false, is_valid: false, critical_count: 1, warning_count: 0, blocked_capabilities: ['code'] })
+  t.match(bad.developer_fields, { constraint_id: 'code.capability_code', is_safe: false, is_valid: false, critical_count: 1, warning_count: 0, blocked_capabilities: ['code'] })
   t.same(issues(bad)[0], { severity: 'CRITICAL', type: 'dangerous_function', description: 'eval() runs dynamically supplied code', line_number: 3, capability: 'code' })
   t.equal(admissionOf(bad), 'BLOCKED')
   t.notMatch(bad.agent_message, /eval/, 'agent_message does not reveal rule internals')
@@ -107,7 +107,7 @@ t.test('child_process in every spelling', async (t) => {
   // WARNING when the claim allows it
   const fixed = await check("const { spawn } = require('child_process')\nspawn('ls', ['-l'])")
   t.equal(admissionOf(fixed), 'BLOCKED', 'a fixed command is still a process')
-  t.equal(fixed.developer_fields.constraint_id, 'code.capability.process')
+  t.equal(fixed.developer_fields.constraint_id, 'code.capability_process')
   const allowed = await engine.verify({ type: 'code', language: 'javascript', code: "const { spawn } = require('child_process')\nspawn('ls', ['-l'])", allow: ['process'] }, { signal: new AbortController().signal })
   t.equal(admissionOf(allowed), 'ADMIT', 'allowed by the claim')
   t.equal(issues(allowed)[0]?.severity, 'WARNING', 'an allowed capability is reported as a WARNING')

@@ -54,7 +54,7 @@ t.test('result shape and proof_ref', async (t) => {
     taint_analysis: false
   }))
   const bad = await check('import os\n\nos.system("rm data.csv")  # Suspicious!\n')
-  t.match(bad.developer_fields, { constraint_id: 'code.capability.process', is_safe: false, is_valid: false, blocked_capabilities: ['process'] })
+  t.match(bad.developer_fields, { constraint_id: 'code.capability_process', is_safe: false, is_valid: false, blocked_capabilities: ['process'] })
   t.same(issues(bad)[0], { severity: 'CRITICAL', type: 'command_execution', description: 'os.system() runs an operating-system command', line_number: 3, capability: 'process' })
   t.equal(bad.agent_message, 'The code failed security verification and is not safe to use.')
   t.equal(admissionOf(bad), 'BLOCKED')
@@ -328,7 +328,7 @@ t.test('dangerous callables that escape into expressions count as used', async (
   // aliases are followed by name resolution and judged where they are called
   await unsafe(t, "import os\nrun = os.system\nrun('id')", 'command_execution')
   const fixed = await check("import subprocess\nrun = subprocess.run\nrun(['ls', '-l'])")
-  t.equal(fixed.developer_fields.constraint_id, 'code.capability.process', 'a fixed command through a plain alias is still a process')
+  t.equal(fixed.developer_fields.constraint_id, 'code.capability_process', 'a fixed command through a plain alias is still a process')
   await safe(t, "import os\nif hasattr(os, 'fork'):\n    pass\nfork = getattr(os, 'fork', None)")
   await safe(t, 'import subprocess\ndef f(p: subprocess.Popen) -> None:\n    assert isinstance(p, subprocess.Popen)')
   await safe(t, 'import os\nrun = os.getcwd\nprint(run(), os.path.join("a", "b"), os.sep)')

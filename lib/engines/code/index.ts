@@ -8,7 +8,8 @@
  * (default, `allow`, `deny`) makes a denied capability CRITICAL and an allowed one a WARNING.
  * Findings without a capability (weak password hashing, weak randomness) keep their severity.
  * Only CRITICAL issues make code unsafe; the constraint_id of unsafe code names the capability of
- * its first blocking issue (`code.capability.process`).
+ * its first blocking issue (`code.capability_process`, `code.capability_fs_write`: two dotted
+ * parts like every constraint_id; `blocked_capabilities` has the exact names).
  *
  * Where this differs from QWED 7.1 on purpose: QWED scans lines for substrings, so `cursor.execute`
  * matches `exec`, `re.compile` matches `compile`, any class `constructor` is "prototype pollution",
@@ -137,7 +138,7 @@ export function createCodeEngine (): Engine<CodeClaim> {
       const firstBlocking = issues.find((i) => i.severity === 'CRITICAL')
       const policyFields = { allow: [...policy.allow].sort(), deny: [...policy.deny].sort() }
       const fields: DeveloperFields = {
-        constraint_id: isSafe ? 'code.code_safe' : firstBlocking?.capability !== undefined ? `code.capability.${firstBlocking.capability}` : 'code.code_unsafe',
+        constraint_id: isSafe ? 'code.code_safe' : firstBlocking?.capability !== undefined ? `code.capability_${firstBlocking.capability.replace('.', '_')}` : 'code.code_unsafe',
         is_safe: isSafe,
         is_valid: isSafe,
         language,
