@@ -63,3 +63,9 @@ t.test('ordinary code stays far below the bound', async (t) => {
   t.ok(nestingBound(fn) < 40, `one handler: ${nestingBound(fn)}`)
   t.ok(nestingBound(big) < 100, `400 handlers in one module: ${nestingBound(big)}`)
 })
+
+t.test('the bound never exceeds the length of the snippet (so short snippets skip the scan)', async (t) => {
+  for (const code of [...Object.values(SHAPES).map((c) => c.slice(0, 900)), '`$' + '{`$' + '{1}`}`', "'(((('", '/* {{{{ */', '/[(]/', 'a ? b : c ? d : e', '<a><b><c>']) {
+    t.ok(nestingBound(code) <= code.length, `${JSON.stringify(code.slice(0, 30))}: ${nestingBound(code)} <= ${code.length}`)
+  }
+})

@@ -18,7 +18,7 @@
  * anything (see hidden()).
  */
 
-/** Depth bound above which a snippet is refused before parsing. */
+/** Depth bound above which a snippet is refused before parsing (never more than the snippet's length). */
 export const MAX_NESTING_BOUND = 1000
 
 const STATEMENT_WORDS = new Set(['if', 'else', 'for', 'while', 'do', 'with'])

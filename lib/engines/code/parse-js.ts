@@ -125,8 +125,9 @@ function firstErrorOf (errors: ReadonlyArray<{ message: string, labels?: Readonl
  * recovered partial tree is never analysed.
  */
 export function parseJsOrTs (code: string, typescript: boolean): JsParse {
-  // The native parser has no depth guard: what could nest too deeply never reaches it.
-  if (nestingBound(code) > MAX_NESTING_BOUND) return { ok: false, reason: 'too_deep', detail: `nesting bound above ${MAX_NESTING_BOUND}` }
+  // The native parser has no depth guard: what could nest too deeply never reaches it. The bound
+  // counts at most one level per character, so a snippet that short cannot pass it.
+  if (code.length > MAX_NESTING_BOUND && nestingBound(code) > MAX_NESTING_BOUND) return { ok: false, reason: 'too_deep', detail: `nesting bound above ${MAX_NESTING_BOUND}` }
   const starts = lineStarts(code)
   const attempts: Array<[string, 'ts' | 'tsx' | 'jsx', 'module' | 'script']> = typescript
     ? [['snippet.ts', 'ts', 'module'], ['snippet.tsx', 'tsx', 'module']]
