@@ -22,6 +22,14 @@ const baselineDir = at > 0 ? process.argv[at + 1] : undefined
 
 const load = (file: string): Entry[] => JSON.parse(readFileSync(new URL(`../test/fixtures/security/${file}`, import.meta.url), 'utf8')) as Entry[]
 const snippets = [...load('code-attacks.json'), ...load('code-benign.json')]
+// and one large module per language (~90 KB: 400 request handlers), where parsing dominates
+const handler = ['export function handler (req, res) {', '  const items = req.body.items.map((item) => ({ id: item.id, total: item.qty * item.price }))',
+  '  const sum = items.reduce((a, b) => a + b.total, 0)', '  setTimeout(() => res.json({ sum, items }), 10)', '}'].join('\n')
+const largeJs = Array.from({ length: 400 }, (_, i) => handler.replace('handler', `h${i}`)).join('\n')
+const large: Entry[] = [
+  { id: 'large-js', language: 'javascript', code: largeJs },
+  { id: 'large-ts', language: 'typescript', code: largeJs.replaceAll('(req, res)', '(req: Req, res: Res): void') }
+]
 
 const engines: Array<[string, Engine<any>]> = [['current', createCodeEngine()]]
 if (baselineDir !== undefined) {
@@ -36,7 +44,7 @@ const run = async (name: string, engine: Engine<any>, e: Entry, record: boolean)
   await engine.verify({ type: 'code', language: e.language, code: e.code }, { signal })
   const ms = performance.now() - t0
   if (!record) return
-  for (const key of [`${name} all`, `${name} ${e.language}`]) {
+  for (const key of e.id.startsWith('large-') ? [`${name} ${e.id}`] : [`${name} all`, `${name} ${e.language}`]) {
     const list = times.get(key) ?? []
     list.push(ms)
     times.set(key, list)
@@ -44,17 +52,17 @@ const run = async (name: string, engine: Engine<any>, e: Entry, record: boolean)
 }
 
 // warm-up: parsers, tree-sitter wasm, JIT
-for (const [name, engine] of engines) for (const e of snippets) await run(name, engine, e, false)
+for (const [name, engine] of engines) for (const e of [...snippets, ...large]) await run(name, engine, e, false)
 for (let round = 0; round < rounds; round++) {
-  for (const e of snippets) {
+  for (const e of round % 3 === 0 ? [...snippets, ...large] : snippets) {
     // interleaved per snippet, alternating which engine goes first, so that neither gets a warmer cache
     const order = round % 2 === 0 ? engines : [...engines].reverse()
     for (const [name, engine] of order) await run(name, engine, e, true)
   }
 }
 
-console.log(`node ${process.version}, ${snippets.length} snippets x ${rounds} rounds, engine called directly\n`)
-console.log('engine     language       n    p50 ms   p99 ms   max ms')
+console.log(`node ${process.version}, ${snippets.length} corpus snippets x ${rounds} rounds (the two large modules every third round), engine called directly\n`)
+console.log('engine     snippets       n    p50 ms   p99 ms   max ms')
 const pct = (xs: number[], p: number): string => (xs[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? 0).toFixed(3)
 for (const [key, list] of [...times].sort()) {
   list.sort((a, b) => a - b)
