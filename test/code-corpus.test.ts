@@ -105,4 +105,9 @@ t.test('a route widens or tightens the policy through its claims', async (t) => 
   t.equal(await verify("with open('/etc/motd', 'w') as f:\n    f.write('hi')", {}), 'BLOCKED code.capability_fs_write', 'a system path is not')
   t.equal(await verify("with open('/etc/motd', 'w') as f:\n    f.write('hi')", { allow: ['fs.write'] }), 'ADMIT code.code_safe', 'allow: [fs.write] covers system paths too')
   t.equal(await verify('x = 1', { allow: ['everything'] } as unknown as Partial<CodeClaim>), 'BLOCKED code.invalid_claim', 'an unknown capability is a malformed claim')
+  // allowing process admits any program; user input flowing into one is a taint flow, which no
+  // policy allows
+  const injected = "from flask import request\nimport os\nos.system('ls ' + request.args['d'])"
+  t.equal(await verify(injected, { allow: ['process'] }), 'ADMIT code.code_safe', 'process allowed: the command runs')
+  t.equal(await verify(injected, { allow: ['process'], taint: true }), 'BLOCKED code.code_unsafe', 'with taint: true, request data into it is still blocked')
 })
