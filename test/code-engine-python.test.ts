@@ -9,8 +9,8 @@ import { analysePython, MAX_OPEN_ESCAPE_SCAN, openEscapeScan } from '../lib/engi
 
 const engine = createCodeEngine()
 
-async function check (code: string, taint?: boolean, language = 'python'): Promise<EngineResult> {
-  const claim = { type: 'code', code, language, ...(taint === undefined ? {} : { taint }) } as unknown as CodeClaim
+async function check (code: string, taint?: boolean, language = 'python', allow?: string[]): Promise<EngineResult> {
+  const claim = { type: 'code', code, language, ...(taint === undefined ? {} : { taint }), ...(allow === undefined ? {} : { allow }) } as unknown as CodeClaim
   return await engine.verify(claim, { signal: new AbortController().signal })
 }
 
@@ -48,11 +48,14 @@ t.test('result shape and proof_ref', async (t) => {
     critical_count: 0,
     warning_count: 0,
     issue_types: [],
+    capabilities: [],
+    blocked_capabilities: [],
+    policy: { allow: [], deny: [] },
     taint_analysis: false
   }))
   const bad = await check('import os\n\nos.system("rm data.csv")  # Suspicious!\n')
-  t.match(bad.developer_fields, { constraint_id: 'code.code_unsafe', is_safe: false, is_valid: false, critical_count: 1 })
-  t.same(issues(bad)[0], { severity: 'CRITICAL', type: 'command_execution', description: 'os.system() runs an operating-system command', line_number: 3 })
+  t.match(bad.developer_fields, { constraint_id: 'code.capability_process', is_safe: false, is_valid: false, blocked_capabilities: ['process'] })
+  t.same(issues(bad)[0], { severity: 'CRITICAL', type: 'command_execution', description: 'os.system() runs an operating-system command', line_number: 3, capability: 'process' })
   t.equal(bad.agent_message, 'The code failed security verification and is not safe to use.')
   t.equal(admissionOf(bad), 'BLOCKED')
   for (const lang of ['py', 'Python', 'python3']) t.equal((await check('x = 1', undefined, lang)).developer_fields.language, 'python', `${lang} → python`)
@@ -108,9 +111,13 @@ t.test('os / subprocess / aliased imports', async (t) => {
   await unsafe(t, 'import subprocess\nsubprocess.getoutput("whoami")', 'command_execution')
   await unsafe(t, 'import os\nos.system("rm -rf /tmp/cache")', 'recursive_deletion')
   await unsafe(t, 'import subprocess\nsubprocess.call(["rm", "-rf", "build"])', 'recursive_deletion')
-  const fixed = await safe(t, 'import subprocess\nsubprocess.run(["ls", "-l"])')
-  t.same(issues(fixed).map((i) => i.severity), ['WARNING'], 'a literal command list without a shell is a WARNING at most')
-  await safe(t, 'import subprocess\nsubprocess.run(["git", "status"], shell=False, check=True)')
+  // starting a program is the process capability whatever its argv: denied by default, a WARNING
+  // when the claim allows process
+  await unsafe(t, 'import subprocess\nsubprocess.run(["ls", "-l"])', 'capability_use')
+  await unsafe(t, 'import subprocess\nsubprocess.check_output(["cat", "/etc/passwd"])', 'capability_use')
+  const fixed = await check('import subprocess\nsubprocess.run(["git", "status"], shell=False, check=True)', undefined, 'python', ['process'])
+  t.equal(admissionOf(fixed), 'ADMIT', 'git status is safe when the claim allows process')
+  t.same(issues(fixed).map((i) => i.severity), ['WARNING'], 'an allowed capability is a WARNING')
   await safe(t, 'import os\ncwd = os.getcwd()\npath = os.path.join(cwd, "x")\nos.makedirs(path, exist_ok=True)')
 })
 
@@ -136,12 +143,15 @@ t.test('deserialisation, YAML, recursive deletion', async (t) => {
   await unsafe(t, 'import yaml\ncfg = yaml.unsafe_load(stream)', 'insecure_deserialization')
   await unsafe(t, 'import shutil\nshutil.rmtree(build_dir)', 'recursive_deletion')
   await unsafe(t, 'import numpy as np\narr = np.load(path, allow_pickle=True)', 'insecure_deserialization')
-  const torch = await safe(t, 'import torch, numpy\nmodel = torch.load("model.pt")\narr = numpy.load("a.npy")')
-  t.same(issues(torch).map((i) => i.severity), ['WARNING'], 'pickle-based loaders of files are a WARNING; numpy.load without allow_pickle is fine')
+  // pickle-based loaders are deserialize (torch.load unpickles unless weights_only=True)
+  await unsafe(t, 'import torch\nmodel = torch.load("model.pt")', 'insecure_deserialization')
+  await unsafe(t, 'import pandas as pd\ndf = pd.read_pickle("frame.pkl")', 'insecure_deserialization')
+  await safe(t, 'import torch, numpy\nmodel = torch.load("model.pt", weights_only=True)\narr = numpy.load("a.npy")')
   await safe(t, 'import yaml\na = yaml.safe_load(stream)\nb = yaml.load(stream, Loader=yaml.SafeLoader)\nc = yaml.load(s, yaml.CSafeLoader)')
   const full = await safe(t, 'import yaml\ncfg = yaml.load(stream, Loader=yaml.FullLoader)')
   t.equal(issues(full)[0]?.severity, 'WARNING')
-  await safe(t, 'import json\nobj = json.loads(text)\nimport os\nos.remove("tmp.txt")')
+  await safe(t, 'import json\nobj = json.loads(text)\nimport os\nos.remove("/tmp/job.txt")')
+  await unsafe(t, 'import os\nos.remove("report.txt")', 'capability_use')
 })
 
 t.test('expression evaluators: df.eval(x) vs model.eval()', async (t) => {
@@ -317,8 +327,8 @@ t.test('dangerous callables that escape into expressions count as used', async (
   await unsafe(t, "import importlib\n[importlib.import_module('os')][0].system('id')", 'dynamic_access')
   // aliases are followed by name resolution and judged where they are called
   await unsafe(t, "import os\nrun = os.system\nrun('id')", 'command_execution')
-  const fixed = await safe(t, "import subprocess\nrun = subprocess.run\nrun(['ls', '-l'])")
-  t.equal(issues(fixed)[0]?.severity, 'WARNING', 'a fixed command through a plain alias is still only a WARNING')
+  const fixed = await check("import subprocess\nrun = subprocess.run\nrun(['ls', '-l'])")
+  t.equal(fixed.developer_fields.constraint_id, 'code.capability_process', 'a fixed command through a plain alias is still a process')
   await safe(t, "import os\nif hasattr(os, 'fork'):\n    pass\nfork = getattr(os, 'fork', None)")
   await safe(t, 'import subprocess\ndef f(p: subprocess.Popen) -> None:\n    assert isinstance(p, subprocess.Popen)')
   await safe(t, 'import os\nrun = os.getcwd\nprint(run(), os.path.join("a", "b"), os.sep)')

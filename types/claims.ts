@@ -65,7 +65,15 @@ export interface CodeClaim {
   language: 'python' | 'javascript' | 'typescript'
   /** Follow user input through assignments into dangerous sinks. */
   taint?: boolean
+  /** Capabilities to allow beyond the default policy (a file capability then covers system paths too). */
+  allow?: CodeCapability[]
+  /** Capabilities to deny, whatever the default policy or `allow` say. */
+  deny?: CodeCapability[]
 }
+
+/** What a code snippet may do (see the code engine's capability model). */
+export type CodeCapability = 'process' | 'code' | 'fs.read' | 'fs.write' | 'fs.delete' | 'net' | 'env' | 'native' | 'debug' |
+  'deserialize' | 'dom.html' | 'proto' | 'secret' | 'exfiltration'
 
 /** A JSON document checked against a JSON Schema (draft 2020-12). */
 export interface SchemaClaim {

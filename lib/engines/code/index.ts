@@ -4,7 +4,12 @@
  * Result model (QWED §4.3): a snippet that was analysed is always VERIFIED, proven safe
  * (`is_valid: true`, admission ADMIT) or proven unsafe (`is_valid: false`, admission BLOCKED); a
  * snippet that could not be analysed (unsupported language, too large, unparseable, too deep) is
- * BLOCKED. Only CRITICAL issues make code unsafe; WARNINGs are reported and never block.
+ * BLOCKED. Every finding names the capability it uses (capabilities.ts); the claim's policy
+ * (default, `allow`, `deny`) makes a denied capability CRITICAL and an allowed one a WARNING.
+ * Findings without a capability (weak password hashing, weak randomness) keep their severity.
+ * Only CRITICAL issues make code unsafe; the constraint_id of unsafe code names the capability of
+ * its first blocking issue (`code.capability_process`, `code.capability_fs_write`: two dotted
+ * parts like every constraint_id; `blocked_capabilities` has the exact names).
  *
  * Where this differs from QWED 7.1 on purpose: QWED scans lines for substrings, so `cursor.execute`
  * matches `exec`, `re.compile` matches `compile`, any class `constructor` is "prototype pollution",
@@ -16,10 +21,10 @@ import type { Engine, EngineResult } from '../../../types/engine.js'
 import type { DeveloperFields } from '../../../types/result.js'
 import { sha256Hex } from '../../canonical.js'
 import { blocked, verified } from '../../result.js'
+import { type CapabilityPolicy, type Capability, isAllowed, policyOf } from './capabilities.js'
 import type { AnalysisOutcome, CodeIssue } from './issues.js'
 import { analyseJavaScript } from './javascript.js'
 import { analysePython } from './python.js'
-import { stripTypes } from './typescript.js'
 
 /** Largest snippet accepted, in UTF-8 bytes (checked before any parsing). */
 export const MAX_CODE_BYTES = 200 * 1024
@@ -74,21 +79,15 @@ function refuse (reason: string, fields: DeveloperFields = {}, cacheable = true)
 }
 
 /**
- * TypeScript: types erased first (so `f<T>(x)` is the call TypeScript sees, not two comparisons),
- * then parsed as JavaScript. Only when erasure or its result fails, the raw text is tried as plain
- * JavaScript; when both fail the snippet is a parse error (BLOCKED).
+ * The policy decides what a capability use weighs: CRITICAL when denied, a WARNING (reported,
+ * never blocking) when allowed. Findings without a capability keep the severity their rule gave.
  */
-function analyseTypeScript (code: string, taint: boolean): AnalysisOutcome {
-  const stripped = stripTypes(code)
-  let erasedError = stripped.ok ? '' : `TypeScript: ${stripped.detail}`
-  if (stripped.ok) {
-    const erased = analyseJavaScript(stripped.code, { taint })
-    if (erased.ok || erased.reason !== 'parse_error') return erased
-    erasedError = `TypeScript (types erased): ${erased.detail}`
-  }
-  const direct = analyseJavaScript(code, { taint })
-  if (direct.ok || direct.reason !== 'parse_error') return direct
-  return { ok: false, reason: 'parse_error', detail: erasedError, line_number: direct.line_number }
+function applyPolicy (issues: CodeIssue[], policy: CapabilityPolicy): CodeIssue[] {
+  return issues.map((i) => {
+    if (i.capability === undefined) return i
+    const severity = isAllowed(policy, i.capability as Capability, i.reach) ? 'WARNING' : 'CRITICAL'
+    return severity === i.severity ? i : { ...i, severity }
+  })
 }
 
 export function createCodeEngine (): Engine<CodeClaim> {
@@ -103,6 +102,8 @@ export function createCodeEngine (): Engine<CodeClaim> {
       if (raw.taint !== undefined && typeof raw.taint !== 'boolean') {
         return refuse('invalid_claim', { error: 'taint must be a boolean' })
       }
+      const policy = policyOf(raw.allow, raw.deny)
+      if (typeof policy === 'string') return refuse('invalid_claim', { error: policy })
       const language = normaliseLanguage(raw.language)
       if (language === null) {
         return refuse('unsupported_language', {
@@ -119,8 +120,7 @@ export function createCodeEngine (): Engine<CodeClaim> {
 
       let outcome: AnalysisOutcome
       if (language === 'python') outcome = await analysePython(code, { taint, signal })
-      else if (language === 'typescript') outcome = analyseTypeScript(code, taint)
-      else outcome = analyseJavaScript(code, { taint })
+      else outcome = analyseJavaScript(code, { taint, typescript: language === 'typescript' })
 
       if (!outcome.ok) {
         const fields: DeveloperFields = { language, error: outcome.detail }
@@ -128,19 +128,26 @@ export function createCodeEngine (): Engine<CodeClaim> {
         return refuse(outcome.reason, fields, outcome.reason !== 'aborted')
       }
 
-      const issues: CodeIssue[] = outcome.issues.sorted()
+      const issues = applyPolicy(outcome.issues.sorted(), policy)
       const criticalCount = issues.filter((i) => i.severity === 'CRITICAL').length
       const warningCount = issues.length - criticalCount
       const isSafe = criticalCount === 0
       const issueTypes = [...new Set(issues.map((i) => i.type))].sort()
+      const used = [...new Set(issues.flatMap((i) => i.capability === undefined ? [] : [i.capability]))].sort()
+      const denied = [...new Set(issues.flatMap((i) => i.capability !== undefined && i.severity === 'CRITICAL' ? [i.capability] : []))].sort()
+      const firstBlocking = issues.find((i) => i.severity === 'CRITICAL')
+      const policyFields = { allow: [...policy.allow].sort(), deny: [...policy.deny].sort() }
       const fields: DeveloperFields = {
-        constraint_id: isSafe ? 'code.code_safe' : 'code.code_unsafe',
+        constraint_id: isSafe ? 'code.code_safe' : firstBlocking?.capability !== undefined ? `code.capability_${firstBlocking.capability.replace('.', '_')}` : 'code.code_unsafe',
         is_safe: isSafe,
         is_valid: isSafe,
         language,
         issues,
         critical_count: criticalCount,
         warning_count: warningCount,
+        capabilities: used,
+        blocked_capabilities: denied,
+        policy: policyFields,
         taint_analysis: taint,
         engine: ENGINE_ID
       }
@@ -152,6 +159,9 @@ export function createCodeEngine (): Engine<CodeClaim> {
         critical_count: criticalCount,
         warning_count: warningCount,
         issue_types: issueTypes,
+        capabilities: used,
+        blocked_capabilities: denied,
+        policy: policyFields,
         taint_analysis: taint
       }
       return verified(isSafe ? SAFE_MESSAGE : UNSAFE_MESSAGE, fields, evidence)

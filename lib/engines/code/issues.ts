@@ -5,6 +5,8 @@
  * nothing scans raw source text.
  */
 
+import { type Capability, type PathReach } from './capabilities.js'
+
 export type Severity = 'CRITICAL' | 'WARNING'
 
 /** One finding, in QWED's issue shape (§4.3) minus the `pattern`/`recommendation` extras. */
@@ -14,6 +16,10 @@ export interface CodeIssue {
   description: string
   /** 1-based line of the node the rule fired on. */
   line_number: number
+  /** The capability the code uses here; the policy decides the severity of such an issue. */
+  capability?: Capability
+  /** For file capabilities: what the path is. */
+  reach?: PathReach
 }
 
 /** Collects issues, dropping exact duplicates (same severity, type, description and line). */
@@ -21,15 +27,23 @@ export class IssueList {
   readonly items: CodeIssue[] = []
   private readonly seen = new Set<string>()
 
-  add (severity: Severity, type: string, description: string, line: number): void {
+  add (severity: Severity, type: string, description: string, line: number, capability?: Capability, reach?: PathReach): void {
     const key = `${severity}\u0000${type}\u0000${description}\u0000${line}`
     if (this.seen.has(key)) return
     this.seen.add(key)
-    this.items.push({ severity, type, description, line_number: line })
+    const issue: CodeIssue = { severity, type, description, line_number: line }
+    if (capability !== undefined) issue.capability = capability
+    if (reach !== undefined) issue.reach = reach
+    this.items.push(issue)
   }
 
-  critical (type: string, description: string, line: number): void { this.add('CRITICAL', type, description, line) }
+  /** A finding that is unsafe in itself; its type says which capability it uses, if any (CAPABILITY_OF_TYPE). */
+  critical (type: string, description: string, line: number): void { this.add('CRITICAL', type, description, line, CAPABILITY_OF_TYPE[type]) }
   warning (type: string, description: string, line: number): void { this.add('WARNING', type, description, line) }
+  /** A use of a capability: its severity is decided later by the claim's policy. */
+  use (capability: Capability, description: string, line: number, reach?: PathReach): void {
+    this.add('CRITICAL', T.capabilityUse, description, line, capability, reach)
+  }
 
   /** Issues ordered by line, then CRITICAL before WARNING, then type: stable across runs. */
   sorted (): CodeIssue[] {
@@ -59,8 +73,32 @@ export const T = {
   weakRandom: 'weak_random',
   sqlInjection: 'sql_injection',
   taintFlow: 'taint_flow',
-  contextDependent: 'context_dependent'
+  contextDependent: 'context_dependent',
+  capabilityUse: 'capability_use',
+  exfiltration: 'exfiltration'
 } as const
+
+/**
+ * The capability behind each unsafe finding of the name rules. Types absent here (weak crypto,
+ * weak randomness, SQL built from data, taint flows) are defects, not capabilities: a policy
+ * cannot allow them.
+ */
+export const CAPABILITY_OF_TYPE: Readonly<Record<string, Capability>> = {
+  dangerous_function: 'code',
+  dangerous_attribute: 'code',
+  dynamic_import: 'code',
+  dynamic_access: 'code',
+  command_execution: 'process',
+  command_injection: 'process',
+  remote_code_execution: 'process',
+  context_dependent: 'process',
+  recursive_deletion: 'fs.delete',
+  insecure_deserialization: 'deserialize',
+  prototype_pollution: 'proto',
+  xss: 'dom.html',
+  hardcoded_secret: 'secret',
+  exfiltration: 'exfiltration'
+}
 
 /** ASCII classes used by nameWords (the rules it reproduces were written with `[A-Z]`, `[a-z]`, `[0-9]`). */
 function isUpper (c: number): boolean { return c >= 65 && c <= 90 }
@@ -175,7 +213,9 @@ const PLACEHOLDERS: readonly RegExp[] = [
 export function classifySecretValue (value: string): 'secret' | 'placeholder' | null {
   if (value.length < 4 || value.length > 4096) return null
   if (/\s/.test(value)) return null
-  if (/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(value)) return null // names an environment variable
+  // names an environment variable (`AWS_SECRET_ACCESS_KEY`, `DB_PASSWORD2`); a part that starts
+  // with a digit or mixes in more digits (`PROD_KEY_8F3A9B2C`) is key material, not a name
+  if (/^[A-Z]+[0-9]{0,2}(_[A-Z]+[0-9]{0,2})+$/.test(value)) return null
   if (/^(https?|file):\/\//i.test(value) && !/\/\/[^/\s:@]+:[^/\s@]+@/.test(value)) return null // a URL without credentials
   if (/^(true|false|null|none|undefined|bearer|basic)$/i.test(value)) return null
   // A regular expression (lexer `TOKEN = r'[A-Z]\w*'`). The class runs exclude `[` and `]`, so a
@@ -197,7 +237,12 @@ const KEY_SHAPES: ReadonlyArray<[RegExp, string]> = [
   [/\bAIza[0-9A-Za-z_-]{35}\b/, 'a Google API key'],
   // The header alone is a marker (parsers compare against it); key material must follow.
   [/-----BEGIN ((RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----(\s|\\[nr])*[A-Za-z0-9+/=]{16,}/, 'a private key block'],
-  [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, 'a JSON Web Token']
+  [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, 'a JSON Web Token'],
+  // a password written into a connection URL (`postgres://admin:S3cret@db`), unless it is a
+  // stand-in (`user:password@`, `:<pass>@`, `:${PASSWORD}@`)
+  [/\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s/:@]{1,64}:(?!(password|pass|passwd|pwd|secret|changeme|xxx+|\*+|<[^>]*>|\$\{[^}]*\}|\{[^}]*\}|%[^@]*)@)[^\s/@]{3,128}@/i, 'a password in a connection URL'],
+  // a Fernet key (32 random bytes in URL-safe base64)
+  [/(^|[^A-Za-z0-9_-])[A-Za-z0-9_-]{43}=($|[^A-Za-z0-9_=-])/, 'a Fernet-shaped key']
 ]
 
 /** The label of the first credential shape found in `text`, or null. Never returns the match itself. */

@@ -1,5 +1,5 @@
 /**
- * JavaScript rules on the ESTree syntax tree produced by meriyah.
+ * JavaScript and TypeScript rules on the ESTree syntax tree of parse-js.ts (oxc-parser, types erased).
  *
  * Two passes over the tree: scopes and bindings (imports, `require`, destructuring, aliases), then
  * the rules, which match *resolved* names. So `require('child_process').exec`, `const { exec } =
@@ -10,57 +10,26 @@
  * a dangerous module or function that escapes into a container or an argument counts as used.
  * Optional third pass: taint from request/argv data into sinks (taint: true).
  */
-import { parseModule, parseScript } from 'meriyah'
 import {
   type AnalysisOutcome, IssueList, T, classifySecretValue, isCredentialName, isDownloadAndRun, isPasswordName,
   isRecursiveRm, isSecretName, isTokenName, secretShape
 } from './issues.js'
+import { LOADER_ENV, pathReach } from './capabilities.js'
+import { KEY_ARGUMENTS, jsCapabilityOf } from './capability-names.js'
+import { type JsNode, MAX_JS_DEPTH, parseJsOrTs } from './parse-js.js'
 import { TaintStore, runToFixpoint, type TaintSource } from './taint.js'
 
-/** Deepest syntax tree accepted. */
-export const MAX_JS_DEPTH = 1000
-
-/** A loosely typed ESTree node: the walker reads fields by name. */
-interface JsNode {
-  type: string
-  loc?: { start: { line: number } }
-  start?: number
-  end?: number
-  [key: string]: unknown
-}
+export { MAX_JS_DEPTH }
 
 interface ParentLink { node: JsNode, key: string }
 
-const PARSE_OPTIONS = { next: true, jsx: true, loc: true, ranges: true } as const
-
 class TooDeep extends Error {}
 
-/**
- * Parses as a module, then as a script (sloppy mode: `with`, octal literals). Returns the program
- * and its comments, or the module parse error.
- */
-export function parseJavaScript (code: string): { ok: true, program: JsNode, comments: Array<{ value: string, line: number }> } | { ok: false, reason: 'parse_error' | 'too_deep', detail: string, line_number?: number } {
-  let firstError: unknown = null
-  for (const parse of [parseModule, parseScript]) {
-    const comments: Array<{ value: string, loc?: { start: { line: number } } }> = []
-    try {
-      const program = parse(code, { ...PARSE_OPTIONS, onComment: comments as never }) as unknown as JsNode
-      return { ok: true, program, comments: comments.map((c) => ({ value: c.value, line: c.loc?.start.line ?? 1 })) }
-    } catch (err) {
-      if (err instanceof RangeError) return { ok: false, reason: 'too_deep', detail: 'snippet nested too deeply to parse' }
-      firstError ??= err
-    }
-  }
-  const e = firstError as { message?: unknown, loc?: { start?: { line?: number } } }
-  const detail = typeof e?.message === 'string' ? e.message.replace(/^\[[^\]]*\]:\s*/, '').slice(0, 200) : 'invalid JavaScript syntax'
-  return { ok: false, reason: 'parse_error', detail, line_number: e?.loc?.start?.line }
-}
-
-export function analyseJavaScript (code: string, options: { taint: boolean }): AnalysisOutcome {
-  const parsed = parseJavaScript(code)
+export function analyseJavaScript (code: string, options: { taint: boolean, typescript?: boolean }): AnalysisOutcome {
+  const parsed = parseJsOrTs(code, options.typescript === true)
   if (!parsed.ok) return parsed
   try {
-    const analysis = new JsAnalysis(code, parsed.program)
+    const analysis = new JsAnalysis(code, parsed.program, parsed.lineOf)
     analysis.rules()
     for (const c of parsed.comments) {
       const label = secretShape(c.value)
@@ -81,7 +50,24 @@ const CHILD_SHELL = new Set(['exec', 'execSync'])
 const CHILD_SPAWN = new Set(['spawn', 'spawnSync', 'execFile', 'execFileSync', 'fork'])
 const VM_RUN = new Set(['runInNewContext', 'runInThisContext', 'runInContext', 'compileFunction', 'Script', 'SourceTextModule', 'createScript'])
 const PROCESS_NATIVE = new Set(['process.binding', 'process._linkedBinding', 'process.dlopen', 'process.mainModule.constructor._load', 'module.constructor._load'])
-const REQUIRE_NAMES = new Set(['require', 'module.require', 'process.mainModule.require'])
+/** Loaders that return a module named by their first argument (`process.getBuiltinModule('child_process')`, `Module._load`). */
+const REQUIRE_NAMES = new Set(['require', 'module.require', 'process.mainModule.require', 'process.getBuiltinModule', 'module._load', 'module.Module._load', 'module.Module.prototype.require', 'module.prototype.require'])
+/** Deleters that always remove whole trees. */
+const ALWAYS_RECURSIVE = /^(rimraf|del|fs-extra\.(remove|removeSync|emptyDir|emptyDirSync))(\.|$)/
+/** Calls that write properties or the prototype of their first argument. */
+const PROTOTYPE_WRITERS = new Set(['Object.assign', 'Object.defineProperty', 'Object.defineProperties', 'Object.setPrototypeOf', 'Reflect.set', 'Reflect.defineProperty', 'Reflect.setPrototypeOf', 'lodash.merge', 'lodash.set', '_.merge', '_.set'])
+/** Deep merges and path setters: a `__proto__` / `constructor` key in their input writes a shared prototype. */
+const DEEP_MERGERS = new Set(['lodash.merge', 'lodash.mergeWith', 'lodash.defaultsDeep', 'lodash.set', 'lodash.setWith', 'lodash.zipObjectDeep', 'deepmerge', 'merge', 'merge-deep', 'mixin-deep', 'set-value', 'dot-prop.setProperty', 'dset', 'defaults-deep', '@hapi/hoek.merge'])
+/** jQuery methods that parse a string argument as HTML. */
+const JQUERY_HTML = new Set(['html', 'append', 'prepend', 'after', 'before', 'replaceWith', 'wrap', 'wrapAll', 'wrapInner', 'insertAfter', 'insertBefore'])
+/** DOM methods that put nodes into a document. */
+const NODE_INSERTERS = new Set(['append', 'appendChild', 'prepend', 'replaceChildren', 'replaceWith', 'insertBefore', 'after', 'before', 'adoptNode', 'importNode'])
+/** Methods that parse markup into live DOM whatever object they are called on. */
+const HTML_METHODS = new Set(['createContextualFragment', 'setHTMLUnsafe', 'parseHTMLUnsafe', 'insertAdjacentHTML'])
+/** Properties that take a URL a browser loads or navigates to (a `javascript:` URL runs). */
+const URL_PROPS = new Set(['href', 'src', 'action', 'formAction', 'location', 'data'])
+/** Names whose values are secrets in a request or page: cookies, session storage. */
+const SECRET_SOURCES = new Set(['document.cookie', 'localStorage', 'sessionStorage'])
 /** Objects whose members must not be reached through a computed, non-constant name (exact: `process.env[k]` is fine). */
 const SENSITIVE_ROOTS = new Set(['global', 'process', 'child_process', 'vm', 'fs', 'require', 'module', 'Function', 'Reflect', 'worker_threads'])
 /** Modules whose use cannot be followed once imported dynamically (`import('node:process').then((m) => m.binding(…))`). */
@@ -104,8 +90,6 @@ const DESCS = '#descs:'
 const PROTO = '#proto'
 /** Placeholder of a name whose qualification is being computed (stops cycles such as `x = x.next`). */
 const PENDING: string[] = []
-const FS_RM = new Set(['fs.rm', 'fs.rmSync', 'fs.rmdir', 'fs.rmdirSync'])
-const FS_EXTRA_RM = new Set(['fs-extra.remove', 'fs-extra.removeSync', 'fs-extra.emptyDir', 'fs-extra.emptyDirSync'])
 const SQL_METHODS = new Set(['query', 'execute', 'raw', 'prepare', '$queryRawUnsafe', '$executeRawUnsafe'])
 const SANITIZERS = new Set(['parseInt', 'parseFloat', 'Number', 'Boolean', 'encodeURIComponent', 'encodeURI', 'escape', 'escapeHtml', 'DOMPurify.sanitize', 'validator.escape', 'sqlstring.escape', 'mysql.escape', 'shellescape', 'shell-quote.quote', 'shell-escape', 'he.encode', 'lodash.escape', '_.escape', 'Math.floor', 'Math.round', 'Math.abs', 'isNaN', 'Number.isInteger', 'Number.parseInt', 'Number.parseFloat', 'path.basename'])
 const BOOLEAN_METHODS = new Set(['includes', 'startsWith', 'endsWith', 'test', 'has', 'some', 'every', 'indexOf', 'lastIndexOf', 'localeCompare', 'hasOwnProperty'])
@@ -195,7 +179,7 @@ class JsAnalysis {
   private readonly stringishMemo = new Map<string, boolean>()
   private readonly sanitizedMemo = new Map<string, boolean>()
 
-  constructor (private readonly code: string, private readonly program: JsNode) {
+  constructor (private readonly code: string, private readonly program: JsNode, private readonly lineOf: (offset: number) => number) {
     this.module = new JsScope(this.nextScope++, null, program)
     this.scopes.set(program, this.module)
     this.collect(program, this.module, 0)
@@ -206,7 +190,7 @@ class JsAnalysis {
     }
   }
 
-  private line (n: JsNode): number { return n.loc?.start.line ?? 1 }
+  private line (n: JsNode): number { return this.lineOf(n.start ?? 0) }
   private text (n: JsNode): string { return this.code.slice(n.start ?? 0, n.end ?? 0) }
 
   // ---- pass 1: parents, scopes, bindings
@@ -641,6 +625,11 @@ class JsAnalysis {
       case 'CallExpression':
       case 'NewExpression': this.checkCall(node, scope); break
       case 'ImportExpression': this.checkDynamicImport(node, scope); break
+      case 'TaggedTemplateExpression': {
+        // zx's $`cmd`, a tagged template is a call of its tag
+        for (const q of this.qualify(node.tag as JsNode, scope)) this.checkCapability(q, node, [], scope, this.line(node))
+        break
+      }
       case 'ImportDeclaration':
       case 'ExportNamedDeclaration':
       case 'ExportAllDeclaration': this.checkStaticImport(node); break
@@ -654,6 +643,7 @@ class JsAnalysis {
       case 'JSXText': this.checkShape(String(node.value), node); break
       case 'JSXAttribute': this.checkJsxAttribute(node, scope); break
       case 'BinaryExpression': this.checkComparison(node); break
+      case 'DebuggerStatement': this.issues.use('debug', 'debugger statement stops in an attached debugger', this.line(node)); break
     }
     const inner = this.scopes.get(node) ?? scope
     const fn = isFunction(node)
@@ -767,6 +757,7 @@ class JsAnalysis {
     this.checkEscape(node, quals, scope)
     for (const q of quals) {
       if (PROCESS_NATIVE.has(q)) this.issues.critical(T.commandExecution, `${q} reaches native process internals`, line)
+      if (q === 'process.env') this.issues.use('env', 'reads the process environment', line)
     }
     const prop = this.propName(node, scope)
     const obj = node.object as JsNode
@@ -827,16 +818,6 @@ class JsAnalysis {
       } else if (q === 'document.write' || q === 'document.writeln') {
         if (args.every((a) => this.isPlainString(a) || this.isSanitizedHtml(a, scope))) this.issues.warning(T.xss, `${q}() with static markup`, line)
         else this.issues.critical(T.xss, `${q}() writes non-literal markup into the page`, line)
-      } else if (FS_RM.has(q)) {
-        const opts = args.find((a) => a.type === 'ObjectExpression')
-        const recursive = opts === undefined ? undefined : (opts.properties as JsNode[]).find((p) => p.type === 'Property' && this.propKey(p, scope) === 'recursive')
-        if (recursive !== undefined && !this.isFalsyLiteral(recursive.value as JsNode)) {
-          this.issues.critical(T.recursiveDeletion, `${q}() with recursive: true deletes a directory tree`, line)
-        } else if (opts === undefined && args.length > 1 && args[1]?.type !== 'ArrowFunctionExpression' && args[1]?.type !== 'FunctionExpression') {
-          this.issues.warning(T.recursiveDeletion, `${q}() with options that are not visible`, line)
-        }
-      } else if (FS_EXTRA_RM.has(q) || q === 'rimraf' || q.startsWith('rimraf.') || q === 'del' || q.startsWith('del.')) {
-        this.issues.critical(T.recursiveDeletion, `${q}() deletes recursively`, line)
       } else if (REQUIRE_NAMES.has(q) && node.type === 'CallExpression') {
         const first = args[0]
         if (first !== undefined && this.isLocalPath(first, scope)) this.issues.warning(T.dynamicImport, 'require() of a file path built from __dirname', line)
@@ -850,14 +831,287 @@ class JsAnalysis {
         if (this.receivingNames(node).some(isTokenName)) this.issues.critical(T.weakRandom, 'Math.random() (not cryptographically secure) used for a secret value; use crypto.randomBytes/randomUUID', line)
       }
     }
+    for (const q of quals) {
+      this.checkCapability(q, node, args, scope, line)
+      if (PROTOTYPE_WRITERS.has(q) && args[0] !== undefined && this.isSharedPrototype(args[0], scope)) {
+        this.issues.critical(T.prototypePollution, `${q}() on a built-in prototype`, line)
+      }
+      if (DEEP_MERGERS.has(q) && args.slice(1).some((a) => this.untrustedData(a, scope, 0))) {
+        this.issues.critical(T.prototypePollution, `${q}() merges request or parsed data deeply (a __proto__ key pollutes every object)`, line)
+      }
+    }
     if (callee.type === 'MemberExpression') {
       const method = this.propName(callee, scope)
+      this.checkMarkupMethod(node, method, args, scope, line)
       if (method === 'insertAdjacentHTML' && args[1] !== undefined && !this.isPlainString(args[1]) && !this.isSanitizedHtml(args[1], scope)) {
         this.issues.critical(T.xss, 'insertAdjacentHTML() with non-literal markup', line)
       } else if (method !== null && SQL_METHODS.has(method) && !quals.some((q) => q.startsWith('child_process.')) && this.isBuilt(args[0])) {
         this.issues.warning(T.sqlInjection, `.${method}() receives SQL text built from data; use query parameters`, line)
       }
     }
+  }
+
+  /**
+   * The capability a resolved callee uses (capability-names.ts). File operations are classed by
+   * their path; a network call that carries environment values, cookies or a secret file is
+   * exfiltration, whatever the policy says about `net`.
+   */
+  private checkCapability (q: string, node: JsNode, args: JsNode[], scope: JsScope, line: number): void {
+    const keyAt = Object.hasOwn(KEY_ARGUMENTS, q) ? KEY_ARGUMENTS[q] as number : -1
+    const key = keyAt < 0 ? undefined : args[keyAt]
+    if (key !== undefined && this.isPlainString(key) && classifySecretValue(this.fold(key, scope) ?? '') === 'secret') {
+      this.issues.critical(T.hardcodedSecret, `${q}() with a hard-coded key`, line)
+    }
+    const cap = jsCapabilityOf(q)
+    if (cap === null) return
+    if (cap.capability.startsWith('fs.')) {
+      const target = cap.pathArg === undefined ? this.optionPath(args[0], scope) : args[cap.pathArg]
+      const reach = pathReach(this.pathText(target, scope))
+      if (cap.capability === 'fs.delete' && (ALWAYS_RECURSIVE.test(q) || args.some((a) => this.hasTrueOption(a, 'recursive', scope)))) {
+        this.issues.add('CRITICAL', T.recursiveDeletion, `${q}() deletes a directory tree`, line, 'fs.delete', reach)
+      } else {
+        this.issues.use(cap.capability, `${q}() ${reach === 'system' ? 'on a system or secret path' : 'on a file'}`, line, reach)
+      }
+      return
+    }
+    this.issues.use(cap.capability, `${q}() uses ${cap.capability}`, line)
+    if (cap.capability === 'net') {
+      const source = args.map((a) => this.secretSource(a, scope, 0)).find((x) => x !== null)
+      if (source !== undefined && source !== null) this.issues.critical(T.exfiltration, `${q}() sends ${source} to the network`, line)
+    }
+  }
+
+  /** The path an options object names (`tar.x({ cwd: '/' })`). */
+  private optionPath (node: JsNode | undefined, scope: JsScope): JsNode | undefined {
+    if (node?.type !== 'ObjectExpression') return node
+    const p = (node.properties as JsNode[]).find((x) => x.type === 'Property' && ['cwd', 'C', 'dest', 'path', 'dir', 'directory'].includes(this.propKey(x, scope) ?? ''))
+    return p === undefined ? undefined : p.value as JsNode
+  }
+
+  /** An options object (literal, variable or spread) that sets `name` to something not falsy. */
+  private hasTrueOption (node: JsNode, name: string, scope: JsScope, depth = 0): boolean {
+    if (depth > 6) return false
+    if (node.type === 'Identifier') {
+      const found = this.lookup(node.name as string, scope)
+      return found !== null && found.bindings.some((b) => b.kind === 'init' && b.path.length === 0 && this.hasTrueOption(b.expr, name, b.scope, depth + 1))
+    }
+    if (node.type !== 'ObjectExpression') return false
+    return (node.properties as JsNode[]).some((p) =>
+      (p.type === 'SpreadElement' && this.hasTrueOption(p.argument as JsNode, name, scope, depth + 1)) ||
+      (p.type === 'Property' && this.propKey(p, scope) === name && !this.isFalsyLiteral(p.value as JsNode)))
+  }
+
+  /**
+   * The literal text of a path, or of its literal start (`/etc/${x}` → `/etc/`); `$tmp/` for the
+   * system temp dir, `~/` for the home directory; null when nothing of it is known.
+   */
+  private pathText (node: JsNode | undefined, scope: JsScope, depth = 0): string | null {
+    if (node === undefined || depth > 8) return null
+    const folded = this.fold(node, scope)
+    if (folded !== null) return folded
+    switch (node.type) {
+      case 'TemplateLiteral': {
+        // every literal part counts; an unknown substitution is `*` (`${home}/.ssh/x` is a secret path)
+        const quasis = node.quasis as JsNode[]
+        const exprs = node.expressions as JsNode[]
+        let out = ''
+        for (let i = 0; i < quasis.length; i++) {
+          out += ((quasis[i] as JsNode).value as { cooked: string | null }).cooked ?? ''
+          const e = exprs[i]
+          if (e !== undefined) out += this.pathText(e, scope, depth + 1) ?? (i === 0 && out === '' ? '' : '*')
+        }
+        return out === '' ? null : out
+      }
+      case 'BinaryExpression': {
+        if (node.operator !== '+') return null
+        const left = this.pathText(node.left as JsNode, scope, depth + 1)
+        if (left === null) return null
+        return left + (this.pathText(node.right as JsNode, scope, depth + 1) ?? '*')
+      }
+      case 'MemberExpression': {
+        const q = this.qualify(node, scope)
+        return q.some((x) => x === 'process.env.HOME' || x === 'process.env.USERPROFILE') ? '~/' : null
+      }
+      case 'Identifier': {
+        const found = this.lookup(node.name as string, scope)
+        if (found === null || found.bindings.length !== 1) return null
+        const b = found.bindings[0] as JsBinding
+        return b.kind === 'init' && b.path.length === 0 ? this.pathText(b.expr, b.scope, depth + 1) : null
+      }
+      case 'CallExpression': {
+        const quals = this.qualify(node.callee as JsNode, scope)
+        if (quals.includes('os.tmpdir')) return '$tmp/'
+        if (quals.some((q) => q === 'fs.mkdtempSync' || q === 'fs.mkdtemp')) return this.pathText((node.arguments as JsNode[])[0], scope, depth + 1)
+        if (quals.includes('os.homedir')) return '~/'
+        if (quals.some((q) => q === 'path.join' || q === 'path.resolve' || q === 'path.posix.join')) {
+          const parts = (node.arguments as JsNode[]).map((a) => this.pathText(a, scope, depth + 1))
+          if (parts[0] === null || parts[0] === undefined) return null
+          // the literal parts that follow count too: join(homedir(), '.ssh', 'authorized_keys')
+          return parts.map((p) => p ?? '*').join('/').replaceAll('//', '/')
+        }
+        return null
+      }
+      default:
+        return null
+    }
+  }
+
+  /**
+   * What secret `node` carries, if any: environment values, cookies, browser storage, a file read
+   * from a system or secret path; followed through variables (bounded).
+   */
+  private secretSource (node: JsNode, scope: JsScope, depth: number, inHeaders = false): string | null {
+    if (depth > 6) return null
+    let found: string | null = null
+    let budget = 2000
+    const visit = (n: JsNode, headers: boolean): void => {
+      if (found !== null || budget-- <= 0) return
+      // in `headers: {…}` one named variable (an API key, a bearer token) authenticates the
+      // request; the whole environment, cookies or a secret file are still exfiltration
+      if (n.type === 'Property' && this.propKey(n, scope) === 'headers') { visit(n.value as JsNode, true); return }
+      if (headers && n.type === 'MemberExpression' && this.qualify(n.object as JsNode, scope).includes('process.env')) return
+      if (n.type === 'MemberExpression' || n.type === 'Identifier') {
+        for (const q of this.qualify(n, scope)) {
+          if (q === 'process.env' || (!headers && q.startsWith('process.env.'))) { found = 'environment values'; return }
+          if (headers && q.startsWith('process.env.')) return
+          if (SECRET_SOURCES.has(q) || SECRET_SOURCES.has(q.split('.')[0] as string)) { found = 'cookies or browser storage'; return }
+        }
+        const prop = n.type === 'MemberExpression' ? this.propName(n, scope) : null
+        if (prop === 'cookies' || prop === 'cookie' || prop === 'signedCookies') { found = 'cookies'; return }
+        if (n.type === 'Identifier') {
+          const b = this.lookup(n.name as string, scope)
+          for (const binding of b?.bindings ?? []) {
+            if ((binding.kind === 'init' || binding.kind === 'unpack') && found === null) found = this.secretSource(binding.expr, binding.scope, depth + 1, headers)
+          }
+          return
+        }
+      }
+      if (n.type === 'CallExpression') {
+        const q = this.qualify(n.callee as JsNode, scope)
+        const cap = q.map(jsCapabilityOf).find((c) => c?.capability === 'fs.read')
+        if (cap !== undefined && pathReach(this.pathText((n.arguments as JsNode[])[0], scope)) === 'system') { found = 'a secret or system file'; return }
+      }
+      if (isFunction(n)) return
+      eachChild(n, (_key, child) => visit(child, headers))
+    }
+    visit(node, inHeaders)
+    return found
+  }
+
+  /** HTML sinks reached by method name, whatever the receiver (`range.createContextualFragment`, `doc.write`). */
+  private checkMarkupMethod (node: JsNode, method: string | null, args: JsNode[], scope: JsScope, line: number): void {
+    if (method === null) return
+    const callee = node.callee as JsNode
+    const markup = method === 'insertAdjacentHTML' ? args[1] : args[0]
+    const safeMarkup = markup === undefined || this.isPlainString(markup) || this.isSanitizedHtml(markup, scope)
+    if (JQUERY_HTML.has(method) && callee.type === 'MemberExpression' && markup !== undefined && !safeMarkup && (method === 'html' || this.isStringish(markup, scope)) && this.isJQuery(callee.object as JsNode, scope)) {
+      this.issues.critical(T.xss, `jQuery .${method}() parses non-literal markup into the page`, line)
+    } else if (NODE_INSERTERS.has(method) && args.some((a) => this.fromParsedMarkup(a, scope, 0))) {
+      this.issues.critical(T.xss, `.${method}() inserts nodes parsed from non-literal markup (their handlers run)`, line)
+    } else if (HTML_METHODS.has(method) && method !== 'insertAdjacentHTML' && !safeMarkup) {
+      this.issues.critical(T.xss, `${method}() parses non-literal markup into the page`, line)
+    } else if ((method === 'write' || method === 'writeln') && !safeMarkup) {
+      const receiver = callee.object as JsNode
+      const named = this.qualify(receiver, scope).some((q) => q === 'document' || q.endsWith('.document')) ||
+        (receiver.type === 'MemberExpression' && ['document', 'contentDocument', 'ownerDocument'].includes(this.propName(receiver, scope) ?? '')) ||
+        (receiver.type === 'Identifier' && /doc/i.test(receiver.name as string))
+      if (named) this.issues.critical(T.xss, `${method}() writes non-literal markup into a document`, line)
+    } else if (method === 'setAttribute' && args[0] !== undefined) {
+      const name = (this.fold(args[0], scope) ?? '').toLowerCase()
+      const value = args[1]
+      if (name.startsWith('on')) this.issues.critical(T.xss, `setAttribute('${name}') installs an event handler from a string`, line)
+      else if (name === 'srcdoc' && !(value !== undefined && this.isPlainString(value))) this.issues.critical(T.xss, 'setAttribute(\'srcdoc\') with non-literal markup', line)
+      else if (URL_PROPS.has(name) && value !== undefined && this.isScriptUrl(value, scope)) this.issues.critical(T.xss, `setAttribute('${name}') with a javascript: URL`, line)
+    }
+  }
+
+  /** `Object.prototype`, `Array.prototype`, `x.__proto__`, `({}).constructor.prototype`: an object every instance shares. */
+  private isSharedPrototype (node: JsNode, scope: JsScope): boolean {
+    if (node.type !== 'MemberExpression') return false
+    const prop = this.propName(node, scope)
+    if (prop === '__proto__') return true
+    if (prop !== 'prototype') return false
+    const obj = node.object as JsNode
+    return this.qualify(obj, scope).some((q) => /^(Object|Array|Function|String|Number|Boolean|Promise|RegExp|Map|Set)$/.test(q)) ||
+      (obj.type === 'MemberExpression' && this.propName(obj, scope) === 'constructor')
+  }
+
+  /** Data from a request or a parse of text: `req.body`, `JSON.parse(text)`, `ctx.request.query`; through variables. */
+  private untrustedData (node: JsNode, scope: JsScope, depth: number): boolean {
+    if (depth > 6) return false
+    let hit = false
+    let budget = 500
+    const visit = (n: JsNode): void => {
+      if (hit || budget-- <= 0) return
+      if (n.type === 'MemberExpression') {
+        const prop = this.propName(n, scope)
+        const obj = n.object as JsNode
+        const objName = obj.type === 'Identifier' ? obj.name as string : obj.type === 'MemberExpression' ? this.propName(obj, scope) : null
+        if (prop !== null && REQUEST_PROPS.has(prop) && objName !== null && /^(req|request|ctx)$/.test(objName)) { hit = true; return }
+      }
+      if (n.type === 'CallExpression' && this.qualify(n.callee as JsNode, scope).includes('JSON.parse')) {
+        const a = (n.arguments as JsNode[])[0]
+        if (a !== undefined && !this.isPlainString(a)) { hit = true; return }
+      }
+      if (n.type === 'Identifier') {
+        const b = this.lookup(n.name as string, scope)
+        if (b?.bindings.some((x) => (x.kind === 'init' || x.kind === 'unpack') && this.untrustedData(x.expr, x.scope, depth + 1)) === true) hit = true
+        return
+      }
+      if (isFunction(n)) return
+      eachChild(n, (_k, c) => visit(c))
+    }
+    visit(node)
+    return hit
+  }
+
+  /** Nodes parsed from markup (`new DOMParser().parseFromString(html, 'text/html')`), through variables. */
+  private fromParsedMarkup (node: JsNode, scope: JsScope, depth: number): boolean {
+    if (depth > 6) return false
+    let hit = false
+    let budget = 500
+    const visit = (n: JsNode): void => {
+      if (hit || budget-- <= 0) return
+      if (n.type === 'CallExpression') {
+        const callee = n.callee as JsNode
+        const a = (n.arguments as JsNode[])[0]
+        if (callee.type === 'MemberExpression' && this.propName(callee, scope) === 'parseFromString' && a !== undefined && !this.isPlainString(a) && !this.isSanitizedHtml(a, scope)) { hit = true; return }
+      }
+      if (n.type === 'Identifier') {
+        const b = this.lookup(n.name as string, scope)
+        if (b?.bindings.some((x) => (x.kind === 'init' || x.kind === 'unpack') && this.fromParsedMarkup(x.expr, x.scope, depth + 1)) === true) hit = true
+        return
+      }
+      if (isFunction(n)) return
+      eachChild(n, (_k, c) => visit(c))
+    }
+    visit(node)
+    return hit
+  }
+
+  /** A call chain that starts at jQuery: `$('#x')`, `jQuery(el).find('p')`. */
+  private isJQuery (node: JsNode, scope: JsScope): boolean {
+    let cur = node
+    for (let i = 0; i < 16; i++) {
+      if (cur.type === 'CallExpression') {
+        const callee = cur.callee as JsNode
+        if (callee.type === 'Identifier' && (callee.name === '$' || callee.name === 'jQuery')) return true
+        if (this.qualify(callee, scope).some((q) => q === 'jquery' || q === 'jQuery')) return true
+        if (callee.type !== 'MemberExpression') return false
+        cur = callee.object as JsNode
+      } else if (cur.type === 'MemberExpression') {
+        cur = cur.object as JsNode
+      } else {
+        return false
+      }
+    }
+    return false
+  }
+
+  /** A URL that runs script: a `javascript:` literal (or literal start), or a location read from the address bar. */
+  private isScriptUrl (node: JsNode, scope: JsScope): boolean {
+    const text = (this.pathText(node, scope) ?? '').trim().toLowerCase()
+    return text.startsWith('javascript:') || text.startsWith('data:text/html') || text.startsWith('vbscript:')
   }
 
   /** Markup produced by a known sanitiser call (directly or through a variable bound to one). */
@@ -938,7 +1192,7 @@ class JsAnalysis {
     }
     const argv = args[1]
     const literalArgs = argv === undefined || argv.type === 'ObjectExpression' || (argv.type === 'ArrayExpression' && (argv.elements as Array<JsNode | null>).every((e) => e !== null && this.isPlainString(e)))
-    if (this.isPlainString(args[0]) && literalArgs) this.issues.warning(T.contextDependent, `${q}() runs a fixed external command`, line)
+    if (this.isPlainString(args[0]) && literalArgs) this.issues.use('process', `${q}() starts a program`, line)
     else this.issues.critical(T.commandInjection, `${q}() with a command or arguments built from non-literal data`, line)
   }
 
@@ -1058,6 +1312,19 @@ class JsAnalysis {
       } else if (chain.includes('prototype') && (['Object', 'Array', 'Function', 'String'].includes(chain[0] as string) || chain[chain.indexOf('prototype') - 1] === 'constructor')) {
         this.issues.critical(T.prototypePollution, 'Assignment to a built-in prototype', line)
       }
+      if (prop === 'srcdoc' && !this.isPlainString(right)) this.issues.critical(T.xss, 'srcdoc set to non-literal markup (cross-site scripting)', line)
+      if (URL_PROPS.has(prop) && this.isScriptUrl(right, scope)) this.issues.critical(T.xss, `${prop} set to a javascript: URL`, line)
+      if ((prop === 'src' || prop === 'href' || prop === 'action') && this.secretSource(right, scope, 0) !== null) this.issues.critical(T.exfiltration, `${prop} set to a URL that carries ${this.secretSource(right, scope, 0) as string} (the browser sends it)`, line)
+      if (prop === 'src' && this.fromAddressBar(right, scope)) this.issues.critical(T.xss, 'src set from the query string or fragment (loads a script the URL chooses)', line)
+      if (/^on[a-z]+$/.test(prop) && this.isStringish(right, scope)) this.issues.critical(T.xss, `${prop} set to a string (an event handler compiled from text)`, line)
+      if (chain[0] === 'process' && chain[1] === 'env' && chain.length === 3) {
+        if (LOADER_ENV.has(prop)) this.issues.critical(T.dangerousFunction, `process.env.${prop} set: programs started later load code from it`, line)
+        else if (prop === '?') this.issues.critical(T.dynamicAccess, 'process.env written under a runtime name (NODE_OPTIONS, LD_PRELOAD…)', line)
+      }
+      const object = left.object as JsNode
+      if (left.computed === true && this.propName(left, scope) === null && object.type === 'MemberExpression' && object.computed === true && this.propName(object, scope) === null) {
+        this.issues.critical(T.prototypePollution, 'Nested write under two runtime keys (a key of __proto__ or constructor pollutes every object)', line)
+      }
       if (prop === 'innerHTML' || prop === 'outerHTML') {
         if (this.isPlainString(right) && node.operator === '=') this.issues.warning(T.xss, `${prop} set to static markup`, line)
         else if (this.isSanitizedHtml(right, scope)) this.issues.warning(T.xss, `${prop} set to sanitised markup`, line)
@@ -1074,11 +1341,35 @@ class JsAnalysis {
     if (id.type === 'Identifier' && isNode(node.init)) this.secretAssigned(id.name as string, node.init, this.line(node), 'variable')
   }
 
+  /** A value read from the address bar: `location.search`, `location.hash`, `new URLSearchParams(…)`, `searchParams.get(…)`. */
+  private fromAddressBar (node: JsNode, scope: JsScope, depth = 0): boolean {
+    if (depth > 6) return false
+    let hit = false
+    const visit = (n: JsNode): void => {
+      if (hit) return
+      if (n.type === 'MemberExpression') {
+        const prop = this.propName(n, scope)
+        if (prop === 'searchParams' || prop === 'search' || prop === 'hash') { hit = true; return }
+      }
+      if (n.type === 'NewExpression' && this.qualify(n.callee as JsNode, scope).includes('URLSearchParams')) { hit = true; return }
+      if (n.type === 'Identifier') {
+        const b = this.lookup(n.name as string, scope)
+        if (b?.bindings.some((x) => x.kind === 'init' && this.fromAddressBar(x.expr, x.scope, depth + 1)) === true) { hit = true; return }
+      }
+      if (isFunction(n)) return
+      eachChild(n, (_k, c) => visit(c))
+    }
+    visit(node)
+    return hit
+  }
+
   private checkProperty (node: JsNode, scope: JsScope): void {
     const link = this.parents.get(node)
     if (link?.node.type !== 'ObjectExpression') return
     const name = this.propKey(node, scope)
     if (name !== null && isNode(node.value)) this.secretAssigned(name, node.value, this.line(node), 'property')
+    // `createElement('div', { dangerouslySetInnerHTML: … })` and props objects spread into JSX
+    if (name === 'dangerouslySetInnerHTML' && isNode(node.value)) this.checkInnerHtmlProp(node.value, scope, this.line(node))
   }
 
   private checkJsxAttribute (node: JsNode, scope: JsScope): void {
@@ -1086,10 +1377,14 @@ class JsAnalysis {
     if (name.type !== 'JSXIdentifier' || name.name !== 'dangerouslySetInnerHTML') return
     const value = node.value as JsNode | null
     const expr = value?.type === 'JSXExpressionContainer' ? value.expression as JsNode : null
+    this.checkInnerHtmlProp(expr, scope, this.line(node))
+  }
+
+  private checkInnerHtmlProp (expr: JsNode | null, scope: JsScope, line: number): void {
     const html = expr?.type === 'ObjectExpression' ? (expr.properties as JsNode[]).find((p) => p.type === 'Property' && this.propKey(p, scope) === '__html') : undefined
-    if (html !== undefined && this.isPlainString(html.value as JsNode)) this.issues.warning(T.xss, 'dangerouslySetInnerHTML with static markup', this.line(node))
-    else if (html !== undefined && this.isSanitizedHtml(html.value as JsNode, scope)) this.issues.warning(T.xss, 'dangerouslySetInnerHTML with sanitised markup', this.line(node))
-    else this.issues.critical(T.xss, 'dangerouslySetInnerHTML with non-literal markup (cross-site scripting)', this.line(node))
+    if (html !== undefined && this.isPlainString(html.value as JsNode)) this.issues.warning(T.xss, 'dangerouslySetInnerHTML with static markup', line)
+    else if (html !== undefined && this.isSanitizedHtml(html.value as JsNode, scope)) this.issues.warning(T.xss, 'dangerouslySetInnerHTML with sanitised markup', line)
+    else this.issues.critical(T.xss, 'dangerouslySetInnerHTML with non-literal markup (cross-site scripting)', line)
   }
 
   private checkShape (value: string, node: JsNode): void {

@@ -13,6 +13,8 @@
  */
 import { createRequire } from 'node:module'
 import { Language, Parser, type Node as TsNode, type TreeCursor } from 'web-tree-sitter'
+import { LOADER_ENV, pathReach, type Capability } from './capabilities.js'
+import { KEY_ARGUMENTS, PY_METHODS, pyCapabilityOf } from './capability-names.js'
 import {
   type AnalysisOutcome, IssueList, T, classifySecretValue, isCredentialName, isDownloadAndRun, isPasswordName,
   isRecursiveRm, isSecretName, isTokenName, secretShape
@@ -276,6 +278,8 @@ const NETWORK_SINKS = new Set([
 ])
 const TEMPLATE_SINKS = new Set(['flask.render_template_string', 'jinja2.Template', 'jinja2.Environment.from_string'])
 const SQL_METHODS = new Set(['execute', 'executemany', 'executescript', 'raw', 'mogrify'])
+/** pathlib methods that read, write or delete the file they are called on. */
+const PATH_METHODS = new Set(['read_text', 'read_bytes', 'write_text', 'write_bytes', 'unlink', 'rmdir', 'touch', 'rename', 'replace', 'chmod', 'symlink_to', 'hardlink_to', 'mkdir'])
 
 type Binding =
   | { kind: 'import', qual: string }
@@ -303,6 +307,8 @@ class PyAnalysis {
   private readonly scopes = new Map<PyNode, Scope>()
   private readonly functions = new Map<PyNode, FunctionInfo>()
   private readonly qualifyMemo = new Map<string, string[]>()
+  /** Class scopes by the binding of the class name (`${scope id}:${name}`): class attributes resolve. */
+  private readonly classScopes = new Map<string, Scope>()
   private nextScope = 0
 
   constructor (private readonly code: string, private readonly root: PyNode) {
@@ -344,7 +350,7 @@ class PyAnalysis {
   }
 
   /** Positional and keyword arguments of a call. */
-  private args (call: PyNode): { positional: PyNode[], keywords: Map<string, PyNode>, splat: boolean } {
+  private args (call: PyNode, scope?: Scope): { positional: PyNode[], keywords: Map<string, PyNode>, splat: boolean } {
     const list = this.kid(call, 'arguments')
     const positional: PyNode[] = []
     const keywords = new Map<string, PyNode>()
@@ -356,13 +362,47 @@ class PyAnalysis {
         const name = this.kid(a, 'name')
         const value = this.kid(a, 'value')
         if (name !== undefined && value !== undefined) keywords.set(this.text(name), value)
-      } else if (a.type === 'list_splat' || a.type === 'dictionary_splat') {
+      } else if (a.type === 'dictionary_splat') {
+        // `**{"shell": True}` or `**opts` bound to a dict literal: its keys are keywords
+        const dict = scope === undefined ? null : this.dictLiteral(this.named(a)[0], scope)
+        if (dict === null) splat = true
+        else for (const [k, v] of dict) keywords.set(k, v)
+      } else if (a.type === 'list_splat') {
         splat = true
       } else {
         positional.push(a)
       }
     }
     return { positional, keywords, splat }
+  }
+
+  /** The string keys of a dict literal (or of a name bound once to one), or null. */
+  private dictLiteral (node: PyNode | undefined, scope: Scope, depth = 0): Map<string, PyNode> | null {
+    if (node === undefined || depth > 6) return null
+    const n = this.unwrap(node)
+    if (n.type === 'identifier') {
+      const found = this.lookup(this.text(n), scope)
+      const b = found?.bindings
+      if (b === undefined || b.length !== 1 || b[0]?.kind !== 'value') return null
+      return this.dictLiteral(b[0].expr, b[0].scope, depth + 1)
+    }
+    if (n.type === 'call') {
+      // dict(shell=True)
+      const fn = this.kid(n, 'function')
+      if (fn === undefined || !this.qualify(fn, scope).includes('builtins.dict')) return null
+      return this.args(n, scope).keywords
+    }
+    if (n.type !== 'dictionary') return null
+    const out = new Map<string, PyNode>()
+    for (const pair of this.named(n)) {
+      if (pair.type !== 'pair') return null
+      const k = this.kid(pair, 'key')
+      const v = this.kid(pair, 'value')
+      const key = k === undefined ? null : this.fold(k, scope)
+      if (key === null || v === undefined) return null
+      out.set(key, v)
+    }
+    return out
   }
 
   /** A string literal without interpolation. */
@@ -463,6 +503,7 @@ class PyAnalysis {
         if (name !== undefined) this.bind(scope, this.text(name), { kind: 'local' })
         const inner = new Scope(this.nextScope++, 'class', scope, node)
         this.scopes.set(node, inner)
+        if (name !== undefined) this.classScopes.set(`${scope.id}:${this.text(name)}`, inner)
         for (const c of node.children) {
           if (c.field === 'body') this.collect(c, inner)
           else if (c.field !== 'name') this.collect(c, scope)
@@ -474,11 +515,11 @@ class PyAnalysis {
           if (c.field !== 'name') continue
           if (c.type === 'dotted_name') {
             const full = this.text(c).replace(/\s+/g, '')
-            this.bind(scope, full.split('.')[0] as string, { kind: 'import', qual: full.split('.')[0] as string })
+            this.bind(scope, full.split('.')[0] as string, { kind: 'import', qual: normaliseModule(full.split('.')[0] as string) })
           } else if (c.type === 'aliased_import') {
             const mod = this.kid(c, 'name')
             const alias = this.kid(c, 'alias')
-            if (mod !== undefined && alias !== undefined) this.bind(scope, this.text(alias), { kind: 'import', qual: this.text(mod).replace(/\s+/g, '') })
+            if (mod !== undefined && alias !== undefined) this.bind(scope, this.text(alias), { kind: 'import', qual: normaliseModule(this.text(mod).replace(/\s+/g, '')) })
           }
         }
         return
@@ -490,11 +531,11 @@ class PyAnalysis {
           if (c.field !== 'name') continue
           if (c.type === 'dotted_name') {
             const name = this.text(c).replace(/\s+/g, '')
-            this.bind(scope, name, { kind: 'import', qual: `${mod}.${name}` })
+            this.bind(scope, name, { kind: 'import', qual: normaliseModule(`${mod}.${name}`) })
           } else if (c.type === 'aliased_import') {
             const orig = this.kid(c, 'name')
             const alias = this.kid(c, 'alias')
-            if (orig !== undefined && alias !== undefined) this.bind(scope, this.text(alias), { kind: 'import', qual: `${mod}.${this.text(orig).replace(/\s+/g, '')}` })
+            if (orig !== undefined && alias !== undefined) this.bind(scope, this.text(alias), { kind: 'import', qual: normaliseModule(`${mod}.${this.text(orig).replace(/\s+/g, '')}`) })
           }
         }
         return
@@ -577,6 +618,22 @@ class PyAnalysis {
 
   // ---- name resolution
 
+  /** The class scope `node` names: a class by its name, or `self` / `cls` inside one of its methods. */
+  private classScopeOf (node: PyNode, scope: Scope): Scope | null {
+    const n = this.unwrap(node)
+    if (n.type !== 'identifier') return null
+    const name = this.text(n)
+    const found = this.lookup(name, scope)
+    if (found === null) return null
+    const direct = this.classScopes.get(`${found.scope.id}:${name}`)
+    if (direct !== undefined) return direct
+    if (found.bindings.some((b) => b.kind === 'param') && found.scope.kind === 'function' && found.scope.parent?.kind === 'class') {
+      const info = this.functions.get(found.scope.node)
+      if (info?.isMethod === true && info.params[0] === name) return found.scope.parent
+    }
+    return null
+  }
+
   /** Every qualified name `node` may denote: `os.system`, `builtins.eval`, `subprocess`. */
   private qualify (node: PyNode, scope: Scope, depth = 0): string[] {
     if (depth > 24) return []
@@ -615,6 +672,19 @@ class PyAnalysis {
         const a = this.text(attr)
         // `f.__call__` is `f`: `os.system.__call__("id")` is a call of os.system
         if (a === '__call__') return this.qualify(obj, scope, depth + 1)
+        // a class attribute (`class R: run = os.system` … `R.run`, `self.run`)
+        const cls = this.classScopeOf(obj, scope)
+        if (cls !== null) {
+          const found = cls.bindings.get(a)
+          if (found !== undefined) {
+            const out: string[] = []
+            for (const b of found) {
+              if (b.kind === 'import') out.push(b.qual)
+              else if (b.kind === 'value') out.push(...this.qualify(b.expr, b.scope, depth + 1))
+            }
+            if (out.length > 0) return unique(out)
+          }
+        }
         const reexported = REEXPORTED.get(stripLeadingUnderscores(a))
         return unique(this.qualify(obj, scope, depth + 1).map((q) => {
           if (q === 'builtins') return `builtins.${a}`
@@ -648,6 +718,12 @@ class PyAnalysis {
         if (fq.includes('builtins.getattr') && positional.length >= 2) {
           const attr = this.fold(positional[1] as PyNode, scope)
           if (attr !== null) out.push(...this.qualify(positional[0] as PyNode, scope, depth + 1).map((q) => q === 'builtins' ? `builtins.${attr}` : `${q}.${attr}`))
+        }
+        // `os.__getattribute__("system")` is getattr(os, "system")
+        if (fn.type === 'attribute' && ['__getattribute__', '__getattr__'].includes(this.text(this.kid(fn, 'attribute') ?? fn)) && positional[0] !== undefined) {
+          const attr = this.fold(positional[0], scope)
+          const target = this.kid(fn, 'object')
+          if (attr !== null && target !== undefined) out.push(...this.qualify(target, scope, depth + 1).map((q) => q === 'builtins' ? `builtins.${attr}` : `${q}.${attr}`))
         }
         if (fq.includes('sys.modules.get') && positional[0] !== undefined) {
           const mod = this.fold(positional[0], scope)
@@ -801,7 +877,7 @@ class PyAnalysis {
       case 'subscript': this.checkSubscript(node, scope); break
       case 'string': this.checkStringShape(node); break
       case 'comment': this.checkCommentShape(node); break
-      case 'assignment': this.checkAssignment(node); break
+      case 'assignment': this.checkAssignment(node); this.checkEnvWrite(node, scope); break
       case 'keyword_argument':
       case 'default_parameter':
       case 'typed_default_parameter': this.checkNamedValue(node); break
@@ -924,7 +1000,7 @@ class PyAnalysis {
     const fn = this.kid(node, 'function')
     if (fn === undefined) return
     const quals = this.qualify(fn, scope)
-    const { positional, keywords, splat } = this.args(node)
+    const { positional, keywords, splat } = this.args(node, scope)
     const line = this.line(node)
     const first = positional[0] ?? keywords.get('args') ?? keywords.get('source') ?? keywords.get('cmd')
     let matched = false
@@ -965,7 +1041,9 @@ class PyAnalysis {
         this.issues.critical(T.insecureDeserialization, 'numpy.load() with allow_pickle=True unpickles arbitrary objects', line)
       } else if (PICKLE_BASED.has(q)) {
         matched = true
-        this.issues.warning(T.insecureDeserialization, `${q}() unpickles its input; load only trusted files`, line)
+        const weightsOnly = keywords.get('weights_only')
+        if (q === 'torch.load' && weightsOnly !== undefined && this.unwrap(weightsOnly).type === 'true') continue
+        this.issues.add('CRITICAL', T.insecureDeserialization, `${q}() unpickles its input (objects that run code)`, line, 'deserialize')
       } else if (q === 'shutil.rmtree') {
         matched = true
         this.issues.critical(T.recursiveDeletion, 'shutil.rmtree() deletes a directory tree', line)
@@ -991,8 +1069,15 @@ class PyAnalysis {
         this.issues.critical(T.dynamicImport, `${q}() loads a module from a file path`, line)
       } else if (isNative(q)) {
         matched = true
-        this.issues.critical(T.commandExecution, `${q}() reaches native code (a loaded library or raw memory can run anything)`, line)
+        this.issues.add('CRITICAL', T.commandExecution, `${q}() reaches native code (a loaded library or raw memory can run anything)`, line, 'native')
+      } else {
+        matched = this.checkCapability(q, node, positional, keywords, scope, line) || matched
       }
+    }
+    if (fn.type === 'attribute') this.checkMethodCapability(fn, positional, keywords, scope, line)
+    if (fn.type === 'attribute' && ['__getattribute__', '__getattr__'].includes(this.text(this.kid(fn, 'attribute') ?? fn)) && positional[0] !== undefined && this.fold(positional[0], scope) === null) {
+      const target = this.kid(fn, 'object')
+      if (target !== undefined && this.qualify(target, scope).some(isSensitive)) this.issues.critical(T.dynamicAccess, '__getattribute__() with a name computed at runtime on a sensitive module', line)
     }
     if (matched || fn.type !== 'attribute') return
     const method = this.text(this.kid(fn, 'attribute') ?? fn)
@@ -1002,6 +1087,243 @@ class PyAnalysis {
       this.issues.critical(T.dangerousFunction, '.eval() evaluates an expression string that is not a literal', line)
     } else if (SQL_METHODS.has(method) && positional[0] !== undefined && this.isBuilt(positional[0]) && !this.isPlainString(positional[0])) {
       this.issues.warning(T.sqlInjection, `.${method}() receives SQL text built from data; use query parameters`, line)
+    }
+  }
+
+  /**
+   * The capability a resolved callee uses (capability-names.ts), with the reach of a file path,
+   * the mode of open(), and exfiltration when a network call carries environment values, cookies
+   * or a secret file. Returns false: it never hides the method rules (`.eval()`, SQL).
+   */
+  private checkCapability (q: string, node: PyNode, positional: PyNode[], keywords: Map<string, PyNode>, scope: Scope, line: number): boolean {
+    const keyAt = Object.hasOwn(KEY_ARGUMENTS, q) ? KEY_ARGUMENTS[q] as number : -1
+    const key = keyAt < 0 ? undefined : positional[keyAt] ?? keywords.get('key')
+    if (key !== undefined && this.isPlainString(key) && classifySecretValue(this.fold(key, scope) ?? '') === 'secret') {
+      this.issues.critical(T.hardcodedSecret, `${q}() with a hard-coded key`, line)
+    }
+    if (q === 'builtins.open' || q === 'io.open' || q === 'codecs.open' || q === 'os.open') {
+      const modeNode = positional[1] ?? keywords.get('mode') ?? keywords.get('flags')
+      const mode = modeNode === undefined ? 'r' : this.fold(modeNode, scope) ?? (q === 'os.open' ? this.text(modeNode) : 'w')
+      const writes = q === 'os.open' ? /WRONLY|RDWR|CREAT|APPEND|TRUNC/.test(mode) : /[wax+]/.test(mode)
+      const reach = pathReach(this.pathText(positional[0] ?? keywords.get('file'), scope))
+      this.issues.use(writes ? 'fs.write' : 'fs.read', `${q.replace(/^builtins\./, '')}() ${writes ? 'writes' : 'reads'} ${reach === 'system' ? 'a system or secret path' : 'a file'}`, line, reach)
+      return false
+    }
+    if (q === 'os.putenv' || q === 'os.environ.update' || q === 'os.environ.setdefault' || q === 'os.environ.__setitem__') {
+      const keys = q === 'os.environ.update' ? [...(this.dictLiteral(positional[0], scope)?.keys() ?? ['?']), ...keywords.keys()] : [positional[0] === undefined ? '?' : this.fold(positional[0], scope) ?? '?']
+      this.checkEnvKeys(keys, line)
+      return false
+    }
+    if (/^importlib\._bootstrap|BuiltinImporter|FrozenImporter|\.load_module$/.test(q)) {
+      this.issues.critical(T.dynamicImport, `${q}() loads a module below the import system (its use cannot be followed)`, line)
+      return false
+    }
+    if ((q === 'ruamel.yaml.YAML' && /^(unsafe|full)$/.test(this.fold(keywords.get('typ') ?? positional[0] ?? node, scope) ?? '')) || q === 'ruamel.yaml.load' || q === 'ruamel.yaml.unsafe_load') {
+      this.issues.add('CRITICAL', T.insecureDeserialization, `${q}() with the unsafe loader constructs arbitrary objects`, line, 'deserialize')
+      return false
+    }
+    const cap = pyCapabilityOf(q)
+    if (cap === null) return false
+    if (cap.capability.startsWith('fs.')) {
+      const reach = pathReach(this.pathText(positional[cap.pathArg ?? 0] ?? keywords.get('path') ?? keywords.get('dst'), scope))
+      this.issues.use(cap.capability, `${q}() ${reach === 'system' ? 'on a system or secret path' : 'on a file'}`, line, reach)
+      return false
+    }
+    this.issues.use(cap.capability, `${q}() uses ${cap.capability}`, line)
+    if (cap.capability === 'net') this.checkExfiltration(q, [...positional, ...keywords.values()], scope, line, keywords.get('headers'))
+    return false
+  }
+
+  /** Method names that use a capability on any receiver, archive extraction, `app.run(debug=True)`, pathlib file methods. */
+  private checkMethodCapability (fn: PyNode, positional: PyNode[], keywords: Map<string, PyNode>, scope: Scope, line: number): void {
+    const method = this.text(this.kid(fn, 'attribute') ?? fn)
+    const receiver = this.kid(fn, 'object')
+    const byName: Capability | undefined = Object.hasOwn(PY_METHODS, method) ? PY_METHODS[method] : undefined
+    if (byName !== undefined) {
+      if (byName === 'code') this.issues.critical(T.dynamicImport, `.${method}() loads a module outside the import statement`, line)
+      else this.issues.use(byName, `.${method}() uses ${byName}`, line)
+      return
+    }
+    if (['send', 'sendall', 'sendto', 'write'].includes(method) && receiver !== undefined && this.isNetObject(receiver, scope)) {
+      this.checkExfiltration(`.${method}`, positional, scope, line)
+    }
+    if (method === 'run' && keywords.has('debug') && this.unwrap(keywords.get('debug') as PyNode).type === 'true') {
+      this.issues.use('debug', '.run(debug=True) serves an interactive debugger (a console that runs code)', line)
+      return
+    }
+    if (method === 'extractall' || method === 'extract') {
+      const target = method === 'extractall' ? positional[0] ?? keywords.get('path') : positional[1] ?? keywords.get('path')
+      const reach = pathReach(target === undefined ? '.' : this.pathText(target, scope))
+      this.issues.use('fs.write', `.${method}() writes the archive's files ${reach === 'system' ? 'over a system path' : 'to disk'}`, line, reach)
+      return
+    }
+    if (receiver === undefined || !PATH_METHODS.has(method)) return
+    const path = this.pathText(receiver, scope, 0, true)
+    if (path === null) return // not a pathlib path
+    const capability: Capability = method.startsWith('read') ? 'fs.read' : method === 'unlink' || method === 'rmdir' ? 'fs.delete' : 'fs.write'
+    const reach = pathReach(path === '' ? null : path)
+    this.issues.use(capability, `Path.${method}() ${reach === 'system' ? 'on a system or secret path' : 'on a file'}`, line, reach)
+  }
+
+  /** A name bound to what a network call returned (a socket, a connection). */
+  private isNetObject (node: PyNode, scope: Scope): boolean {
+    const n = this.unwrap(node)
+    if (n.type !== 'identifier') return false
+    return (this.lookup(this.text(n), scope)?.bindings ?? []).some((b) => {
+      if (b.kind !== 'value' || this.unwrap(b.expr).type !== 'call') return false
+      const fn = this.kid(this.unwrap(b.expr), 'function')
+      return fn !== undefined && this.qualify(fn, b.scope).some((q) => pyCapabilityOf(q)?.capability === 'net')
+    })
+  }
+
+  /** `os.environ["LD_PRELOAD"] = …`: programs started later load code from the variable. */
+  private checkEnvWrite (node: PyNode, scope: Scope): void {
+    const left = this.kid(node, 'left')
+    if (left?.type !== 'subscript') return
+    const value = this.kid(left, 'value')
+    const key = this.kid(left, 'subscript')
+    if (value === undefined || key === undefined || !this.qualify(value, scope).includes('os.environ')) return
+    this.checkEnvKeys([this.fold(key, scope) ?? '?'], this.line(node))
+  }
+
+  private checkEnvKeys (keys: Iterable<string>, line: number): void {
+    for (const k of keys) {
+      if (LOADER_ENV.has(k)) this.issues.critical(T.dangerousFunction, `Environment variable ${k} set: programs started later load code from it`, line)
+      else if (k === '?') this.issues.critical(T.dynamicAccess, 'Environment written under a runtime name (LD_PRELOAD, PYTHONPATH…)', line)
+    }
+  }
+
+  /** A network call that carries environment values, cookies or a secret file sends them away. */
+  private checkExfiltration (q: string, args: PyNode[], scope: Scope, line: number, headers?: PyNode): void {
+    for (const a of args) {
+      const source = this.secretSource(a, scope, 0, a === headers)
+      if (source !== null) {
+        this.issues.critical(T.exfiltration, `${q}() sends ${source} to the network`, line)
+        return
+      }
+    }
+  }
+
+  /**
+   * What secret `node` carries: environment values, cookies, a secret file. In `headers=`, one
+   * named variable (`os.environ["API_TOKEN"]` as a bearer token) is authentication, not
+   * exfiltration; the whole environment still is.
+   */
+  private secretSource (node: PyNode, scope: Scope, depth: number, inHeaders = false): string | null {
+    if (depth > 6) return null
+    let found: string | null = null
+    let budget = 2000
+    const visit = (n: PyNode, headers: boolean): void => {
+      if (found !== null || budget-- <= 0) return
+      if (n.type === 'keyword_argument' && this.text(this.kid(n, 'name') ?? n) === 'headers') {
+        const v = this.kid(n, 'value')
+        if (v !== undefined) visit(v, true)
+        return
+      }
+      if (headers && this.isOneEnvVariable(n, scope)) return
+      if (n.type === 'identifier' || n.type === 'attribute') {
+        const quals = this.qualify(n, scope)
+        if (quals.some((q) => q === 'os.environ' || q === 'os.environb' || q === 'os.getenv' || q.startsWith('os.environ.'))) { found = 'environment values'; return }
+        if (n.type === 'attribute' && ['cookies', 'COOKIES'].includes(this.text(this.kid(n, 'attribute') ?? n))) { found = 'cookies'; return }
+        if (n.type === 'identifier') {
+          for (const b of this.lookup(this.text(n), scope)?.bindings ?? []) {
+            if ((b.kind === 'value' || b.kind === 'unpack') && found === null) found = this.secretSource(b.expr, b.scope, depth + 1, headers)
+          }
+          return
+        }
+      }
+      if (n.type === 'call') {
+        const fn = this.kid(n, 'function')
+        const quals = fn === undefined ? [] : this.qualify(fn, scope)
+        const first = this.args(n).positional[0]
+        if (quals.some((q) => q === 'builtins.open' || q === 'io.open') && pathReach(this.pathText(first, scope)) === 'system') { found = 'a secret or system file'; return }
+        if (fn?.type === 'attribute' && /^read/.test(this.text(this.kid(fn, 'attribute') ?? fn))) {
+          const recv = this.kid(fn, 'object')
+          const p = recv === undefined ? null : this.pathText(recv, scope, 0, true)
+          if (p !== null && p !== '' && pathReach(p) === 'system') { found = 'a secret or system file'; return }
+        }
+      }
+      if (n.type === 'lambda' || n.type === 'function_definition') return
+      for (const c of n.children) visit(c, headers)
+    }
+    visit(node, inHeaders)
+    return found
+  }
+
+  /** `os.environ["X"]`, `os.environ.get("X")`, `os.getenv("X")`: one named variable. */
+  private isOneEnvVariable (node: PyNode, scope: Scope): boolean {
+    const n = this.unwrap(node)
+    if (n.type === 'subscript') {
+      const v = this.kid(n, 'value')
+      return v !== undefined && this.qualify(v, scope).includes('os.environ')
+    }
+    if (n.type === 'call') {
+      const fn = this.kid(n, 'function')
+      return fn !== undefined && this.qualify(fn, scope).some((q) => q === 'os.getenv' || q === 'os.environ.get')
+    }
+    return false
+  }
+
+  /**
+   * The literal text of a path, or its literal start: f-string heads, `+`, os.path.join,
+   * expanduser, pathlib's `/`, `Path.home()` (`~/`), tempfile (`$tmp/`). With `pathOnly`, only
+   * pathlib expressions answer (`''` when the path itself is unknown), anything else is null.
+   */
+  private pathText (node: PyNode | undefined, scope: Scope, depth = 0, pathOnly = false): string | null {
+    if (node === undefined || depth > 8) return null
+    const n = this.unwrap(node)
+    if (!pathOnly) {
+      const folded = this.fold(n, scope)
+      if (folded !== null) return folded
+    }
+    switch (n.type) {
+      case 'string': {
+        if (pathOnly) return null
+        let head = ''
+        for (const c of n.children) {
+          if (c.type === 'interpolation') break
+          if (c.type === 'string_content') head += this.text(c)
+        }
+        return head === '' ? null : head
+      }
+      case 'binary_operator': {
+        const op = n.children.find((c) => c.field === 'operator')
+        const left = this.kid(n, 'left')
+        const right = this.kid(n, 'right')
+        if (op !== undefined && this.text(op) === '/') {
+          const l = this.pathText(left, scope, depth + 1, true)
+          if (l === null) return null
+          const r = this.pathText(right, scope, depth + 1)
+          return `${l === '' ? '*' : l}/${r ?? '*'}`
+        }
+        return pathOnly ? null : this.pathText(left, scope, depth + 1)
+      }
+      case 'identifier': {
+        const b = this.lookup(this.text(n), scope)?.bindings
+        if (b === undefined || b.length !== 1) return null
+        const only = b[0] as Binding
+        if (only.kind === 'value') return this.pathText(only.expr, only.scope, depth + 1, pathOnly)
+        // `with tempfile.TemporaryDirectory() as d`: d is the temp dir
+        if (only.kind === 'unpack' && !pathOnly) return this.pathText(only.expr, only.scope, depth + 1) === '$tmp/' ? '$tmp/' : null
+        return null
+      }
+      case 'call': {
+        const fn = this.kid(n, 'function')
+        const quals = fn === undefined ? [] : this.qualify(fn, scope)
+        const args = this.args(n).positional
+        if (quals.some((q) => /^pathlib\.(Path|PurePath|PosixPath|WindowsPath)\.home$/.test(q))) return '~/'
+        if (quals.some((q) => /^pathlib\.(Path|PurePath|PosixPath|WindowsPath)$/.test(q))) return args[0] === undefined ? '' : this.pathText(args[0], scope, depth + 1) ?? ''
+        if (pathOnly) return null
+        if (quals.some((q) => q.startsWith('tempfile.'))) return '$tmp/'
+        if (quals.includes('os.path.expanduser') || quals.includes('os.path.abspath') || quals.includes('os.path.realpath')) return this.pathText(args[0], scope, depth + 1)
+        if (quals.includes('os.path.join')) {
+          const parts = args.map((a) => this.pathText(a, scope, depth + 1))
+          return parts[0] === null || parts[0] === undefined ? null : parts.map((p) => p ?? '*').join('/').replaceAll('//', '/')
+        }
+        return null
+      }
+      default:
+        return null
     }
   }
 
@@ -1041,7 +1363,7 @@ class PyAnalysis {
     if (!this.isLiteralCommand(cmd)) {
       if (!shellOn) this.issues.critical(T.commandInjection, `${q}() with a command built from non-literal data`, line)
     } else if (!shellOn) {
-      this.issues.warning(T.contextDependent, `${q}() runs a fixed external command`, line)
+      this.issues.use('process', `${q}() starts a program`, line)
     }
     this.checkCommandText(this.commandText(cmd, scope), line)
   }
@@ -1072,6 +1394,7 @@ class PyAnalysis {
     if (attrNode === undefined || obj === undefined) return
     const attr = this.text(attrNode)
     const line = this.line(node)
+    if (attr === 'environ' && this.qualify(node, scope).includes('os.environ')) this.issues.use('env', 'reads the process environment', line)
     if (CRITICAL_DUNDERS.has(attr)) {
       this.issues.critical(T.dangerousAttribute, `Access to ${attr} (sandbox escape / introspection primitive)`, line)
     } else if (attr === '__class__') {
