@@ -118,6 +118,8 @@ t.test('claims QWED cannot check as asked are BLOCKED without a request', async 
     [{ type: 'sql', query: 'SELECT 1', schema: 'CREATE TABLE t (a INT)', limits: { maxJoins: 1 } }, 'remote.unsupported_claim'],
     [{ type: 'sql', query: 'SELECT 1', schema: 'CREATE TABLE t (a INT)', dialect: 'oracle' }, 'remote.invalid_claim'],
     [{ type: 'code', code: 'x = input()', language: 'python', taint: true }, 'remote.unsupported_claim'],
+    [{ type: 'code', code: 'import subprocess', language: 'python', allow: ['process'] }, 'remote.unsupported_claim'],
+    [{ type: 'code', code: 'fetch(url)', language: 'javascript', deny: ['net'] }, 'remote.unsupported_claim'],
     [{ type: 'code', code: 'x', language: 'ruby' }, 'remote.invalid_claim'],
     [{ type: 'fact', claim: 'x', context: '' }, 'remote.invalid_claim'],
     [{ type: 'natural_language', query: 42 }, 'remote.invalid_claim'],

@@ -168,7 +168,7 @@ export const CLAIM_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = Objec
     'matrixOperation', 'a', 'b', 'calculation', 'value', 'percentage', 'newValue', 'principal', 'rate', 'years', 'compoundsPerYear',
     'cashFlows', 'from', 'to']),
   sql: new Set(['type', 'query', 'schema', 'dialect', 'allowDestructive', 'limits', 'sensitiveColumns', 'allowFunctions']),
-  code: new Set(['type', 'code', 'language', 'taint']),
+  code: new Set(['type', 'code', 'language', 'taint', 'allow', 'deny']),
   schema: new Set(['type', 'data', 'schema']),
   transaction: new Set(['type', 'subtotal', 'tax', 'total', 'discount', 'currency']),
   logic: new Set(['type', 'check', 'variables', 'arrays', 'constraints', 'premises', 'conclusion', 'antecedent', 'consequent', 'formulas',

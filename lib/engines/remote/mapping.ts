@@ -121,6 +121,9 @@ function mapCode (claim: CodeClaim): RemoteRequest {
   if (!['python', 'javascript', 'typescript'].includes(claim.language)) return invalid('language')
   // QWED's code endpoint scans patterns only; a taint analysis asked for cannot be done there.
   if (claim.taint === true) return unsupported('code', 'taint')
+  // Nor can it apply a capability policy: a claim that widens or narrows it is not sent.
+  if (claim.allow !== undefined) return unsupported('code', 'allow')
+  if (claim.deny !== undefined) return unsupported('code', 'deny')
   return request('/verify/code', { code: claim.code, language: claim.language }, {
     query: claim.code, type: 'code', params: { language: claim.language }
   })
