@@ -7,6 +7,7 @@ import { decide, outcomeStatus, sampled } from './policy.js'
 import type { CompiledSanitizeOptions } from './guard/output.js'
 import { admissionOf, blocked, isUnavailable } from './result.js'
 import type { Verifier } from './verifier.js'
+import type { StreamLimits } from './stream/verify.js'
 
 /** A route's settings after merging with the plugin's; built once, when the route is registered. */
 export interface RouteSettings<Req = unknown, Rep = unknown> {
@@ -23,6 +24,8 @@ export interface RouteSettings<Req = unknown, Rep = unknown> {
   onUnavailable: UnavailablePolicy
   onBlocked: QwedRouteSettings<Req, Rep>['onBlocked']
   exposeDetails: boolean
+  /** Bounds for streamed answers; unset: the defaults (lib/stream/verify.ts). */
+  stream?: StreamLimits
 }
 
 export interface RequestInfo<Req> {
