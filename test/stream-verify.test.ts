@@ -358,3 +358,12 @@ t.test('a pulled stream reads its source only as fast as it is read', async (t) 
   t.ok(produced <= 6, `produced ${produced} chunks for 5 read`)
   await iterator.return()
 })
+
+t.test('a line far longer than the hold bound flows while it holds no claim; its claim is still found', async (t) => {
+  const line = 'word '.repeat(50_000) + 'and 2 + 2 = 5 at the end\n'
+  const { text, outcome } = await run(fixedSplit(Buffer.from(line), 1000), 'text', { limits: { maxHeldBytes: 1024, maxHoldMs: 10_000 } })
+  // The last piece completes the line, so the words it brings wait with the claim.
+  t.ok('word '.repeat(50_000).startsWith(text) && text.length > 50_000 * 5 - 1000, `released ${text.length} bytes of words`)
+  t.equal(outcome.decision, 'block')
+  t.ok(outcome.stream.held_bytes_max < 1024)
+})

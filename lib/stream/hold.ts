@@ -28,6 +28,12 @@ const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})([^\n]*)$/
 const FENCE_PREFIX = /^ {0,3}(?:`{0,2}|~{0,2})$/
 const FENCE_START = /^ {0,3}(?:`{3}|~{3})/
 
+/**
+ * How much of a line's already released text a unit keeps before its held part: a claim never starts
+ * in released text, so a very long line is not kept whole, only this much context before the claim.
+ */
+export const LINE_CONTEXT = 4096
+
 interface Fence { char: string, length: number, start: number, scanned: number }
 
 export class HoldScanner {
@@ -117,8 +123,11 @@ export class HoldScanner {
   private safeEnd (): number {
     if (this.mode === 'none') return this.end
     if (this.mode === 'lines' || this.fence !== null) return this.planned
-    const head = this.buffer.slice(this.lineStart - this.base, this.lineStart - this.base + 7)
-    if (FENCE_PREFIX.test(head) || FENCE_START.test(head)) return this.planned
+    // A line whose start was compacted away had text released already: it is no fence.
+    if (this.lineStart >= this.base) {
+      const head = this.buffer.slice(this.lineStart - this.base, this.lineStart - this.base + 7)
+      if (FENCE_PREFIX.test(head) || FENCE_START.test(head)) return this.planned
+    }
     for (let i = Math.max(this.lineScanned, this.lineStart); i < this.end && this.claimAt === null; i++) {
       const ch = this.buffer[i - this.base] as string
       if (WHITESPACE.test(ch)) this.lastSpace = i
@@ -136,7 +145,8 @@ export class HoldScanner {
   }
 
   private unit (actions: HoldAction[], start: number, end: number): void {
-    actions.push({ kind: 'unit', start, end, text: this.slice(start, end) })
+    const from = Math.max(start, this.base)
+    actions.push({ kind: 'unit', start: from, end, text: this.slice(from, end) })
     this.planned = end
   }
 
@@ -151,9 +161,9 @@ export class HoldScanner {
     return this.buffer.slice(start - this.base, end - this.base)
   }
 
-  /** Keeps only what a later unit still needs: the current line or the open fence. */
+  /** Keeps only what a later unit still needs: the open fence, or the current line's held part and its context. */
   private compact (): void {
-    const keep = Math.min(this.planned, this.fence?.start ?? this.lineStart)
+    const keep = this.fence !== null ? Math.min(this.planned, this.fence.start) : Math.max(this.lineStart, this.planned - LINE_CONTEXT)
     if (keep - this.base > 4096) {
       this.buffer = this.buffer.slice(keep - this.base)
       this.base = keep

@@ -82,7 +82,8 @@ export async function planStream<Req, Rep> (run: ResponseRun<Req, Rep>, source: 
     onHold: (ms) => { verifier.metrics.streamHoldSeconds.observe(labels, ms / 1000) },
     onEnd: (outcome) => {
       verifier.metrics.streamHeldBytes.observe(labels, outcome.stream.held_bytes_max)
-      status = outcome.status ?? 'NONE'
+      // A stream that was stopped says BLOCKED, whatever the claims' own statuses (they are in request.qwed).
+      status = outcome.decision === 'block' || outcome.decision === 'fail_closed' ? 'BLOCKED' : outcome.status ?? 'NONE'
       if (finder === null) return
       run.record(outcome)
       countOutcome(verifier, settings, outcome)

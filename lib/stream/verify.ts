@@ -270,7 +270,7 @@ class StreamRun {
 
   private releaseUnit (action: HoldAction): void {
     if (action.end <= this.released) return
-    this.release(this.released, action.end, action.text.slice(this.released - action.start))
+    this.release(this.released, action.end, action.text.slice(Math.max(0, this.released - action.start)))
   }
 
   private release (start: number, end: number, text: string): void {
