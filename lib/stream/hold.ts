@@ -32,7 +32,7 @@ const FENCE_START = /^ {0,3}(?:`{3}|~{3})/
  * How much of a line's already released text a unit keeps before its held part: a claim never starts
  * in released text, so a very long line is not kept whole, only this much context before the claim.
  */
-export const LINE_CONTEXT = 4096
+export const LINE_CONTEXT = 1024
 
 interface Fence { char: string, length: number, start: number, scanned: number }
 
@@ -46,6 +46,10 @@ export class HoldScanner {
   private fence: Fence | null = null
   /** No newline before this offset in the current line or fence line: each character is searched once. */
   private searchFrom = 0
+  // The text of the last push: per-push work reads it, not the buffer, which V8 would otherwise
+  // flatten (copy) on every small push.
+  private fresh = ''
+  private freshAt = 0
   // The incomplete line, scanned once per character: the last whitespace before the first claim character.
   private lineScanned = 0
   private claimAt: number | null = null
@@ -65,6 +69,8 @@ export class HoldScanner {
 
   push (text: string): HoldAction[] {
     this.buffer += text
+    this.fresh = text
+    this.freshAt = this.end - text.length
     const actions: HoldAction[] = []
     this.scan(actions)
     this.compact()
@@ -125,11 +131,12 @@ export class HoldScanner {
     if (this.mode === 'lines' || this.fence !== null) return this.planned
     // A line whose start was compacted away had text released already: it is no fence.
     if (this.lineStart >= this.base) {
-      const head = this.buffer.slice(this.lineStart - this.base, this.lineStart - this.base + 7)
+      let head = ''
+      for (let i = this.lineStart; i < Math.min(this.end, this.lineStart + 7); i++) head += this.charAt(i)
       if (FENCE_PREFIX.test(head) || FENCE_START.test(head)) return this.planned
     }
     for (let i = Math.max(this.lineScanned, this.lineStart); i < this.end && this.claimAt === null; i++) {
-      const ch = this.buffer[i - this.base] as string
+      const ch = this.charAt(i)
       if (WHITESPACE.test(ch)) this.lastSpace = i
       else if (CLAIM_START.test(ch)) this.claimAt = i
     }
@@ -137,9 +144,19 @@ export class HoldScanner {
     return Math.max(this.planned, this.lastSpace + 1)
   }
 
+  private charAt (i: number): string {
+    return (i >= this.freshAt ? this.fresh[i - this.freshAt] : this.buffer[i - this.base]) as string
+  }
+
   /** Index in the buffer of the next newline at or after `from`, or -1 (remembering how far it looked). */
   private newline (from: number): number {
-    const index = this.buffer.indexOf('\n', Math.max(from, this.searchFrom) - this.base)
+    const start = Math.max(from, this.searchFrom)
+    if (start >= this.freshAt) {
+      const inFresh = this.fresh.indexOf('\n', start - this.freshAt)
+      this.searchFrom = inFresh < 0 ? this.end : this.freshAt + inFresh + 1
+      return inFresh < 0 ? -1 : this.freshAt + inFresh - this.base
+    }
+    const index = this.buffer.indexOf('\n', start - this.base)
     this.searchFrom = index < 0 ? this.end : this.base + index + 1
     return index
   }
@@ -158,13 +175,14 @@ export class HoldScanner {
   }
 
   private slice (start: number, end: number): string {
+    if (start >= this.freshAt) return this.fresh.slice(start - this.freshAt, end - this.freshAt)
     return this.buffer.slice(start - this.base, end - this.base)
   }
 
   /** Keeps only what a later unit still needs: the open fence, or the current line's held part and its context. */
   private compact (): void {
     const keep = this.fence !== null ? Math.min(this.planned, this.fence.start) : Math.max(this.lineStart, this.planned - LINE_CONTEXT)
-    if (keep - this.base > 4096) {
+    if (keep - this.base > 256) {
       this.buffer = this.buffer.slice(keep - this.base)
       this.base = keep
     }

@@ -109,11 +109,18 @@ class StreamRun {
   /** A fail-open hold limit: the rest of the stream flows unverified. */
   private passthrough = false
   private shadow: Promise<void> = Promise.resolve()
+  /** The hold-time timer, the pending wait it would interrupt, and an interrupt not yet answered. */
+  private timer: unknown = null
+  private waiter: ((why: Interrupt) => void) | null = null
+  private interrupt: Interrupt | null = null
+  private readonly onAbort = (): void => { this.raise(ABORTED) }
 
   constructor (private readonly o: StreamVerifyOptions) {
     this.clock = o.clock ?? SYSTEM_CLOCK
     this.scanner = new HoldScanner(this.holdMode())
     this.parser = createFrameParser(o.format, o.limits.maxHeldBytes)
+    if (o.signal?.aborted === true) this.interrupt = ABORTED
+    o.signal?.addEventListener('abort', this.onAbort, { once: true })
   }
 
   private holdMode (): 'claims' | 'lines' | 'none' {
@@ -135,7 +142,8 @@ class StreamRun {
         if (this.finished) break
         const action = this.actions.shift()
         if (action !== undefined) {
-          await this.step(action)
+          const pending = this.step(action)
+          if (pending !== undefined) await pending
           continue
         }
         if (sourceDone) {
@@ -204,7 +212,8 @@ class StreamRun {
     this.out.push(...this.ledger.flush())
   }
 
-  private async step (action: HoldAction): Promise<void> {
+  /** Runs one action; a promise only when the unit's claims must be waited for (the common paths stay synchronous). */
+  private step (action: HoldAction): Promise<void> | undefined {
     if (action.kind === 'release') {
       this.release(action.start, action.end, action.text)
       return
@@ -213,17 +222,30 @@ class StreamRun {
       this.releaseUnit(action)
       return
     }
-    const heldFrom = this.heldSince() ?? this.clock.now()
-    let claims: readonly Claim[]
+    let found: readonly Claim[] | Promise<readonly Claim[]>
     try {
-      const found = this.o.findClaims(action.text)
-      const value = found instanceof Promise ? await this.wait(found) : found
-      if (value === TIMEOUT || value === ABORTED) return this.interrupted(value, action)
-      claims = value
+      found = this.o.findClaims(action.text)
     } catch {
       this.refuseUnit()
       return
     }
+    if (found instanceof Promise) return this.foundLater(action, found)
+    return this.checkUnit(action, found)
+  }
+
+  private async foundLater (action: HoldAction, found: Promise<readonly Claim[]>): Promise<void> {
+    let claims: readonly Claim[] | Interrupt
+    try {
+      claims = await this.wait(found)
+    } catch {
+      this.refuseUnit()
+      return
+    }
+    if (claims === TIMEOUT || claims === ABORTED) return this.interrupted(claims, action)
+    await this.checkUnit(action, claims)
+  }
+
+  private checkUnit (action: HoldAction, claims: readonly Claim[]): Promise<void> | undefined {
     if (claims.length === 0) {
       this.releaseUnit(action)
       return
@@ -234,6 +256,11 @@ class StreamRun {
       this.shadow = this.shadow.then(async () => { this.results.push(...await this.o.verify(claims)) }, () => {})
       return
     }
+    return this.verifyUnit(action, claims)
+  }
+
+  private async verifyUnit (action: HoldAction, claims: readonly Claim[]): Promise<void> {
+    const heldFrom = this.heldSince() ?? this.clock.now()
     const results = await this.wait(this.o.verify(claims))
     if (results === TIMEOUT || results === ABORTED) return this.interrupted(results, action)
     this.results.push(...results)
@@ -303,34 +330,60 @@ class StreamRun {
     return true
   }
 
-  /** Waits for `promise`, but not past the hold-time bound of what is held, nor past a disconnect. */
+  /**
+   * Waits for `promise`, but not past the hold-time bound of what is held, nor past a disconnect.
+   * One timer serves the whole stream: it is armed for the oldest held byte and, when it fires
+   * early (that byte has left since), re-armed for the one now oldest; so a pull costs no timer.
+   */
   private async wait<T> (promise: Promise<T>): Promise<T | Interrupt> {
-    const since = this.heldSince()
-    const signal = this.o.signal
-    if (since === null && signal === undefined) return await promise
+    if (this.interrupt !== null) return this.takeInterrupt()
+    if (this.timer === null && this.heldSince() !== null) this.armTimer()
     return await new Promise<T | Interrupt>((resolve, reject) => {
-      let handle: unknown = null
-      const settle = (): void => {
-        if (handle !== null) this.clock.clearTimeout(handle)
-        signal?.removeEventListener('abort', onAbort)
-      }
-      const onAbort = (): void => { settle(); resolve(ABORTED) }
-      if (signal?.aborted === true) {
-        resolve(ABORTED)
-        return
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      if (since !== null) {
-        const left = since + this.o.limits.maxHoldMs - this.clock.now()
-        if (left <= 0) {
-          settle()
-          resolve(TIMEOUT)
-          return
-        }
-        handle = this.clock.setTimeout(() => { handle = null; settle(); resolve(TIMEOUT) }, left)
-      }
-      promise.then((value) => { settle(); resolve(value) }, (err: unknown) => { settle(); reject(err) })
+      this.waiter = resolve as (why: Interrupt) => void
+      promise.then((value) => {
+        if (this.waiter !== resolve) return
+        this.waiter = null
+        resolve(value)
+      }, (err: unknown) => {
+        if (this.waiter !== resolve) return
+        this.waiter = null
+        reject(err)
+      })
     })
+  }
+
+  private takeInterrupt (): Interrupt {
+    const why = this.interrupt as Interrupt
+    // A disconnect stays; a hold-time bound is answered once, then time runs again for what is held next.
+    if (why === TIMEOUT) this.interrupt = null
+    return why
+  }
+
+  private raise (why: Interrupt): void {
+    if (this.interrupt === ABORTED) return
+    this.interrupt = why
+    const waiter = this.waiter
+    this.waiter = null
+    if (waiter !== null) waiter(this.takeInterrupt())
+  }
+
+  private armTimer (): void {
+    const since = this.heldSince()
+    if (since === null || this.finished) return
+    const left = since + this.o.limits.maxHoldMs - this.clock.now()
+    if (left <= 0) {
+      this.raise(TIMEOUT)
+      return
+    }
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null
+      this.armTimer()
+    }, left)
+  }
+
+  private clearTimer (): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer)
+    this.timer = null
   }
 
   /** Held too much or too long: the unavailable policy decides (closed: stop; open: the rest flows unverified). */
@@ -383,6 +436,8 @@ class StreamRun {
   }
 
   private end (): void {
+    this.clearTimer()
+    this.o.signal?.removeEventListener('abort', this.onAbort)
     // The final frame may still be waiting to leave when the reader goes: count what was yielded.
     if (this.o.mode === 'shadow') {
       this.shadow.then(() => { this.o.onEnd(this.outcome()) }, () => {})
