@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { AuditOptions, QwedLogger } from '../types/options.js'
 import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions } from '../types/route.js'
@@ -323,7 +322,7 @@ async function pumpStream (shared: Shared, settings: Settings, req: Request, res
   const out = async (chunk: Buffer): Promise<void> => {
     if (write.call(res, chunk)) return
     // The client reads slowly: wait for the socket, not for the handler's own drain events.
-    while (res.writableNeedDrain && !gone()) await Promise.race([once(res, 'drain'), once(res, 'close')])
+    while (res.writableNeedDrain && !gone()) await drainOrClose(res)
   }
   try {
     const plan = await planStream(runOf(shared, settings, req, res, port), source, { format, signal: left.signal })
@@ -355,6 +354,19 @@ async function pumpStream (shared: Shared, settings: Settings, req: Request, res
     // What the handler writes after a stop (or after the client left) is dropped, not queued.
     source.discard()
   }
+}
+
+/** Resolves on the response's next 'drain' or 'close', leaving no listener behind. */
+async function drainOrClose (res: Response): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
 }
 
 function hasChunk (args: unknown[]): boolean {

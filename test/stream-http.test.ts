@@ -138,7 +138,13 @@ async function expressServer (t: Test): Promise<Server> {
       return
     }
     for await (const piece of produce(piecesOf(query), source)) {
-      if (!res.write(piece)) await Promise.race([once(res, 'drain'), once(res, 'close')])
+      if (!res.write(piece)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => { res.off('drain', done); res.off('close', done); resolve() }
+          res.on('drain', done)
+          res.on('close', done)
+        })
+      }
       if (res.destroyed) return
     }
     res.end()
