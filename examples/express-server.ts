@@ -6,7 +6,7 @@ import express, { type Express } from 'express'
 import { pino } from 'pino'
 import type { AuditOptions } from '../lib/index.js'
 import { qwedExpress, type QwedExpressMiddleware } from '../lib/express.js'
-import { answerSupport, explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
+import { answerSupport, explainArithmetic, lineClaims, quoteLoan, streamChat, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
 
 export interface ExpressServer {
   app: Express
@@ -53,6 +53,15 @@ export function buildExpressServer (options: { logger?: boolean, audit?: AuditOp
   // injection refused), and the answer leaves with markup stripped and PII masked.
   app.post('/support', qwed.route({ inputs: (req) => ({ question: (req.body as { question?: unknown }).question }), input: { injection: 'block' }, sanitize: true }), (req, res) => {
     res.json(answerSupport(req.qwedInput?.values.question ?? ''))
+  })
+
+  // A streamed chat answer (SSE, written with res.write): each line's arithmetic is verified as it
+  // streams; a wrong figure never leaves, the stream ends with an `event: qwed` frame instead.
+  app.post('/chat', qwed.route({ claims: (line: string) => lineClaims(line) }), async (req, res) => {
+    const { a, b, c } = req.body as { a: number, b: number, c: number }
+    res.type('text/event-stream')
+    for await (const frame of streamChat(a, b, c)) res.write(frame)
+    res.end()
   })
 
   return { app, qwed }

@@ -57,3 +57,23 @@ export function answerSupport (question: string): SupportAnswer {
       'The card on file is 4111 1111 1111 1111.<script>track()</script></p>'
   }
 }
+
+/**
+ * A chat answer streamed as OpenAI-style SSE chunks, a word at a time. The product is off by one
+ * when the first number is odd.
+ */
+export async function * streamChat (a: number, b: number, c: number): AsyncGenerator<string> {
+  const product = a * b + (a % 2 === 1 ? 1 : 0)
+  const text = `Let me work it out.\nFirst ${a} * ${b} = ${product}.\nThen ${product} + ${c} = ${product + c}.\nHope this helps!\n`
+  for (const token of text.match(/\S+\s*/g) ?? []) {
+    yield `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: token } }] })}\n\n`
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  yield 'data: [DONE]\n\n'
+}
+
+/** The arithmetic statements (`a * b + c = n`) of one line of an answer, as math claims. */
+export function lineClaims (line: string): Array<{ type: 'math', expression: string }> {
+  return [...line.matchAll(/(\d+(?:\.\d+)?(?:\s*[-+*/]\s*\d+(?:\.\d+)?)+)\s*=\s*(\d+(?:\.\d+)?)/g)]
+    .map((m) => ({ type: 'math', expression: `${m[1] as string} = ${m[2] as string}` }))
+}

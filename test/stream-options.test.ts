@@ -65,3 +65,15 @@ t.test('request.qwed holds the stream outcome; the hold time is measured per uni
   t.match(metrics.body, /qwed_stream_hold_seconds_count\{route="\/answer",format="text"\} 2/)
   await app.close()
 })
+
+t.test('the example chat route: a wrong figure in a streamed answer is never received', async (t) => {
+  const { buildServer } = await import('../examples/fastify-server.js')
+  const app = await buildServer({ logger: false, audit: false })
+  t.teardown(() => app.close())
+  const right = await app.inject({ method: 'POST', url: '/chat', payload: { a: 6, b: 7, c: 5 } })
+  t.match(right.body, /6 \* 7 = 42/)
+  t.match(right.body, /event: qwed\ndata: \{"code":"QWED_VERIFIED"/)
+  const wrong = await app.inject({ method: 'POST', url: '/chat', payload: { a: 7, b: 7, c: 5 } })
+  t.notMatch(wrong.body.split('event: qwed')[0], /50|7 \* 7/, 'neither the wrong product nor its statement')
+  t.match(wrong.body, /event: qwed\ndata: \{"statusCode":422,"code":"QWED_BLOCKED"/)
+})
