@@ -128,7 +128,11 @@ function sseParser (maxPendingBytes: number): FrameParser {
 }
 
 /** The SSE parser met a line longer than the hold limit. */
-export class HoldOverflow extends Error {}
+export class HoldOverflow extends Error {
+  constructor () {
+    super('qwed: an SSE line is longer than the hold bound')
+  }
+}
 
 export function serializeSse (event: EventSourceMessage): string {
   let out = ''
