@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import t from 'tap'
 import Fastify from 'fastify'
 import qwed from '../lib/index.js'
-import { createFrameParser, formatOf, HoldOverflow } from '../lib/stream/formats.js'
+import { createFrameParser, formatOf } from '../lib/stream/formats.js'
 import { textOf } from '../lib/stream/payload.js'
 
 // Stream formats and the provider shapes whose text is the answer.
@@ -52,7 +52,8 @@ t.test('SSE frames: events, comments, retry; an overlong line is a hold overflow
   t.equal(frames[2]?.text, 'line one\nline two')
   t.equal(frames[2]?.encode('x\ny'), 'event: delta\nid: 7\ndata: x\ndata: y\n\n')
   t.equal(frames[3]?.text, null, 'an empty data field carries no text')
-  t.throws(() => parser.push('data: ' + 'x'.repeat(200)), HoldOverflow, 'a line longer than the bound')
+  t.throws(() => parser.push('data: ' + 'x'.repeat(200)), { message: /longer than the hold bound/ }, 'a line longer than the bound')
+  t.same(parser.push('\n\ndata: after\n\n').map((f) => f.text), ['after'], 'the parser resumes after the dropped event')
 })
 
 t.test('streams that are not verified: error status, mode off, other types', async (t) => {

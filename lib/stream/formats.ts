@@ -115,7 +115,12 @@ function sseParser (maxPendingBytes: number): FrameParser {
     push: (chunk) => {
       parser.feed(chunk)
       size += chunk.length
-      if (overflow) throw new HoldOverflow()
+      if (overflow) {
+        // The parser dropped the overlong event and stopped: it resumes with the next line.
+        overflow = false
+        parser.reset()
+        throw new HoldOverflow()
+      }
       return take()
     },
     end: () => {
