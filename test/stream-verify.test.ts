@@ -367,3 +367,26 @@ t.test('a line far longer than the hold bound flows while it holds no claim; its
   t.equal(outcome.decision, 'block')
   t.ok(outcome.stream.held_bytes_max < 1024)
 })
+
+t.test('a slow reader does not count against the hold-time bound', async (t) => {
+  const clock = manualClock()
+  const iterator = verifyStream(fromPieces([Buffer.from('Start then 6 * 7'), Buffer.from(' = 42\nend\n')]), {
+    format: 'text',
+    mode: 'enforce',
+    findClaims: findTestClaims,
+    verify: async (c) => await verifier.verifyBatch(c),
+    onUnavailable: 'closed',
+    sanitize: null,
+    limits: { maxHeldBytes: 65536, maxHoldMs: 1000 },
+    exposeDetails: false,
+    clock,
+    onEnd: () => {}
+  })
+  const first = await iterator.next()
+  t.equal(first.value?.toString(), 'Start then ')
+  // The reader pauses far past the bound while '6 * 7' is held.
+  clock.advance(60_000)
+  let rest = ''
+  for await (const chunk of { [Symbol.asyncIterator]: () => iterator }) rest += chunk.toString()
+  t.equal(rest, '6 * 7 = 42\nend\n')
+})

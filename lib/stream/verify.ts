@@ -371,14 +371,16 @@ class StreamRun {
     const since = this.heldSince()
     if (since === null || this.finished) return
     const left = since + this.o.limits.maxHoldMs - this.clock.now()
-    if (left <= 0) {
+    // Only time spent waiting for the source or a verdict counts: while the reader is slow (the
+    // stream is paused at a yield), nothing is stalled by the hold, so the bound is checked again later.
+    if (left <= 0 && this.waiter !== null) {
       this.raise(TIMEOUT)
       return
     }
     this.timer = this.clock.setTimeout(() => {
       this.timer = null
       this.armTimer()
-    }, left)
+    }, left > 0 ? left : this.o.limits.maxHoldMs)
   }
 
   private clearTimer (): void {
