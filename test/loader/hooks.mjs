@@ -1,5 +1,5 @@
 // Module hooks for the tests: `.js` specifiers that name a `.ts` source (NodeNext style) resolve to
-// it, and `.ts` files are transpiled by esbuild with an inline source map, line for line.
+// it, and `.ts` / `.mts` files are transpiled by esbuild with an inline source map, line for line.
 import { readFile } from 'node:fs/promises'
 import { transform } from 'esbuild'
 
@@ -14,7 +14,7 @@ export async function resolve (specifier, context, nextResolve) {
 }
 
 export async function load (url, context, nextLoad) {
-  if (!url.startsWith('file:') || !url.endsWith('.ts')) return await nextLoad(url, context)
+  if (!url.startsWith('file:') || !/\.m?ts$/.test(url)) return await nextLoad(url, context)
   const path = new URL(url)
   const source = await readFile(path, 'utf8')
   const { code } = await transform(source, {
