@@ -4,6 +4,7 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
+import { createParser } from 'eventsource-parser'
 import { pino } from 'pino'
 import type { AuditOptions } from '../lib/index.js'
 import { buildExpressServer } from './express-server.js'
@@ -60,6 +61,7 @@ try {
   }
   printTable(rows)
   await guardDemo(address)
+  await streamDemo(address)
   const metrics = await (await fetch(`${address}/metrics`)).text()
   console.log('\nqwed_ metrics:')
   console.log(metrics.split('\n').filter((line) => line.startsWith('qwed_') && !line.includes('_bucket')).join('\n'))
@@ -102,6 +104,26 @@ async function guardDemo (base: string): Promise<void> {
     table.push([shown.length > 44 ? shown.slice(0, 41) + '..."' : shown, String(res.status), body.answer ?? `refused: rule ${body.rule ?? '?'}`])
   }
   console.log('\n/support: inputs checked before the handler, the answer sanitized:')
+  printTable(table)
+}
+
+/** The streamed chat route: what a client rendered from each SSE stream, and its closing event. */
+async function streamDemo (base: string): Promise<void> {
+  const table: string[][] = [['question', 'what the client received (rendered)', 'closing event']]
+  for (const [a, b, c] of [[6, 7, 5], [7, 7, 5]] as const) {
+    const res = await fetch(`${base}/chat/stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a, b, c }) })
+    let text = ''
+    let closing = '-'
+    const parser = createParser({
+      onEvent: (event) => {
+        if (event.event === 'qwed') closing = (JSON.parse(event.data) as { code: string }).code
+        else if (event.data !== '[DONE]') text += (JSON.parse(event.data) as { choices: Array<{ delta: { content: string } }> }).choices[0]?.delta.content ?? ''
+      }
+    })
+    parser.feed(await res.text())
+    table.push([`${a} * ${b} + ${c}?`, JSON.stringify(text), closing])
+  }
+  console.log('\n/chat/stream: a streamed answer, its claims found as it streams (the second has a wrong figure):')
   printTable(table)
 }
 

@@ -6,7 +6,7 @@ import express, { type Express } from 'express'
 import { pino } from 'pino'
 import type { AuditOptions } from '../lib/index.js'
 import { qwedExpress, type QwedExpressMiddleware } from '../lib/express.js'
-import { answerSupport, chatAnswer, explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
+import { answerSupport, chatAnswer, explainArithmetic, quoteLoan, streamChat, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
 
 export interface ExpressServer {
   app: Express
@@ -59,6 +59,15 @@ export function buildExpressServer (options: { logger?: boolean, audit?: AuditOp
   // injection refused), and the answer leaves with markup stripped and PII masked.
   app.post('/support', qwed.route({ inputs: (req) => ({ question: (req.body as { question?: unknown }).question }), input: { injection: 'block' }, sanitize: true }), (req, res) => {
     res.json(answerSupport(req.qwedInput?.values.question ?? ''))
+  })
+
+  // A streamed chat answer (SSE, written with res.write): its claims are found as it streams
+  // (claims: 'auto'); a wrong figure never leaves, the stream ends with an `event: qwed` frame instead.
+  app.post('/chat/stream', qwed.route({ claims: 'auto' }), async (req, res) => {
+    const { a, b, c } = req.body as { a: number, b: number, c: number }
+    res.type('text/event-stream')
+    for await (const frame of streamChat(a, b, c)) res.write(frame)
+    res.end()
   })
 
   return { app, qwed }

@@ -73,3 +73,17 @@ export function chatAnswer (payment: number, months: number, ratePercent: number
     ''
   ].join('\n')
 }
+
+/**
+ * A chat answer streamed as OpenAI-style SSE chunks, a word at a time. The product is off by one
+ * when the first number is odd.
+ */
+export async function * streamChat (a: number, b: number, c: number): AsyncGenerator<string> {
+  const product = a * b + (a % 2 === 1 ? 1 : 0)
+  const text = `Let me work it out.\nFirst ${a} * ${b} = ${product}.\nThen ${product} + ${c} = ${product + c}.\nHope this helps!\n`
+  for (const token of text.match(/\S+\s*/g) ?? []) {
+    yield `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: token } }] })}\n\n`
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  yield 'data: [DONE]\n\n'
+}

@@ -1,9 +1,10 @@
 // LLM-backed routes behind qwed-middleware, on the embedded engines.
 // `npm start` serves it on 127.0.0.1:3000; `npm run demo` drives it and prints what happened.
 import Fastify, { type FastifyInstance } from 'fastify'
+import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import qwed, { type AuditOptions } from '../lib/index.js'
-import { answerSupport, chatAnswer, explainArithmetic, quoteLoan, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
+import { answerSupport, chatAnswer, explainArithmetic, quoteLoan, streamChat, totalInvoice, type Explanation, type Invoice, type LoanQuote } from './fake-llm.js'
 
 export async function buildServer (options: { logger?: boolean, audit?: AuditOptions | false } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? true })
@@ -38,6 +39,15 @@ export async function buildServer (options: { logger?: boolean, audit?: AuditOpt
   app.post<{ Body: { question: string } }>('/support', {
     config: { qwed: { inputs: (request) => ({ question: (request.body as { question?: unknown }).question }), input: { injection: 'block' }, sanitize: true } }
   }, async (request) => answerSupport(request.qwedInput?.values.question ?? ''))
+
+  // A streamed chat answer (SSE): its claims are found as it streams (claims: 'auto'); a wrong
+  // figure never leaves, the stream ends with an `event: qwed` frame instead (docs/streaming.md).
+  app.post<{ Body: { a: number, b: number, c: number } }>('/chat/stream', {
+    config: { qwed: { claims: 'auto' } }
+  }, async (request, reply) => {
+    reply.type('text/event-stream')
+    return Readable.from(streamChat(request.body.a, request.body.b, request.body.c))
+  })
 
   return app
 }

@@ -21,6 +21,15 @@ export function autoClaims (body: unknown, options: ResolvedExtractOptions): Aut
   const texts: string[] = []
   const whole = collect(parsedIfJson(body), texts, 0)
   if (!whole) return { claims: [], complete: false, limit: 'json_shape' }
+  return scanTexts(texts, options)
+}
+
+/** The claims of one text, read as text (a streamed unit: a line, or a fenced block). */
+export function textClaims (text: string, options: ResolvedExtractOptions): AutoClaims {
+  return scanTexts([text], options)
+}
+
+function scanTexts (texts: readonly string[], options: ResolvedExtractOptions): AutoClaims {
   const scanner = createClaimScanner(options)
   let read = 0
   for (const text of texts) {

@@ -6,6 +6,10 @@ import { validateAdapterOptions, validateRouteOptions } from './options.js'
 import type { RouteSettings } from './outcome.js'
 import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, settleSkip, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
+import { sanitizes, unsanitizableBody } from './route-guards.js'
+import { formatOf, type StreamFormat } from './stream/formats.js'
+import { PushSource } from './stream/push-source.js'
+import { planStream, STATUS_TRAILER } from './stream/run.js'
 
 // The Express binding of the response runner (runner.ts): res.json / res.send in, runner decisions out.
 
@@ -228,6 +232,161 @@ function intercept (shared: Shared, base: Settings, req: Request, res: Response,
 
   res.json = wrapper('json')
   res.send = wrapper('send')
+
+  // Bodies written with res.write / res.end (and pipe): a text stream is verified claim by claim.
+  const originals: Originals = { write: res.write, end: res.end }
+  let stream: 'none' | 'pass' | PushSource = 'none'
+  const route = (args: unknown[], ending: boolean): 'pass' | PushSource => {
+    if (stream === 'none' && state === 'open' && (!ending || hasChunk(args))) {
+      stream = openStream(shared, { ...base, route: routeLabel(req) }, req, res, originals, control.gone)
+    }
+    return stream === 'none' ? 'pass' : stream
+  }
+  res.write = function qwedWrite (this: Response, ...args: unknown[]): boolean {
+    const target = route(args, false)
+    if (target === 'pass') return (originals.write as (...a: unknown[]) => boolean).apply(res, args)
+    const [chunk, encoding, callback] = writeArgs(args)
+    const more = target.write(toBuffer(chunk, encoding))
+    if (callback !== undefined) process.nextTick(callback)
+    return more
+  } as Response['write']
+  res.end = function qwedEnd (this: Response, ...args: unknown[]): Response {
+    const target = route(args, true)
+    if (target === 'pass') return (originals.end as (...a: unknown[]) => Response).apply(res, args)
+    const [chunk, encoding, callback] = writeArgs(args)
+    if (chunk !== undefined && chunk !== null) target.write(toBuffer(chunk, encoding))
+    if (callback !== undefined) res.once('finish', callback)
+    target.end()
+    return res
+  } as Response['end']
+}
+
+interface Originals {
+  write: Response['write']
+  end: Response['end']
+}
+
+/** How much a handler may write ahead of the verifier before res.write says false. */
+const STREAM_HIGH_WATER_MARK = 16 * 1024
+
+/**
+ * The handler's first res.write (or res.end with a body): a text stream is verified through a
+ * PushSource; anything else goes out as Express would send it ('pass'), except on a route that
+ * sanitizes, which never lets an unreadable body out.
+ */
+function openStream (shared: Shared, settings: Settings, req: Request, res: Response, originals: Originals, gone: () => boolean): 'pass' | PushSource {
+  if (res.headersSent) {
+    settleSkip(runOf(shared, settings, req, res, NO_PORT), 'headers_sent')
+    return 'pass'
+  }
+  const contentType = res.get('content-type')
+  const sanitizing = sanitizes(settings, res.statusCode)
+  // A route that sanitizes reads a body without a content type as text.
+  const format = formatOf(contentType) ?? (contentType === undefined && sanitizing ? 'text' : null)
+  if (format === null) {
+    if (res.statusCode >= 400 || !sanitizing) {
+      settleSkip(runOf(shared, settings, req, res, NO_PORT), res.statusCode >= 400 ? 'error_status' : 'unsupported_payload')
+      return 'pass'
+    }
+    logger(shared, req)?.error({ route: settings.route }, 'qwed: a written body of this content type cannot be sanitized; it was not sent')
+    settleSkip(runOf(shared, settings, req, res, NO_PORT), 'unsupported_payload')
+    res.status(500).set('content-type', 'application/json; charset=utf-8')
+    ;(originals.end as (body: string) => Response).call(res, JSON.stringify(unsanitizableBody()))
+    const refused = new PushSource(STREAM_HIGH_WATER_MARK, () => {})
+    refused.discard()
+    return refused
+  }
+  const source = new PushSource(STREAM_HIGH_WATER_MARK, () => { res.emit('drain') })
+  pumpStream(shared, settings, req, res, originals, gone, source, format).catch((err: unknown) => {
+    source.discard()
+    logger(shared, req)?.error({ err, route: settings.route }, 'qwed: the stream failed')
+    if (!gone()) res.destroy(err instanceof Error ? err : new Error('qwed: the stream failed'))
+  })
+  return source
+}
+
+async function pumpStream (shared: Shared, settings: Settings, req: Request, res: Response, originals: Originals, gone: () => boolean, source: PushSource, format: StreamFormat): Promise<void> {
+  const left = new AbortController()
+  res.once('close', () => { left.abort() })
+  const port: ResponsePort = {
+    statusCode: () => res.statusCode,
+    setStatus: (code) => { res.status(code) },
+    setHeaders: (headers) => { res.set(headers) },
+    contentType: () => res.get('content-type'),
+    gone,
+    handOver: () => {},
+    answered: () => res.headersSent
+  }
+  const write = originals.write as (chunk: Buffer) => boolean
+  const end = originals.end as (chunk?: string) => Response
+  const out = async (chunk: Buffer): Promise<void> => {
+    if (write.call(res, chunk)) return
+    // The client reads slowly: wait for the socket, not for the handler's own drain events.
+    while (res.writableNeedDrain && !gone()) await drainOrClose(res)
+  }
+  try {
+    const plan = await planStream(runOf(shared, settings, req, res, port), source, { format, signal: left.signal })
+    switch (plan.kind) {
+      case 'pass':
+        for await (const chunk of source) {
+          if (gone()) return
+          await out(chunk)
+        }
+        break
+      case 'json':
+        res.set('content-type', 'application/json; charset=utf-8')
+        res.removeHeader('content-length')
+        end.call(res, JSON.stringify(plan.body))
+        return
+      case 'stream':
+        res.removeHeader('content-length')
+        if (plan.trailer) res.setHeader('Trailer', STATUS_TRAILER)
+        for await (const chunk of plan.body) {
+          if (gone()) return
+          await out(chunk)
+        }
+        if (gone()) return
+        if (plan.trailer) res.addTrailers({ [STATUS_TRAILER]: plan.status() })
+        break
+    }
+    if (!gone()) end.call(res)
+  } finally {
+    // What the handler writes after a stop (or after the client left) is dropped, not queued.
+    source.discard()
+  }
+}
+
+/** Resolves on the response's next 'drain' or 'close', leaving no listener behind. */
+async function drainOrClose (res: Response): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
+}
+
+function hasChunk (args: unknown[]): boolean {
+  const chunk = args[0]
+  return chunk !== undefined && chunk !== null && typeof chunk !== 'function'
+}
+
+/** res.write / res.end arguments: (chunk?, encoding?, callback?), where encoding may be left out. */
+function writeArgs (args: unknown[]): [unknown, BufferEncoding | undefined, (() => void) | undefined] {
+  const [chunk, second, third] = args
+  if (typeof chunk === 'function') return [undefined, undefined, chunk as () => void]
+  if (typeof second === 'function') return [chunk, undefined, second as () => void]
+  return [chunk, typeof second === 'string' ? second as BufferEncoding : undefined, typeof third === 'function' ? third as () => void : undefined]
+}
+
+function toBuffer (chunk: unknown, encoding: BufferEncoding | undefined): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8')
+  if (Buffer.isBuffer(chunk)) return chunk
+  if (ArrayBuffer.isView(chunk)) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  throw new TypeError('qwed: res.write takes a string, a Buffer or a Uint8Array')
 }
 
 interface HoldControl {

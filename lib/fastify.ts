@@ -1,12 +1,15 @@
+import { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onSendHookHandler, preHandlerAsyncHookHandler, preSerializationHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { QwedPluginOptions } from '../types/fastify.js'
 import type { QwedOutcome } from '../types/route.js'
 import { validateAdapterOptions, validateRouteOptions } from './options.js'
-import { skipped, type RouteSettings } from './outcome.js'
+import type { RouteSettings } from './outcome.js'
 import { sanitizes, unsanitizableBody } from './route-guards.js'
-import { gateInput, responseDeadlineMs, runResponse, type Reply, type ResponsePort, type ResponseRun } from './runner.js'
+import { gateInput, responseDeadlineMs, runResponse, settleSkip, type Reply, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
+import { formatOf } from './stream/formats.js'
+import { planStream, STATUS_TRAILER } from './stream/run.js'
 
 // The Fastify binding of the response runner (runner.ts): hooks in, runner decisions out.
 
@@ -113,7 +116,11 @@ function onSend (shared: Shared, settings: Settings): onSendHookHandler<unknown>
   return async function qwedOnSend (request, reply, payload) {
     if ((request as Handled)[kHandled]) return payload
     ;(request as Handled)[kHandled] = true
-    if (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null) return unverifiableStream(settings, request, reply, payload)
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null) {
+      const format = formatOf(contentTypeOf(reply))
+      if (format === null || !isAsyncIterable(payload)) return unverifiableStream(runOf(shared, settings, request, reply), payload)
+      return await verifiedStream(shared, settings, request, reply, payload, format)
+    }
     // Only text reaches claims(): a Buffer is decoded.
     const view = Buffer.isBuffer(payload) ? payload.toString('utf8') : payload
     return write(await runResponse(runOf(shared, settings, request, reply), payload, view), (body) => {
@@ -121,6 +128,37 @@ function onSend (shared: Shared, settings: Settings): onSendHookHandler<unknown>
       return JSON.stringify(body)
     })
   }
+}
+
+/**
+ * A Readable, a web ReadableStream or another async iterable of text: verified claim by claim
+ * (lib/stream/), pulled by Fastify as the client reads. Writes to `reply.raw` are not seen.
+ */
+async function verifiedStream (shared: Shared, settings: Settings, request: FastifyRequest, reply: FastifyReply, payload: AsyncIterable<unknown>, format: NonNullable<ReturnType<typeof formatOf>>): Promise<unknown> {
+  const left = new AbortController()
+  reply.raw.once('close', () => { left.abort() })
+  const plan = await planStream(runOf(shared, settings, request, reply), payload, { format, signal: left.signal })
+  switch (plan.kind) {
+    case 'pass':
+      return payload
+    case 'json':
+      ;(payload as { destroy?: () => void }).destroy?.()
+      reply.header('content-type', 'application/json; charset=utf-8')
+      return JSON.stringify(plan.body)
+    case 'stream':
+      reply.removeHeader('content-length')
+      if (plan.trailer) reply.trailer(STATUS_TRAILER, async () => plan.status())
+      return Readable.from(plan.body, { objectMode: false })
+  }
+}
+
+function contentTypeOf (reply: FastifyReply): string | undefined {
+  const type = reply.getHeader('content-type')
+  return typeof type === 'string' ? type : undefined
+}
+
+function isAsyncIterable (value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === 'function'
 }
 
 function write (answer: Reply, encode: (body: unknown) => unknown): unknown {
@@ -132,9 +170,10 @@ function write (answer: Reply, encode: (body: unknown) => unknown): unknown {
   }
 }
 
-/** A stream cannot be checked without buffering it: sent unverified, or not at all when the route sanitizes. */
-function unverifiableStream (settings: Settings, request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
-  request.qwed = skipped(settings.mode, 'unsupported_payload')
+/** A stream of another type cannot be checked: sent unverified, or not at all when the route sanitizes. */
+function unverifiableStream (run: ResponseRun<FastifyRequest, FastifyReply>, payload: unknown): unknown {
+  const { settings, request, reply } = run
+  settleSkip(run, 'unsupported_payload')
   if (!sanitizes(settings, reply.statusCode)) {
     request.log.warn({ route: settings.route }, 'qwed: a stream response cannot be verified; it was sent unverified')
     return payload

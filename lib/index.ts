@@ -23,3 +23,4 @@ export { toVerificationContext, resolveVerificationContext, verificationContextP
 export type { AuditStore, AuditRecord, AuditRow, AuditQuery, ChainReport } from './observe/store/index.js'
 export type { AuditTrail } from './observe/store/trail.js'
 export type { VerificationContextDocument } from './observe/vc.js'
+export type { StreamOutcome, StreamReport, StopReason } from './stream/verify.js'

@@ -13,6 +13,7 @@ import { compileSanitizeOptions, validateSanitizeOptions, type CompiledSanitizeO
 import type { RouteSettings } from './outcome.js'
 import { resolveExtractOptions, type ResolvedExtractOptions } from './extract/index.js'
 import type { ExtractOptions } from '../types/extract.js'
+import { streamLimits } from './stream/options.js'
 
 export const MODES: readonly Mode[] = ['enforce', 'shadow', 'off']
 export const UNAVAILABLE_POLICIES: readonly UnavailablePolicy[] = ['closed', 'open']
@@ -295,9 +296,9 @@ export function describe (value: unknown): string {
 // The adapters' own options, checked the same way by the Fastify plugin and the Express middleware.
 
 /** Options an adapter accepts beside the verifier's. */
-export const ADAPTER_KEYS = ['mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'exposeDetails', 'input', 'sanitize'] as const
+export const ADAPTER_KEYS = ['mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'exposeDetails', 'input', 'sanitize', 'stream'] as const
 /** Options of one verified route (`config.qwed` in Fastify, `qwed.route()` in Express). */
-export const ROUTE_KEYS = ['claims', 'extract', 'inputs', 'input', 'sanitize', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked'] as const
+export const ROUTE_KEYS = ['claims', 'extract', 'inputs', 'input', 'sanitize', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'stream'] as const
 
 /** Every route setting except the route's label, claims and inputs: what a route inherits from the adapter. */
 export type AdapterDefaults<Req = unknown, Rep = unknown> = Omit<RouteSettings<Req, Rep>, 'route' | 'claims' | 'inputs'>
@@ -321,7 +322,7 @@ export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Re
       throw new QwedOptionsError('metrics.endpoint', 'must be a path starting with "/" or null')
     }
   }
-  const { mode, sampleRate, enabled, onUnavailable, onBlocked, exposeDetails, input, sanitize, metrics, ...verifierOptions } = opts
+  const { mode, sampleRate, enabled, onUnavailable, onBlocked, exposeDetails, input, sanitize, stream, metrics, ...verifierOptions } = opts
   const { endpoint, ...metricsOptions } = metrics ?? {}
   return {
     defaults: {
@@ -332,7 +333,8 @@ export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Re
       onBlocked: optionalFunction(onBlocked, 'onBlocked'),
       exposeDetails: optionalBoolean(exposeDetails, 'exposeDetails') ?? false,
       input: resolveInputRules(input === undefined ? undefined : validateInputRules(input, 'input')),
-      sanitize: sanitizeSetting(sanitize, 'sanitize') ?? null
+      sanitize: sanitizeSetting(sanitize, 'sanitize') ?? null,
+      stream: streamLimits(stream, 'stream')
     },
     metricsEndpoint: endpoint === undefined ? '/metrics' : endpoint,
     verifierOptions: { ...verifierOptions, metrics: metricsOptions }
@@ -365,6 +367,7 @@ export function validateRouteOptions<Req, Rep> (config: unknown, defaults: Adapt
     enabled: optionalFunction(config.enabled, `${where}.enabled`) ?? defaults.enabled,
     onUnavailable: optionalOneOf(config.onUnavailable, UNAVAILABLE_POLICIES, `${where}.onUnavailable`) ?? defaults.onUnavailable,
     onBlocked: optionalFunction(config.onBlocked, `${where}.onBlocked`) ?? defaults.onBlocked,
-    exposeDetails: defaults.exposeDetails
+    exposeDetails: defaults.exposeDetails,
+    stream: streamLimits(config.stream, `${where}.stream`, defaults.stream)
   }
 }

@@ -9,6 +9,7 @@ import { admissionOf, blocked, isUnavailable } from './result.js'
 import type { Verifier } from './verifier.js'
 import { autoClaims } from './auto-claims.js'
 import { resolveExtractOptions, type ResolvedExtractOptions } from './extract/index.js'
+import type { StreamLimits } from './stream/verify.js'
 
 /** A route's settings after merging with the plugin's; built once, when the route is registered. */
 export interface RouteSettings<Req = unknown, Rep = unknown> {
@@ -27,6 +28,8 @@ export interface RouteSettings<Req = unknown, Rep = unknown> {
   onUnavailable: UnavailablePolicy
   onBlocked: QwedRouteSettings<Req, Rep>['onBlocked']
   exposeDetails: boolean
+  /** Bounds for streamed answers; unset: the defaults (lib/stream/verify.ts). */
+  stream?: StreamLimits
 }
 
 export interface RequestInfo<Req> {

@@ -1,3 +1,4 @@
+import { TS_LOADER } from './helpers/loader.js'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -231,13 +232,10 @@ t.test('usage and file errors exit 2 with a message', async (t) => {
   t.equal(help.code, 0)
 })
 
-/** Runs the command as a user would (`node --import tsx bin/qwed-audit.ts ...`); dist runs the compiled file. */
+/** Runs the command as a user would (`node bin/qwed-audit.ts ...` with the tests' TypeScript loader); dist runs the compiled file. */
 async function cli (args: string[], onStdout?: (proc: ReturnType<typeof spawn>) => void): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  // Without tap's coverage hooks: the child runs the sources through tsx, whose offsets differ from
-  // tap's; merged into this run's coverage they would misreport it (the in-process tests measure it).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) =>
-    key !== 'NODE_OPTIONS' && key !== 'NODE_V8_COVERAGE' && !key.startsWith('_TAPJS_PROCESSINFO_')))
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'qwed-audit.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const env = process.env
+  const proc = spawn(process.execPath, [...TS_LOADER, join(ROOT, 'bin', 'qwed-audit.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   proc.stdout.on('data', (chunk) => { stdout += String(chunk) })

@@ -1,3 +1,4 @@
+import { TS_LOADER } from './helpers/loader.js'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -339,21 +340,11 @@ t.test('retention: rows older than retentionDays are pruned at start and on prun
   await t.rejects(custom.audit!.prune(new Date()), /does not prune/)
 })
 
-/**
- * The environment of a child process, without tap's coverage hooks (NODE_OPTIONS, processinfo):
- * the children run the sources through tsx, whose transpiled offsets differ from tap's, and their
- * coverage merged into this run's would misreport it.
- */
-function childEnv (): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) =>
-    key !== 'NODE_OPTIONS' && key !== 'NODE_V8_COVERAGE' && !key.startsWith('_TAPJS_PROCESSINFO_')))
-}
-
-/** Runs a script in a child process with tsx (the same TypeScript sources). */
+/** Runs a script in a child process on the same TypeScript sources (the tests' loader). */
 function child (code: string, env: Record<string, string>) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+  const proc = spawn(process.execPath, [...TS_LOADER, '--input-type=module', '-e', code], {
     cwd: ROOT,
-    env: { ...childEnv(), ...env },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stderr = ''

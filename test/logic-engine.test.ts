@@ -1,3 +1,4 @@
+import { TS_LOADER } from './helpers/loader.js'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -490,7 +491,7 @@ t.test('a process that used Z3 exits on its own (pthread workers do not keep it 
   ].join('\n'))
   const started = performance.now()
   const { code, stdout } = await new Promise<{ code: number | null, stdout: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...TS_LOADER, script], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
     const killer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('the child process did not exit within 60 s')) }, 60_000)

@@ -4,6 +4,7 @@ import type { InjectionFlag, InputRules } from './input.js'
 import type { SanitizeOptions } from './sanitize.js'
 import type { MetricsOptions, Mode, UnavailablePolicy, VerifierOptions } from './options.js'
 import type { Status, VerificationResult } from './result.js'
+import type { StreamOptions } from './stream.js'
 
 /** What a route's `claims` function may return: one claim, several, or nothing to check. */
 export type ClaimsResult = Claim | readonly Claim[] | null | undefined
@@ -68,6 +69,8 @@ export interface QwedRouteSettings<Req = unknown, Rep = unknown> {
   onUnavailable?: UnavailablePolicy
   /** Answer a blocked response yourself: return the body to send (the status is 422 unless you change it). */
   onBlocked?: (outcome: QwedOutcome, request: Req, reply: Rep) => unknown
+  /** Bounds for streamed answers (docs/streaming.md); unset fields inherit the plugin's. */
+  stream?: StreamOptions
 }
 
 /**
@@ -100,6 +103,8 @@ export interface QwedAdapterOptions<Req = unknown, Rep = unknown> extends Verifi
   input?: InputRules
   /** Default output sanitization of every configured route; a route's own `sanitize` replaces it. Default off. */
   sanitize?: boolean | SanitizeOptions
+  /** Default bounds for streamed answers (docs/streaming.md). */
+  stream?: StreamOptions
   metrics?: MetricsOptions & {
     /** Path of the Prometheus endpoint; null serves none. Default '/metrics'. */
     endpoint?: string | null

@@ -16,6 +16,10 @@ export interface QwedMetrics {
   readonly inputFlags: Counter<'route' | 'rule'>
   readonly sanitized: Counter<'kind'>
   readonly unchecked: Counter<'route' | 'reason'>
+  /** Streamed answers: the most text held back at once in one stream. */
+  readonly streamHeldBytes: Histogram<'route' | 'format'>
+  /** Streamed answers: how long a unit with claims was held, from its oldest held byte to its verdict. */
+  readonly streamHoldSeconds: Histogram<'route' | 'format'>
 }
 
 /** The metric already registered under `name` on `registry`, or a new one: registering twice never throws. */
@@ -97,6 +101,20 @@ export function createMetrics (registry: Registry = new Registry()): QwedMetrics
       name: 'qwed_unchecked_responses_total',
       help: 'Responses sent without verification, by route pattern and reason (no_claims, sampled_out, flag_off, off, ...)',
       labelNames: ['route', 'reason'] as const,
+      registers
+    })),
+    streamHeldBytes: reuse('qwed_stream_held_bytes', () => new Histogram({
+      name: 'qwed_stream_held_bytes',
+      help: 'Most text (bytes) a streamed answer held back at once while its claims were verified, by route pattern and format',
+      labelNames: ['route', 'format'] as const,
+      buckets: [0, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
+      registers
+    })),
+    streamHoldSeconds: reuse('qwed_stream_hold_seconds', () => new Histogram({
+      name: 'qwed_stream_hold_seconds',
+      help: 'Time a unit of a streamed answer with claims was held before its verdict, by route pattern and format',
+      labelNames: ['route', 'format'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers
     }))
   }

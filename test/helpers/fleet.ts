@@ -1,3 +1,4 @@
+import { TS_LOADER } from './loader.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -25,16 +26,9 @@ export async function freePort (): Promise<number> {
   })
 }
 
-/**
- * The environment of a child process, without tap's coverage hooks: the children run the sources
- * through tsx, whose transpiled offsets differ from tap's.
- */
+/** The environment of a child process: this one's, plus `extra`. */
 export function childEnv (extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    ...Object.fromEntries(Object.entries(process.env).filter(([key]) =>
-      key !== 'NODE_OPTIONS' && key !== 'NODE_V8_COVERAGE' && !key.startsWith('_TAPJS_PROCESSINFO_'))),
-    ...extra
-  }
+  return { ...process.env, ...extra }
 }
 
 export interface ChildRun {
@@ -48,7 +42,7 @@ export interface ChildRun {
 }
 
 /**
- * Runs ESM code (TypeScript sources through tsx) in a child process that reports JSON lines on
+ * Runs ESM code (TypeScript sources through the test loader) in a child process that reports JSON lines on
  * stdout; `import('./lib/...')` in the code resolves from the repository root.
  */
 export function runChild (code: string, env: Record<string, string> = {}): ChildRun {
@@ -56,7 +50,7 @@ export function runChild (code: string, env: Record<string, string> = {}): Child
   const dir = mkdtempSync(join(tmpdir(), 'qwed-child-'))
   const file = join(dir, 'child.mjs')
   writeFileSync(file, code.replaceAll("import('./", `import('${pathToFileURL(ROOT).href}/`))
-  const proc = spawn(process.execPath, ['--import', 'tsx', file], {
+  const proc = spawn(process.execPath, [...TS_LOADER, file], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe']
