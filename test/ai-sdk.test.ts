@@ -157,6 +157,7 @@ t.test('options are checked at creation, errors name the option', async (t) => {
     [{ verifier: {} }, 'verifier'],
     [{ verifier: shared, cache: false }, 'cache'],
     [{ breaker: { timeout: -1 } }, 'breaker.timeout'],
+    [{ stream: { maxHoldMs: 0 } }, 'stream.maxHoldMs'],
     [{ unknownOption: 1 }, 'unknownOption']
   ]
   for (const [options, name] of cases) {

@@ -5,6 +5,7 @@
 import { responseDeadlineMs } from '../runner.js'
 import { createVerifier, type Verifier } from '../verifier.js'
 import { verifyGenerated } from './generate.js'
+import { verifiedStream } from './stream.js'
 import type { LanguageModelMiddleware } from './model-types.js'
 import { type QwedModelMiddlewareOptions, resolveMiddlewareOptions } from './options.js'
 
@@ -25,11 +26,12 @@ export function qwedModelMiddleware (options?: QwedModelMiddlewareOptions): Qwed
   const own = resolved.verifier === undefined
   const verifier = resolved.verifier ?? createVerifier(resolved.verifierOptions ?? {})
   const deadlineMs = responseDeadlineMs(resolved.verifierOptions?.breaker)
-  const ctx = { verifier, options: resolved, deadlineMs }
+  const ctx = { verifier, options: resolved, deadlineMs, limits: resolved.stream }
   return {
     specificationVersion: 'v3',
     verifier,
     close: async () => { if (own) await verifier.close() },
-    wrapGenerate: async ({ doGenerate, params }) => await verifyGenerated(ctx, await doGenerate(), params)
+    wrapGenerate: async ({ doGenerate, params }) => await verifyGenerated(ctx, await doGenerate(), params),
+    wrapStream: async ({ doStream, params }) => await verifiedStream(ctx, doStream, params)
   }
 }

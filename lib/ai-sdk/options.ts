@@ -4,6 +4,9 @@ import type { QwedOutcome } from '../../types/route.js'
 import { QwedOptionsError } from '../errors.js'
 import type { ResolvedExtractOptions } from '../extract/index.js'
 import { assertKnownKeys, assertObject, describe, extractSetting, MODES, optionalBoolean, optionalFunction, optionalOneOf, optionalNumber, UNAVAILABLE_POLICIES, VERIFIER_KEYS, validateVerifierOptions } from '../options.js'
+import { streamLimits } from '../stream/options.js'
+import type { StreamLimits } from '../stream/verify.js'
+import type { StreamOptions } from '../../types/stream.js'
 import type { Verifier } from '../verifier.js'
 import type { CallOptions } from './model-types.js'
 import type { ToolCallClaims } from './tool-calls.js'
@@ -31,6 +34,8 @@ export interface QwedModelMiddlewareOptions extends VerifierOptions {
   replacement?: string
   /** The label of these calls in metrics and audit records (keep it a constant). Default 'ai-sdk'. */
   route?: string
+  /** Bounds on what a streamed answer may hold back while its claims are verified (maxHeldBytes, maxHoldMs); past them the unavailable policy applies. */
+  stream?: StreamOptions
   /** Called with each call's outcome (in shadow mode, once the verdicts are in). */
   onOutcome?: (outcome: QwedOutcome, params: CallOptions) => void
 }
@@ -47,12 +52,13 @@ export interface ResolvedMiddlewareOptions {
   replacement: string | undefined
   route: string
   onOutcome: QwedModelMiddlewareOptions['onOutcome']
+  stream: StreamLimits
   /** Options for a verifier of its own; null when one is shared. */
   verifierOptions: VerifierOptions | null
   verifier: Verifier | undefined
 }
 
-export const MIDDLEWARE_KEYS = ['verifier', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'exposeDetails', 'claims', 'extract', 'toolCalls', 'replacement', 'route', 'onOutcome'] as const
+export const MIDDLEWARE_KEYS = ['verifier', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'exposeDetails', 'claims', 'extract', 'toolCalls', 'replacement', 'route', 'onOutcome', 'stream'] as const
 
 const CODE_LANGUAGES = ['python', 'javascript', 'typescript'] as const
 const ROUTE_LABEL = /^[\w.:/-]{1,64}$/
@@ -70,7 +76,7 @@ export function resolveMiddlewareOptions (options: QwedModelMiddlewareOptions | 
     const own = VERIFIER_KEYS.find((key) => opts[key] !== undefined)
     if (own !== undefined) throw new QwedOptionsError(own, 'configures a verifier, but verifier is shared: configure it where it was created')
   }
-  const { verifier: _shared, mode, sampleRate, enabled, onUnavailable, exposeDetails, claims, extract, toolCalls, replacement, route, onOutcome, ...verifierOptions } = opts
+  const { verifier: _shared, mode, sampleRate, enabled, onUnavailable, exposeDetails, claims, extract, toolCalls, replacement, route, onOutcome, stream, ...verifierOptions } = opts
   if (claims !== undefined && claims !== 'auto' && claims !== false) throw new QwedOptionsError('claims', `must be 'auto' or false, got ${describe(claims)}`)
   if (replacement !== undefined && typeof replacement !== 'string') throw new QwedOptionsError('replacement', `must be a string, got ${describe(replacement)}`)
   if (route !== undefined && (typeof route !== 'string' || !ROUTE_LABEL.test(route))) {
@@ -89,6 +95,7 @@ export function resolveMiddlewareOptions (options: QwedModelMiddlewareOptions | 
     replacement: replacement as string | undefined,
     route: (route as string | undefined) ?? 'ai-sdk',
     onOutcome: optionalFunction(onOutcome, 'onOutcome'),
+    stream: streamLimits(stream, 'stream'),
     verifierOptions: verifier === undefined ? validateVerifierOptions(verifierOptions) : null,
     verifier
   }

@@ -47,3 +47,35 @@ export function downMathEngine (): Engine<any> & { calls: number } {
   }
   return engine
 }
+
+/** A model stream the test drives part by part; `cancelled` settles when the middleware cancels it. */
+export function manualStream (): { stream: ReadableStream<any>, push: (part: any) => void, fail: (err: Error) => void, close: () => void, cancelled: Promise<void> } {
+  let controller!: ReadableStreamDefaultController<any>
+  let onCancel!: () => void
+  const cancelled = new Promise<void>((resolve) => { onCancel = resolve })
+  const stream = new ReadableStream<any>({
+    start: (c) => { controller = c },
+    cancel: () => { onCancel() }
+  })
+  return { stream, push: (part) => { controller.enqueue(part) }, fail: (err) => { controller.error(err) }, close: () => { controller.close() }, cancelled }
+}
+
+/** Every part a stream yields, and the error it ended with (if any). */
+export async function drain (stream: ReadableStream<any>): Promise<{ parts: any[], error: unknown }> {
+  const parts: any[] = []
+  const reader = stream.getReader()
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return { parts, error: null }
+      parts.push(value)
+    }
+  } catch (error) {
+    return { parts, error }
+  }
+}
+
+/** The text the consumer saw: every text-delta, joined. */
+export function shownText (parts: readonly any[]): string {
+  return parts.filter((p) => p.type === 'text-delta').map((p) => p.delta as string).join('')
+}
