@@ -49,7 +49,8 @@ async function check (ctx: GenerateContext, content: readonly Content[]): Promis
   const found: FoundClaims = { claims: [], refused: [] }
   textClaims(ctx.options, content.flatMap((part) => part.type === 'text' ? [part.text] : []), found)
   for (const part of content) {
-    if (part.type === 'tool-call') await toolClaims(ctx.options, part, found)
+    // A call the provider already ran cannot be stopped: it is not checked (as in a stream).
+    if (part.type === 'tool-call' && part.providerExecuted !== true) await toolClaims(ctx.options, part, found)
   }
   return outcomeOf(middlewareSettings(ctx.options), await verifyFound(ctx.verifier, middlewareSettings(ctx.options), found))
 }
