@@ -242,3 +242,27 @@ t.test('a hold bound: a fenced block longer than maxHeldBytes is refused under t
   t.equal(shownText(parts), 'Here:\n')
   t.ok(parts.some((p) => p.type === 'error' && p.error instanceof QwedUnavailableError))
 })
+
+t.test('a consumer that cancels between reads: the model stream is cancelled and the outcome recorded', async (t) => {
+  let resolveOutcome!: (o: any) => void
+  const recorded = new Promise<any>((resolve) => { resolveOutcome = resolve })
+  const m = middleware({ onOutcome: resolveOutcome })
+  const source = manualStream()
+  const model = wrapLanguageModel({ model: streamModel(() => source.stream), middleware: m })
+  const { stream } = await model.doStream({ prompt: [] })
+  const reader = stream.getReader()
+  source.push({ type: 'text-start', id: 't' })
+  source.push({ type: 'text-delta', id: 't', delta: 'Hello there, ' })
+  t.same((await reader.read()).value, { type: 'text-start', id: 't' })
+  t.same((await reader.read()).value, { type: 'text-delta', id: 't', delta: 'Hello there, ' })
+  await reader.cancel()
+  await source.cancelled
+  t.equal((await recorded).stream.stopped, 'disconnect')
+})
+
+t.test('a feature flag that never answers: closed refuses the stream before the model is called', async (t) => {
+  const model = streamModel(streamParts(textParts(['2 + 2 = 4\n'])))
+  const wrapped = wrapLanguageModel({ model, middleware: middleware({ enabled: () => new Promise<boolean>(() => {}), breaker: { timeout: 10 } }) })
+  await t.rejects(Promise.resolve(wrapped.doStream({ prompt: [] })), QwedUnavailableError)
+  t.equal(model.doStreamCalls.length, 0)
+})

@@ -171,3 +171,13 @@ t.test('options are checked at creation, errors name the option', async (t) => {
     t.equal((caught as QwedOptionsError | null)?.option, name)
   }
 })
+
+t.test('a feature flag that never answers: the unavailable policy decides at the deadline', async (t) => {
+  const never = () => new Promise<boolean>(() => {})
+  const closed = wrapLanguageModel({ model: generateModel([text('2 + 2 = 4')]), middleware: middleware({ enabled: never, breaker: { timeout: 10 } }) })
+  await t.rejects(generateText({ model: closed, prompt: 'sum' }), QwedUnavailableError)
+  const open = wrapLanguageModel({ model: generateModel([text('2 + 2 = 4')]), middleware: middleware({ enabled: never, breaker: { timeout: 10 }, onUnavailable: 'open' }) })
+  const r = await generateText({ model: open, prompt: 'sum' })
+  t.equal(r.text, '2 + 2 = 4')
+  t.equal(r.providerMetadata?.qwed?.status, 'UNVERIFIED')
+})

@@ -3,7 +3,8 @@ import type { QwedOutcome } from '../../types/route.js'
 import type { VerificationResult } from '../../types/result.js'
 import { autoClaims } from '../auto-claims.js'
 import { resolveInputRules } from '../guard/input.js'
-import { blockedBody, countOutcome, type RouteSettings, unavailableBody } from '../outcome.js'
+import { withDeadline } from '../deadline.js'
+import { blockedBody, countOutcome, type RouteSettings, shouldVerify, unavailableBody } from '../outcome.js'
 import { decide, outcomeStatus } from '../policy.js'
 import { admissionOf, blocked } from '../result.js'
 import type { Verifier } from '../verifier.js'
@@ -31,6 +32,21 @@ export function middlewareSettings (o: ResolvedMiddlewareOptions): RouteSettings
     onBlocked: undefined,
     exposeDetails: o.exposeDetails
   }
+}
+
+const LATE = Symbol('late')
+
+/**
+ * The gates (mode, the flag, sampling) inside the deadline, as the runner runs them. null: verify.
+ * An outcome: record it; 'skip' lets the answer through, 'fail_open' too (marked), 'fail_closed'
+ * refuses it (the flag never answered and the policy is closed).
+ */
+export async function gate (settings: RouteSettings<CallOptions, unknown>, params: CallOptions, deadlineMs: number): Promise<QwedOutcome | null> {
+  const answer = await withDeadline<QwedOutcome | null | typeof LATE>(shouldVerify(settings, params), deadlineMs, () => LATE)
+  if (answer !== LATE) return answer
+  return settings.onUnavailable === 'open'
+    ? { mode: settings.mode, decision: 'fail_open', status: 'UNVERIFIED', results: [] }
+    : { mode: settings.mode, decision: 'fail_closed', status: 'BLOCKED', results: [] }
 }
 
 /** A result made here (not by an engine), for a part of the answer that could not be read. */

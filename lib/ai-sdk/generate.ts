@@ -1,8 +1,8 @@
 import type { QwedOutcome } from '../../types/route.js'
 import { withDeadline } from '../deadline.js'
-import { deadlineOutcome, shouldVerify } from '../outcome.js'
+import { deadlineOutcome } from '../outcome.js'
 import type { Verifier } from '../verifier.js'
-import { type FoundClaims, mergeMetadata, outcomeOf, record, refusal, textClaims, toolClaims, verifyFound, middlewareSettings } from './check.js'
+import { type FoundClaims, gate, mergeMetadata, outcomeOf, record, refusal, textClaims, toolClaims, verifyFound, middlewareSettings } from './check.js'
 import type { CallOptions, Content, GenerateResult } from './model-types.js'
 import type { ResolvedMiddlewareOptions } from './options.js'
 
@@ -19,10 +19,11 @@ export interface GenerateContext {
 export async function verifyGenerated (ctx: GenerateContext, result: GenerateResult, params: CallOptions): Promise<GenerateResult> {
   const { verifier, options } = ctx
   const settings = middlewareSettings(options)
-  const gate = await shouldVerify(settings, params)
-  if (gate !== null) {
-    record(verifier, settings, options, gate, params)
-    return result
+  const passed = await gate(settings, params, ctx.deadlineMs)
+  if (passed !== null) {
+    record(verifier, settings, options, passed, params)
+    if (passed.decision === 'fail_closed') throw refusal(verifier, options, passed)
+    return passed.decision === 'fail_open' ? { ...result, providerMetadata: mergeMetadata(result.providerMetadata, passed) } : result
   }
   if (options.mode === 'shadow') {
     // The answer leaves now; the verdict is recorded when it arrives.

@@ -1,12 +1,10 @@
 import type { QwedOutcome } from '../../types/route.js'
 import type { VerificationResult } from '../../types/result.js'
-import { withDeadline } from '../deadline.js'
-import { shouldVerify } from '../outcome.js'
 import { decide, outcomeStatus } from '../policy.js'
 import { streamFinder } from '../stream/finder.js'
 import { verifyStream, type StreamLimits, type StreamOutcome } from '../stream/verify.js'
 import type { Verifier } from '../verifier.js'
-import { type FoundClaims, mergeMetadata, middlewareSettings, record, refusal, toolClaims, verifyFound } from './check.js'
+import { type FoundClaims, gate, mergeMetadata, middlewareSettings, record, refusal, toolClaims, verifyFound } from './check.js'
 import type { CallOptions, FinishPart, StreamPart, StreamResult, ToolCallPart } from './model-types.js'
 import type { ResolvedMiddlewareOptions } from './options.js'
 import { PartOrder } from './part-order.js'
@@ -34,20 +32,10 @@ const UNKNOWN_USAGE: FinishPart['usage'] = {
 export async function verifiedStream (ctx: StreamContext, doStream: () => PromiseLike<StreamResult>, params: CallOptions): Promise<StreamResult> {
   const { verifier, options } = ctx
   const settings = middlewareSettings(options)
-  const LATE = Symbol('late')
-  const gate = await withDeadline<QwedOutcome | null | typeof LATE>(shouldVerify(settings, params), ctx.deadlineMs, () => LATE)
-  if (gate === LATE) {
-    // The feature flag never answered: the unavailable policy, before the model is called.
-    if (options.onUnavailable === 'open') {
-      record(verifier, settings, options, { mode: options.mode, decision: 'fail_open', status: 'UNVERIFIED', results: [] }, params)
-      return await doStream()
-    }
-    const outcome: QwedOutcome = { mode: options.mode, decision: 'fail_closed', status: 'BLOCKED', results: [] }
-    record(verifier, settings, options, outcome, params)
-    throw refusal(verifier, options, outcome)
-  }
-  if (gate !== null) {
-    record(verifier, settings, options, gate, params)
+  const passed = await gate(settings, params, ctx.deadlineMs)
+  if (passed !== null) {
+    record(verifier, settings, options, passed, params)
+    if (passed.decision === 'fail_closed') throw refusal(verifier, options, passed)
     return await doStream()
   }
   const result = await doStream()
@@ -63,6 +51,7 @@ class StreamRun {
   private readonly output: AsyncGenerator<Buffer, void, undefined>
   private readonly shadow: boolean
   private closed = false
+  private cancelled = false
   private finishPart: FinishPart | null = null
   /** Tool calls: their results, a stop they caused, their verdicts still coming (shadow). */
   private readonly toolResults: VerificationResult[] = []
@@ -99,6 +88,7 @@ class StreamRun {
       cancel: () => {
         // The consumer left: pending verification is no longer waited for, the model stream is cancelled.
         this.closed = true
+        this.cancelled = true
         this.abort.abort()
         this.output.return().catch(() => {})
       }
@@ -230,6 +220,8 @@ class StreamRun {
     const { verifier, options } = this.ctx
     verifier.metrics.streamHeldBytes.observe({ route: options.route, format: 'ai-sdk' }, stream.stream.held_bytes_max)
     const settings = middlewareSettings(options)
+    // A consumer that cancelled between two reads stopped the run at a yield, where the verifier saw no abort.
+    if (this.cancelled && stream.stream.stopped === null) stream = { ...stream, stream: { ...stream.stream, stopped: 'disconnect' } }
     const done = (): void => {
       this.outcome = combine(stream, this.toolResults, this.toolStop, options)
       record(verifier, settings, options, this.outcome, this.params)
