@@ -7,7 +7,7 @@ import { verified } from '../lib/result.js'
 import { downMathEngine, drain, manualStream, shownText, streamModel, streamParts, textParts } from './helpers/ai-sdk.js'
 
 function middleware (options: Parameters<typeof qwedModelMiddleware>[0] = {}) {
-  const m = qwedModelMiddleware({ metrics: { registry: new Registry() }, ...options })
+  const m = qwedModelMiddleware({ audit: false, metrics: { registry: new Registry() }, ...options })
   t.teardown(() => m.close())
   return m
 }
@@ -265,4 +265,38 @@ t.test('a feature flag that never answers: closed refuses the stream before the 
   const wrapped = wrapLanguageModel({ model, middleware: middleware({ enabled: () => new Promise<boolean>(() => {}), breaker: { timeout: 10 } }) })
   await t.rejects(Promise.resolve(wrapped.doStream({ prompt: [] })), QwedUnavailableError)
   t.equal(model.doStreamCalls.length, 0)
+})
+
+t.test('deltas keep their providerMetadata; empty deltas are dropped; an unchecked tool\'s input passes', async (t) => {
+  const m = middleware({ toolCalls: { runQuery: { sql: 'query' } } })
+  const meta = { provider: { logprob: -0.1 } }
+  const lookup = [
+    { type: 'tool-input-start', id: 'l1', toolName: 'lookup' },
+    { type: 'tool-input-delta', id: 'l1', delta: '{"q":"x"}' },
+    { type: 'tool-input-end', id: 'l1' },
+    { type: 'tool-call', toolCallId: 'l1', toolName: 'lookup', input: '{"q":"x"}' }
+  ]
+  const { parts } = await run(m, streamParts([
+    { type: 'text-start', id: 't' },
+    { type: 'text-delta', id: 't', delta: '' },
+    { type: 'text-delta', id: 't', delta: 'So 2 + 2 = 4.\n', providerMetadata: meta },
+    { type: 'text-end', id: 't' },
+    ...lookup
+  ]))
+  const deltas = parts.filter((p) => p.type === 'text-delta')
+  t.same(deltas, [{ type: 'text-delta', id: 't', delta: 'So 2 + 2 = 4.\n', providerMetadata: meta }])
+  t.same(parts.filter((p) => p.type.startsWith('tool')), lookup)
+})
+
+t.test('shadow mode: a refused tool call still leaves; its verdict is in the recorded outcome', async (t) => {
+  let resolveOutcome!: (o: any) => void
+  const recorded = new Promise<any>((resolve) => { resolveOutcome = resolve })
+  const m = middleware({ mode: 'shadow', extract: { sql: { schema: 'CREATE TABLE orders (id INT);' } }, toolCalls: { runQuery: { sql: 'query' } }, onOutcome: resolveOutcome })
+  const call = { type: 'tool-call', toolCallId: 'c', toolName: 'runQuery', input: JSON.stringify({ query: 'DROP TABLE orders' }) }
+  const { parts } = await run(m, streamParts([call]))
+  t.same(parts.find((p) => p.type === 'tool-call'), call)
+  const outcome = await recorded
+  t.equal(outcome.decision, 'shadow')
+  t.equal(outcome.results[0].engine, 'sql')
+  t.equal(outcome.results[0].admission, 'BLOCKED')
 })

@@ -7,7 +7,7 @@ import { createVerifier } from '../lib/verifier.js'
 import { downMathEngine, generateModel } from './helpers/ai-sdk.js'
 
 function middleware (options: Parameters<typeof qwedModelMiddleware>[0] = {}) {
-  const m = qwedModelMiddleware({ metrics: { registry: new Registry() }, ...options })
+  const m = qwedModelMiddleware({ audit: false, metrics: { registry: new Registry() }, ...options })
   t.teardown(() => m.close())
   return m
 }
@@ -115,7 +115,21 @@ t.test('tool calls: the SQL argument of a named tool is checked; other tools pas
 
   const notJson = wrapLanguageModel({ model: generateModel([{ type: 'tool-call', toolCallId: 'x', toolName: 'runQuery', input: '{not json' }]), middleware: middleware(options) })
   const err = await generateText({ model: notJson, prompt: 'q' }).then(() => null, (e: unknown) => e)
-  t.ok(err instanceof Error, 'an unreadable tool call is not let through')
+  t.ok(err instanceof QwedBlockedError, 'an unreadable tool call is not let through')
+  t.equal((err as QwedBlockedError).results[0]?.developer_fields.constraint_id, 'tool_call.unreadable')
+})
+
+t.test('tool calls: the code argument of a named tool is checked in its language', async (t) => {
+  const call = (source: string) => ({ type: 'tool-call', toolCallId: 'p', toolName: 'runPython', input: JSON.stringify({ source }) })
+  const options = { toolCalls: { runPython: { code: 'source', language: 'python' as const } } }
+  const safe = wrapLanguageModel({ model: generateModel([call('print(sum([1, 2, 3]))')]), middleware: middleware(options) })
+  t.equal((await generateText({ model: safe, prompt: 'q' })).toolCalls.length, 1)
+  const unsafe = wrapLanguageModel({ model: generateModel([call('import os\nos.system("rm -rf /")')]), middleware: middleware(options) })
+  await t.rejects(generateText({ model: unsafe, prompt: 'q' }), QwedBlockedError)
+  const missing = wrapLanguageModel({ model: generateModel([{ type: 'tool-call', toolCallId: 'p', toolName: 'runPython', input: '{"code":"x"}' }]), middleware: middleware(options) })
+  const err = await generateText({ model: missing, prompt: 'q' }).then(() => null, (e: unknown) => e) as QwedBlockedError
+  t.ok(err instanceof QwedBlockedError, 'a call without the named argument is refused')
+  t.equal(err.results[0]?.developer_fields.constraint_id, 'tool_call.unreadable')
 })
 
 t.test('tool calls: a function maps a call to claims', async (t) => {
