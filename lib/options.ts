@@ -64,7 +64,7 @@ export function optionalBoolean (value: unknown, name: string): boolean | undefi
   return value
 }
 
-const VERIFIER_KEYS = ['cache', 'breaker', 'metrics', 'audit', 'maxClaimBytes', 'limits', 'extraEngines', 'secrets', 'remote', 'engines', 'pool'] as const
+export const VERIFIER_KEYS = ['cache', 'breaker', 'metrics', 'audit', 'maxClaimBytes', 'limits', 'extraEngines', 'secrets', 'remote', 'engines', 'pool'] as const
 
 /** Checks the verifier's own options; `extraKeys` are the adapter's options allowed beside them. */
 export function validateVerifierOptions (options: unknown, extraKeys: readonly string[] = []): VerifierOptions {
@@ -277,7 +277,7 @@ function sanitizeSetting (value: unknown, name: string): CompiledSanitizeOptions
 }
 
 /** The extractor's options, checked once; its TypeError becomes an option error that names the route. */
-function extractSetting (value: unknown, name: string): ResolvedExtractOptions {
+export function extractSetting (value: unknown, name: string): ResolvedExtractOptions {
   try {
     return resolveExtractOptions(value as ExtractOptions | undefined)
   } catch (err) {
