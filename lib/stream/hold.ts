@@ -23,8 +23,9 @@ export type HoldAction =
 const CLAIM_START = /[\p{Nd}\p{Sc}\p{Sm}(\-*/^%√π]/u
 const WHITESPACE = /\s/
 // CommonMark fences: up to three spaces, then three or more backticks or tildes; an info string of a
-// backtick fence has no backtick.
-const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})([^\n]*)$/
+// backtick fence has no backtick. The run is taken whole (the lookaheads): one way to split it, so
+// a failed match is linear, not quadratic, in the length of the run.
+const FENCE_OPEN = /^ {0,3}(`{3,}(?!`)|~{3,}(?!~))([^\n]*)$/
 const FENCE_PREFIX = /^ {0,3}(?:`{0,2}|~{0,2})$/
 const FENCE_START = /^ {0,3}(?:`{3}|~{3})/
 
