@@ -1,4 +1,4 @@
-// `npm run demo`: starts the example server on a free loopback port, sends eighteen requests,
+// `npm run demo`: starts the example server on a free loopback port, sends twenty requests,
 // prints what verification did to each, then the qwed_ lines of /metrics, and exits.
 // `npm run demo -- --framework express` does the same with the Express example instead of Fastify's.
 import type { Server } from 'node:http'
