@@ -40,14 +40,31 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
   fastify.decorateRequest(kHandled, false)
   fastify.addHook('onClose', async () => { await verifier.close() })
 
+  // The route options this plugin configured: a route with config.qwed that is not among them was
+  // declared where the plugin's onRoute could not see it (before the plugin loaded, e.g. after
+  // `app.register(qwed)` without await), and must not go out unverified.
+  const configured = new WeakSet<object>()
   fastify.addHook('onRoute', (routeOptions) => {
     const config = (routeOptions.config as { qwed?: unknown } | undefined)?.qwed
     if (config === undefined || config === false) return
+    if (typeof config === 'object' && config !== null) configured.add(config)
     const route = routeOptions.url ?? '__unknown__'
     const settings: Settings = { ...validateRouteOptions(config, defaults, `config.qwed (route ${route})`), route }
     if (settings.inputs !== undefined) addRouteHook(routeOptions, 'preHandler', preHandler(shared, settings))
     addRouteHook(routeOptions, 'preSerialization', preSerialization(shared, settings))
     addRouteHook(routeOptions, 'onSend', onSend(shared, settings))
+  })
+
+  // Root hooks reach routes declared before the plugin loaded, where onRoute did not: refuse them
+  // (fail closed) and say how to register, instead of serving unverified answers.
+  fastify.addHook('onRequest', function qwedUnseenRoute (request, reply, done) {
+    const config = (request.routeOptions.config as { qwed?: unknown } | undefined)?.qwed
+    if (config === undefined || config === false || (typeof config === 'object' && config !== null && configured.has(config))) {
+      done()
+      return
+    }
+    request.log.error({ route: request.routeOptions.url }, UNSEEN_ROUTE)
+    reply.code(500).send(unseenRouteBody())
   })
 
   if (metricsEndpoint !== null) {
@@ -56,6 +73,14 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
       return await verifier.metrics.registry.metrics()
     })
   }
+}
+
+const UNSEEN_ROUTE = 'qwed: this route has config.qwed but was declared before the plugin loaded, so it was never configured; ' +
+  'register the plugin first and wait for it (`await app.register(qwed)`, or declare routes inside `app.after(() => { ... })`); ' +
+  'the request is refused rather than answered unverified'
+
+function unseenRouteBody (): Record<string, unknown> {
+  return { statusCode: 500, code: 'QWED_ROUTE_NOT_CONFIGURED', error: 'Internal Server Error', message: 'The route is not set up for verification' }
 }
 
 function runOf (shared: Shared, settings: Settings, request: FastifyRequest, reply: FastifyReply): ResponseRun<FastifyRequest, FastifyReply> {

@@ -361,3 +361,33 @@ t.test('bad route options fail at route registration with the route in the messa
     await app.close()
   }
 })
+
+t.test('a route with config.qwed the plugin never saw is refused, not served unverified', async (t) => {
+  for (const order of ['declared before the plugin', 'plugin registered without await']) {
+    const app = Fastify()
+    const declare = (): void => {
+      app.get('/q', { config: { qwed: { claims: 'auto' } } }, async (_request, reply) => {
+        reply.type('text/plain')
+        return '2 + 2 = 5'
+      })
+    }
+    if (order === 'declared before the plugin') declare()
+    // Not awaited, as in the usual CommonJS style: routes declared next are not seen by onRoute.
+    app.register(qwed, { audit: false }).after((err) => { if (err !== null) t.error(err) })
+    if (order !== 'declared before the plugin') declare()
+    await app.ready()
+    const res = await app.inject('/q')
+    t.equal(res.statusCode, 500, order)
+    t.match(res.json(), { code: 'QWED_ROUTE_NOT_CONFIGURED' })
+    t.notMatch(res.body, /2 \+ 2 = 5/, 'the unverified answer never leaves')
+    await app.close()
+  }
+  const app = Fastify()
+  await app.register(qwed, { audit: false })
+  app.get('/q', { config: { qwed: { claims: 'auto' } } }, async () => 'no claims here')
+  app.get('/plain', async () => ({ ok: true }))
+  t.equal((await app.inject('/q')).statusCode, 200, 'registered in order: served')
+  t.equal((await app.inject('/plain')).statusCode, 200)
+  t.equal((await app.inject('/metrics')).statusCode, 200)
+  await app.close()
+})
