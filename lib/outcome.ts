@@ -5,7 +5,7 @@ import type { VerificationResult } from '../types/result.js'
 import type { InputRules } from '../types/input.js'
 import { decide, outcomeStatus, sampled } from './policy.js'
 import type { CompiledSanitizeOptions } from './guard/output.js'
-import { admissionOf, blocked, isUnavailable } from './result.js'
+import { isUnavailable, refusedResult } from './result.js'
 import type { Verifier } from './verifier.js'
 import { autoClaims } from './auto-claims.js'
 import { resolveExtractOptions, type ResolvedExtractOptions } from './extract/index.js'
@@ -72,8 +72,7 @@ export async function verifyPayload<Req> (verifier: Verifier, settings: RouteSet
     extracted = await settings.claims(payload, info.request)
   } catch (err) {
     info.logger?.error({ err, route: settings.route }, 'qwed: the route\'s claims() threw; the response is not admitted')
-    const result = blocked('The response could not be checked', { constraint_id: 'route.claims_error' })
-    return finish(settings, [{ ...result, admission: admissionOf(result), engine: 'verifier', cached: false, duration_ms: 0 }])
+    return finish(settings, [refusedResult('The response could not be checked', { constraint_id: 'route.claims_error' }, 'verifier')])
   }
   if (extracted === null || extracted === undefined) return skipped(settings.mode, 'no_claims')
   const claims: readonly Claim[] = Array.isArray(extracted) ? extracted : [extracted as Claim]
@@ -89,8 +88,7 @@ async function verifyAuto<Req> (verifier: Verifier, settings: RouteSettings<Req,
   const found = autoClaims(payload, settings.extract ?? resolveExtractOptions())
   const results = found.claims.length === 0 ? [] : await verifyClaims(verifier, settings, found.claims, info)
   if (!found.complete) {
-    const result = blocked('The response is too large to check in full', { constraint_id: 'extract.incomplete', limit: found.limit })
-    results.push({ ...result, admission: admissionOf(result), engine: 'extract', cached: false, duration_ms: 0 })
+    results.push(refusedResult('The response is too large to check in full', { constraint_id: 'extract.incomplete', limit: found.limit }, 'extract'))
   }
   if (results.length === 0) return skipped(settings.mode, 'no_claims')
   return finish(settings, results)
@@ -106,15 +104,15 @@ async function verifyClaims<Req> (verifier: Verifier, settings: RouteSettings<Re
   })
 }
 
-function finish (settings: RouteSettings<any, any>, results: VerificationResult[]): QwedOutcome {
+/** The response-level outcome of a route's results: decision and worst status. */
+export function finish (settings: RouteSettings<any, any>, results: VerificationResult[]): QwedOutcome {
   const decision = decide(results, settings.mode, settings.onUnavailable)
   return { mode: settings.mode, decision, status: outcomeStatus(results, decision), results }
 }
 
 /** The outcome of a verification that missed its deadline: an unavailable verifier, so the policy decides. */
 export function deadlineOutcome (settings: RouteSettings<any, any>, deadlineMs: number): QwedOutcome {
-  const result = blocked('Verification is temporarily unavailable', { constraint_id: 'verifier.unavailable', reason: 'deadline', deadline_ms: deadlineMs })
-  return finish(settings, [{ ...result, admission: admissionOf(result), engine: 'verifier', cached: false, duration_ms: deadlineMs }])
+  return finish(settings, [refusedResult('Verification is temporarily unavailable', { constraint_id: 'verifier.unavailable', reason: 'deadline', deadline_ms: deadlineMs }, 'verifier', deadlineMs)])
 }
 
 /** Records the response-level counters: a response held back by an engine outage is not a blocked one. */

@@ -33,6 +33,12 @@ export function admissionOf (result: DiagnosticResult): Admission {
     : 'BLOCKED'
 }
 
+/** A BLOCKED result decided without an engine (claims() threw, a limit, a deadline), as the verifier reports one. */
+export function refusedResult (message: string, fields: DeveloperFields, engine: string, durationMs = 0): VerificationResult {
+  const result = blocked(message, fields)
+  return { ...result, admission: admissionOf(result), engine, cached: false, duration_ms: durationMs }
+}
+
 /** True when the result says the engine could not be reached, not that the claim was judged. */
 export function isUnavailable (result: Pick<VerificationResult, 'engine' | 'developer_fields'>): boolean {
   return result.developer_fields.constraint_id === `${result.engine}.unavailable`

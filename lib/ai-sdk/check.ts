@@ -4,9 +4,8 @@ import type { VerificationResult } from '../../types/result.js'
 import { autoClaims } from '../auto-claims.js'
 import { resolveInputRules } from '../guard/input.js'
 import { withDeadline } from '../deadline.js'
-import { blockedBody, countOutcome, type RouteSettings, shouldVerify, unavailableBody } from '../outcome.js'
-import { decide, outcomeStatus } from '../policy.js'
-import { admissionOf, blocked } from '../result.js'
+import { blockedBody, countOutcome, finish, type RouteSettings, shouldVerify, skipped, unavailableBody } from '../outcome.js'
+import { refusedResult } from '../result.js'
 import type { Verifier } from '../verifier.js'
 import { QwedBlockedError, QwedUnavailableError } from './errors.js'
 import type { CallOptions, ProviderMetadata } from './model-types.js'
@@ -50,10 +49,6 @@ export async function gate (settings: RouteSettings<CallOptions, unknown>, param
 }
 
 /** A result made here (not by an engine), for a part of the answer that could not be read. */
-export function localResult (message: string, fields: Record<string, unknown>, engine: string): VerificationResult {
-  const result = blocked(message, fields)
-  return { ...result, admission: admissionOf(result), engine, cached: false, duration_ms: 0 }
-}
 
 export interface FoundClaims {
   claims: Claim[]
@@ -67,7 +62,7 @@ export function textClaims (o: ResolvedMiddlewareOptions, texts: readonly string
   // One text is read as a body is (a JSON answer by its string values); several, each on its own.
   const found = autoClaims(texts.length === 1 ? texts[0] : texts, o.extract)
   into.claims.push(...found.claims)
-  if (!found.complete) into.refused.push(localResult('The answer is too large to check in full', { constraint_id: 'extract.incomplete', limit: found.limit }, 'extract'))
+  if (!found.complete) into.refused.push(refusedResult('The answer is too large to check in full', { constraint_id: 'extract.incomplete', limit: found.limit }, 'extract'))
 }
 
 /** The claims of tool calls the options name; one that cannot be read is refused (fail closed). */
@@ -79,7 +74,7 @@ export async function toolClaims (o: ResolvedMiddlewareOptions, call: { toolName
   } catch (err) {
     // The tool's own name is an application constant; its input (which may hold secrets) is not repeated.
     const why = err instanceof UnreadableToolCall ? 'tool_call.unreadable' : 'tool_call.claims_error'
-    into.refused.push(localResult('A tool call could not be checked', { constraint_id: why, tool: call.toolName }, 'tool_call'))
+    into.refused.push(refusedResult('A tool call could not be checked', { constraint_id: why, tool: call.toolName }, 'tool_call'))
   }
 }
 
@@ -91,9 +86,7 @@ export async function verifyFound (verifier: Verifier, settings: RouteSettings<C
 }
 
 export function outcomeOf (settings: RouteSettings<CallOptions, unknown>, results: VerificationResult[]): QwedOutcome {
-  if (results.length === 0) return { mode: settings.mode, decision: 'skip', status: null, results, skipped: 'no_claims' }
-  const decision = decide(results, settings.mode, settings.onUnavailable)
-  return { mode: settings.mode, decision, status: outcomeStatus(results, decision), results }
+  return results.length === 0 ? skipped(settings.mode, 'no_claims') : finish(settings, results)
 }
 
 /** Counts the outcome and hands it to onOutcome (whose errors are not the caller's). */

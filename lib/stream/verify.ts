@@ -4,7 +4,7 @@ import type { QwedOutcome } from '../../types/route.js'
 import type { VerificationResult } from '../../types/result.js'
 import { blockedBody, unavailableBody } from '../outcome.js'
 import { decide, outcomeStatus } from '../policy.js'
-import { admissionOf, blocked } from '../result.js'
+import { refusedResult } from '../result.js'
 import { unsanitizableBody } from '../route-guards.js'
 import { finalFrame, passedBody } from './final.js'
 import { createFrameParser, HoldOverflow, type Frame, type FrameParser, type StreamFormat } from './formats.js'
@@ -289,8 +289,7 @@ class StreamRun {
 
   /** A claims finder that throws: the unit is not admitted (fail closed). */
   private refuseUnit (): void {
-    const result = blocked('The response could not be checked', { constraint_id: 'route.claims_error' })
-    this.results.push({ ...result, admission: admissionOf(result), engine: 'verifier', cached: false, duration_ms: 0 })
+    this.results.push(refusedResult('The response could not be checked', { constraint_id: 'route.claims_error' }, 'verifier'))
     if (this.o.mode === 'shadow') return
     this.stop('claims_error', 'block')
   }
@@ -390,8 +389,7 @@ class StreamRun {
 
   /** Held too much or too long: the unavailable policy decides (closed: stop; open: the rest flows unverified). */
   private holdLimit (reason: 'held_bytes' | 'hold_time'): void {
-    const result = blocked('Verification is temporarily unavailable', { constraint_id: 'verifier.unavailable', reason: `stream_${reason}` })
-    this.results.push({ ...result, admission: admissionOf(result), engine: 'verifier', cached: false, duration_ms: 0 })
+    this.results.push(refusedResult('Verification is temporarily unavailable', { constraint_id: 'verifier.unavailable', reason: `stream_${reason}` }, 'verifier'))
     if (this.o.mode === 'enforce' && this.o.onUnavailable === 'closed') {
       this.stop('hold_limit', 'fail_closed')
       return
