@@ -8,6 +8,7 @@ import type { RouteSettings } from './outcome.js'
 import { sanitizes, unsanitizableBody } from './route-guards.js'
 import { gateInput, responseDeadlineMs, runResponse, settleSkip, type Reply, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
+import { createWarmUpPlan } from './warm-up.js'
 import { formatOf } from './stream/formats.js'
 import { planStream, STATUS_TRAILER } from './stream/run.js'
 
@@ -39,6 +40,9 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
   fastify.decorateRequest('qwedInput', null)
   fastify.decorateRequest(kHandled, false)
   fastify.addHook('onClose', async () => { await verifier.close() })
+  // The engines the routes use load (and the pool starts) before the first request: lib/warm-up.ts.
+  const warmUp = createWarmUpPlan()
+  fastify.addHook('onReady', async () => { await warmUp.run(verifier, (err) => fastify.log.error({ err }, 'qwed: engine warm-up failed')) })
 
   // The route options this plugin configured: a route with config.qwed that is not among them was
   // declared where the plugin's onRoute could not see it (before the plugin loaded, e.g. after
@@ -50,6 +54,7 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
     if (typeof config === 'object' && config !== null) configured.add(config)
     const route = routeOptions.url ?? '__unknown__'
     const settings: Settings = { ...validateRouteOptions(config, defaults, `config.qwed (route ${route})`), route }
+    warmUp.addRoute(settings.claims)
     if (settings.inputs !== undefined) addRouteHook(routeOptions, 'preHandler', preHandler(shared, settings))
     addRouteHook(routeOptions, 'preSerialization', preSerialization(shared, settings))
     addRouteHook(routeOptions, 'onSend', onSend(shared, settings))

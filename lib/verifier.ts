@@ -23,11 +23,13 @@ export interface Verifier {
   /** Verifies claims with at most `concurrency` in flight; results keep the order of `claims`. */
   verifyBatch(claims: readonly Claim[], options?: BatchOptions & VerifyContext): Promise<VerificationResult[]>
   /**
-   * Loads what the engines would otherwise load on their first claim, inside its deadline (Z3 for
-   * logic claims: seconds). Call it at startup when the app verifies logic claims; rejects when an
-   * engine cannot load.
+   * Loads what the engines would otherwise load on their first claim, inside its deadline: the
+   * engines' modules (they load lazily), Z3 for logic claims (seconds), and, with `pool`, starts
+   * every worker and waits until each has built its engines. `claimTypes`: only the engines of these
+   * claim types (unknown types are ignored); default every engine. Call it at startup, before
+   * taking traffic (the Fastify plugin does at onReady); rejects when an engine cannot load.
    */
-  warmUp(): Promise<void>
+  warmUp(claimTypes?: readonly string[]): Promise<void>
   /** Stops the breakers, closes the engines, empties the cache and flushes the audit store. Later calls return BLOCKED. */
   close(): Promise<void>
   /** The qwed_* metrics (adapters add their response counters here). */
@@ -152,8 +154,11 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     return result
   }
 
-  async function warmUp (): Promise<void> {
-    await Promise.all([...new Set(engines.values())].map(async (engine) => { await engine.warmUp?.() }).concat(cache?.ready() ?? []))
+  async function warmUp (claimTypes?: readonly string[]): Promise<void> {
+    const selected = claimTypes === undefined
+      ? new Set(engines.values())
+      : new Set(claimTypes.flatMap((type) => engines.get(type) ?? []))
+    await Promise.all([...selected].map(async (engine) => { await engine.warmUp?.() }).concat(cache?.ready() ?? []))
   }
 
   async function verifyBatch (claims: readonly Claim[], options: BatchOptions & VerifyContext = {}): Promise<VerificationResult[]> {

@@ -1,50 +1,65 @@
 import type { Claim } from '../../types/claims.js'
 import type { Engine } from '../../types/engine.js'
 import type { VerifierOptions } from '../../types/options.js'
-import { createMathEngine } from './math/index.js'
-import { createSqlEngine } from './sql.js'
-import { createCodeEngine } from './code/index.js'
-import { createSchemaEngine } from './schema.js'
-import { createLogicEngine } from './logic/index.js'
-import { createStatsEngine } from './stats.js'
+import { claimWeight } from './descriptor.js'
+import { EMBEDDED_ENGINES, embeddedSource, type EngineEntry } from './embedded.js'
+import { mathParser } from './math/mathjs.js'
+import { createEnginePool, poolOf, poolSettings, type EnginePool } from './pool.js'
 import { attachRemoteEngine } from './remote.js'
-import { createEnginePool, poolSettings, type WorkerSource } from './pool.js'
 
-export interface EngineEntry {
-  create: (options: VerifierOptions) => Engine<any>
-  /** CPU-bound work that belongs in the worker pool. */
-  cpuBound?: boolean
-  /** Where a pool worker finds this entry; default for EMBEDDED_ENGINES: its index in this module. */
-  source?: WorkerSource
-}
+export { EMBEDDED_ENGINES, type EngineEntry } from './embedded.js'
 
-/** The embedded engines, one line each. A new engine is one file plus one line here. */
-export const EMBEDDED_ENGINES: readonly EngineEntry[] = [
-  { create: createMathEngine, cpuBound: true },
-  { create: createSqlEngine },
-  { create: createCodeEngine },
-  { create: () => createSchemaEngine() },
-  // Not pooled: Z3 already solves on its own threads, and loading it in every worker takes seconds.
-  { create: createLogicEngine },
-  { create: createStatsEngine }
-]
-
-/** Builds the engines and indexes them by the claim types they judge. */
+/**
+ * Builds the engines and indexes them by the claim types they judge. The embedded engines are lazy
+ * (embedded.ts): nothing heavy loads here; each engine loads on its first claim or at warmUp.
+ */
 export function createEngineRegistry (options: VerifierOptions = {}, entries = EMBEDDED_ENGINES): Map<string, Engine<Claim>> {
   const byType = new Map<string, Engine<Claim>>()
-  // With `pool` on, the cpuBound engines run in worker threads (pool.ts), started on their first claim.
+  // With `pool` on, the cpuBound engines run in worker threads (pool.ts), started on their first
+  // pooled claim or at warmUp.
   const settings = poolSettings(options)
   const pool = settings === null ? null : createEnginePool(settings, options)
   entries.forEach((entry, index) => {
     let engine = entry.create(options) as Engine<Claim>
     if (pool !== null && entry.cpuBound === true) {
-      const source = entry.source ?? (entries === EMBEDDED_ENGINES ? { module: import.meta.url, exportName: 'EMBEDDED_ENGINES', index } : undefined)
+      const source = entry.source ?? (entries === EMBEDDED_ENGINES ? embeddedSource(index) : undefined)
       if (source === undefined) throw new Error(`engine ${engine.name}: a cpuBound entry needs a source to run in the worker pool`)
-      engine = pool.wrap(engine, source)
+      engine = routeToPool(engine, pool.wrap(engine, source), entry)
     }
     for (const type of engine.claimTypes) byType.set(type, engine)
   })
   // With `remote`, claim types routed to the QWED server (options.engines) go to the remote engine.
   attachRemoteEngine(byType, options)
+  for (const engine of new Set(byType.values())) {
+    if (engine.name === 'remote' && engine.claimTypes.includes('math')) warmRemoteMathGuard(engine)
+  }
   return byType
+}
+
+/**
+ * The engine the registry holds for a pooled entry: `pooled` itself (so poolOf() finds its pool),
+ * sending claims of at least the entry's poolMinWeight to a worker and lighter ones to `local` on
+ * the event loop, where they cost less than the trip to a worker. warmUp loads both sides: the
+ * local engine and every worker.
+ */
+function routeToPool (local: Engine<Claim>, pooled: Engine<Claim>, entry: EngineEntry): Engine<Claim> {
+  const pool = poolOf(pooled) as EnginePool
+  const viaPool = pooled.verify.bind(pooled)
+  const minWeight = entry.poolMinWeight
+  if (minWeight !== undefined && minWeight > 0) {
+    pooled.verify = (claim, ctx) => claimWeight(claim, minWeight) >= minWeight ? viaPool(claim, ctx) : local.verify(claim, ctx)
+  }
+  pooled.warmUp = async () => {
+    await Promise.all([local.warmUp?.(), pool.warm()])
+  }
+  return pooled
+}
+
+/** The remote guard parses math claims with the math engine's parser: warmUp loads it (mathjs). */
+function warmRemoteMathGuard (engine: Engine<Claim>): void {
+  const own = engine.warmUp?.bind(engine)
+  engine.warmUp = async () => {
+    mathParser()
+    await own?.()
+  }
 }

@@ -53,7 +53,11 @@ async function build (source: WorkerSource, options: unknown): Promise<Engine<an
   if (typeof create !== 'function') {
     throw new Error(`qwed pool worker: no engine entry at ${source.exportName}${source.index === undefined ? '' : `[${source.index}]`}`)
   }
-  return await (create as (options: unknown) => Engine<any> | Promise<Engine<any>>)(options)
+  const engine = await (create as (options: unknown) => Engine<any> | Promise<Engine<any>>)(options)
+  // Embedded engines are lazy (embedded.ts): load them now, so that no claim in this worker waits for
+  // a module inside the pool's deadline and the worker reports ready only when it is.
+  await engine.warmUp?.()
+  return engine
 }
 
 function postToParent (message: PoolMessage): void {

@@ -39,6 +39,7 @@ import { arithmeticIssues, type SchemaIssue } from './schema/arithmetic.js'
 import { compileSchema, type CompileOutcome } from './schema/compile.js'
 import { verifyTransaction } from './schema/transaction.js'
 import { checkShape, estimateWork } from './schema/walk.js'
+import { SCHEMA_DEFAULTS } from './schema/descriptor.js'
 
 export interface SchemaEngineOptions {
   /** Canonical JSON length of `data` (default 1 000 000). */
@@ -61,16 +62,7 @@ export interface SchemaEngineOptions {
   onCompile?: (schemaHash: string) => void
 }
 
-export const DEFAULTS = {
-  maxDataBytes: 1_000_000,
-  maxSchemaBytes: 65_536,
-  maxDataDepth: 64,
-  maxSchemaDepth: 128,
-  maxSchemaNodes: 10_000,
-  workBudget: 25_000_000,
-  cacheSize: 500,
-  maxIssues: 100
-}
+export const DEFAULTS = SCHEMA_DEFAULTS
 
 type Limits = typeof DEFAULTS
 

@@ -11,6 +11,7 @@ import {
 } from './sql/rules.js'
 import { MAX_SCHEMA_TOKENS, schemaFor } from './sql/schema.js'
 import { quotedNames, standardClauses } from './sql/standard.js'
+import { MAX_QUERY_CHARS, MAX_SCHEMA_CHARS } from './sql/descriptor.js'
 
 /**
  * The SQL safety engine: statically analyses one SQL text (and optionally a DDL schema) on the
@@ -42,8 +43,7 @@ import { quotedNames, standardClauses } from './sql/standard.js'
  */
 
 const ENGINE = 'node-sql-parser-ast'
-export const MAX_QUERY_CHARS = 64 * 1024
-export const MAX_SCHEMA_CHARS = 256 * 1024
+export { MAX_QUERY_CHARS, MAX_SCHEMA_CHARS }
 const MAX_PAREN_DEPTH = 100
 /**
  * node-sql-parser costs 50-130 µs per token (a 60 KB query of short literals takes 1.5 s), so the
@@ -84,6 +84,10 @@ export function createSqlEngine (): Engine<SqlClaim> {
   return {
     name: 'sql',
     claimTypes: ['sql'],
+    /** Loads the default dialect's parser build (the others load on their first claim). */
+    async warmUp () {
+      parserFor('postgresql')
+    },
     verify: (claim: SqlClaim, ctx: EngineContext): EngineResult => {
       const input = checkClaim(claim)
       if ('status' in input) return input

@@ -22,6 +22,7 @@ import type { Engine, EngineResult } from '../../types/engine.js'
 import type { DeveloperFields, DiagnosticResult } from '../../types/result.js'
 import { sha256Hex } from '../canonical.js'
 import { createCodeEngine } from './code/index.js'
+import { mathParser } from './math/mathjs.js'
 import { judgeGeneratedCode } from './stats/generated-code.js'
 import { blocked, unverifiable, verified } from '../result.js'
 import { Q, parseRational } from './math/exact.js'
@@ -192,6 +193,12 @@ export function createStatsEngine (): Engine<StatsClaim> {
   return {
     name: 'stats',
     claimTypes: ['stats'],
+    /** Loads what the first claims would: the math parser, and the code engine for generated code. */
+    async warmUp () {
+      mathParser()
+      codeEngine ??= createCodeEngine()
+      await codeEngine.warmUp?.()
+    },
     verify: (claim, ctx): EngineResult | Promise<EngineResult> => {
       if (claim !== null && typeof claim === 'object' && 'generatedCode' in claim && claim.generatedCode !== undefined) {
         codeEngine ??= createCodeEngine()

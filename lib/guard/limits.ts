@@ -1,14 +1,11 @@
 import type { ClaimLimits, ClaimLimitsOptions } from '../../types/input.js'
-import { MAX_CODE_BYTES } from '../engines/code/index.js'
-import { MAX_FORMULAS } from '../engines/logic/checks.js'
-import { MAX_FORMULA_CHARS } from '../engines/logic/parse.js'
-import { MAX_CASH_FLOWS } from '../engines/math/helpers/finance.js'
-import { LIMITS as MATH_LIMITS } from '../engines/math/limits.js'
-import { DEFAULTS as SCHEMA_DEFAULTS } from '../engines/schema.js'
-import { MAX_QUERY_CHARS, MAX_SCHEMA_CHARS } from '../engines/sql.js'
-import { MAX_VALUES } from '../engines/stats/compute.js'
+import type { LimitCap } from '../engines/descriptor.js'
+import { EMBEDDED_CLAIM_TYPES, REMOTE_ONLY_TYPES } from '../engines/descriptors.js'
+import { MAX_SCHEMA_CHARS } from '../engines/sql/descriptor.js'
 import { QwedOptionsError } from '../errors.js'
-import { assertKnownKeys, assertObject, optionalNumber } from '../options.js'
+import { assertKnownKeys, assertObject, optionalNumber } from '../option-checks.js'
+
+export type { LimitCap } from '../engines/descriptor.js'
 
 /**
  * Claim limits per claim type, in one place. The verifier's claim guard (checkClaim in
@@ -22,8 +19,8 @@ import { assertKnownKeys, assertObject, optionalNumber } from '../options.js'
  *  maxArrayLength  longest array anywhere in the claim.
  *  maxBytes        size of the claim's canonical JSON (RFC 8785), in UTF-8 bytes.
  *
- * Each embedded type's defaults sit at or below its engine's own hard caps (imported from the
- * engines, not repeated here); a configured value above such a cap is refused at startup, since
+ * Each embedded type's defaults sit at or below its engine's own hard caps (read from the engine
+ * descriptors, lib/engines/<engine>/descriptor.ts, not repeated here); a configured value above such a cap is refused at startup, since
  * the engine would still refuse the claim. The '*' entry is the default of every other type
  * (extra engines', and the remote-only fact / natural_language).
  */
@@ -40,53 +37,16 @@ export const SQL_SCHEMA_MAX_LENGTH = MAX_SCHEMA_CHARS
 
 const base = { maxDepth: DEFAULT_MAX_CLAIM_DEPTH, maxBytes: DEFAULT_MAX_CLAIM_BYTES }
 
-export const DEFAULT_CLAIM_LIMITS: Readonly<Record<string, Readonly<Required<ClaimLimits>>>> = Object.freeze({
-  // expression text (math engine: 5,000 characters); cash flows (1,000) are its longest arrays
-  math: Object.freeze({ ...base, maxLength: MATH_LIMITS.maxLength, maxArrayLength: MAX_CASH_FLOWS }),
-  // the query (SQL engine: 64 KiB); no array in a SQL claim
-  sql: Object.freeze({ ...base, maxLength: MAX_QUERY_CHARS, maxArrayLength: 100 }),
-  // the code (code engine: 200 KiB); no array in a code claim
-  code: Object.freeze({ ...base, maxLength: MAX_CODE_BYTES, maxArrayLength: 100 }),
-  // any JSON document: strings up to the schema engine's data size, arrays up to 100,000 items
-  schema: Object.freeze({ ...base, maxLength: SCHEMA_DEFAULTS.maxDataBytes, maxArrayLength: 100_000 }),
-  // amounts (at most 64 digits) and a currency code: 256 is generous; no array
-  transaction: Object.freeze({ ...base, maxLength: 256, maxArrayLength: 100 }),
-  // one formula (logic engine: 4,096 characters); at most 200 formulas
-  logic: Object.freeze({ ...base, maxLength: MAX_FORMULA_CHARS, maxArrayLength: MAX_FORMULAS }),
-  // generatedCode goes to the code engine (200 KiB); data arrays up to the stats engine's 100,000 values
-  stats: Object.freeze({ ...base, maxLength: MAX_CODE_BYTES, maxArrayLength: MAX_VALUES }),
+export const DEFAULT_CLAIM_LIMITS: Readonly<Record<string, Readonly<Required<ClaimLimits>>>> = Object.freeze(Object.fromEntries([
+  ...EMBEDDED_CLAIM_TYPES.map(([type, d]) => [type, Object.freeze({ ...base, ...d.limits })] as const),
   // every other type: strings bounded by the claim's bytes only (a fact's source text may be long)
-  '*': Object.freeze({ ...base, maxLength: DEFAULT_MAX_CLAIM_BYTES, maxArrayLength: 100_000 })
-})
-
-export interface LimitCap {
-  value: number
-  /** Why a larger value cannot work, for the option error. */
-  reason: string
-}
+  ['*', Object.freeze({ ...base, maxLength: DEFAULT_MAX_CLAIM_BYTES, maxArrayLength: 100_000 })] as const
+]))
 
 /** The embedded engines' own hard caps: a larger per-type value is refused; a larger '*' value is lowered to them. */
-export const CLAIM_LIMIT_CAPS: Readonly<Record<string, Partial<Record<keyof ClaimLimits, LimitCap>>>> = Object.freeze({
-  math: {
-    maxLength: { value: MATH_LIMITS.maxLength, reason: 'the math engine refuses longer expressions' },
-    maxArrayLength: { value: MAX_CASH_FLOWS, reason: 'the math engine accepts at most 1000 cash flows and 50 matrix rows' }
-  },
-  sql: { maxLength: { value: MAX_QUERY_CHARS, reason: 'the SQL engine refuses longer queries' } },
-  code: { maxLength: { value: MAX_CODE_BYTES, reason: 'the code engine refuses longer code' } },
-  schema: {
-    maxLength: { value: SCHEMA_DEFAULTS.maxDataBytes, reason: 'the schema engine refuses larger data' },
-    // the schema document may nest maxSchemaDepth levels below the claim's `schema` field
-    maxDepth: { value: SCHEMA_DEFAULTS.maxSchemaDepth + 1, reason: 'the schema engine refuses deeper documents' }
-  },
-  logic: {
-    maxLength: { value: MAX_FORMULA_CHARS, reason: 'the logic engine refuses longer formulas' },
-    maxArrayLength: { value: MAX_FORMULAS, reason: 'the logic engine refuses more formulas' }
-  },
-  stats: {
-    maxLength: { value: MAX_CODE_BYTES, reason: 'the code engine refuses longer generated code' },
-    maxArrayLength: { value: MAX_VALUES, reason: 'the stats engine refuses larger data sets' }
-  }
-})
+export const CLAIM_LIMIT_CAPS: Readonly<Record<string, Partial<Record<keyof ClaimLimits, LimitCap>>>> = Object.freeze(Object.fromEntries(
+  EMBEDDED_CLAIM_TYPES.filter(([, d]) => Object.keys(d.caps).length > 0).map(([type, d]) => [type, d.caps])
+))
 
 const LIMIT_KEYS = ['maxLength', 'maxDepth', 'maxArrayLength', 'maxBytes'] as const
 /** Largest value of each limit for any type (maxDepth: what lib/canonical.ts can hash). */
@@ -163,17 +123,7 @@ export function validateClaimLimits (value: unknown, name: string): void {
  * Top-level field names of the embedded claim types (types/claims.ts). A path in a claim.* verdict
  * names only these, array indexes and '*': never a key the client chose, which is claim text.
  */
-export const CLAIM_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = Object.freeze({
-  math: new Set(['type', 'operation', 'expression', 'expected', 'tolerance', 'domain', 'roundedTo', 'variable', 'order', 'lower', 'upper', 'point',
-    'matrixOperation', 'a', 'b', 'calculation', 'value', 'percentage', 'newValue', 'principal', 'rate', 'years', 'compoundsPerYear',
-    'cashFlows', 'from', 'to']),
-  sql: new Set(['type', 'query', 'schema', 'dialect', 'allowDestructive', 'limits', 'sensitiveColumns', 'allowFunctions']),
-  code: new Set(['type', 'code', 'language', 'taint', 'allow', 'deny']),
-  schema: new Set(['type', 'data', 'schema']),
-  transaction: new Set(['type', 'subtotal', 'tax', 'total', 'discount', 'currency']),
-  logic: new Set(['type', 'check', 'variables', 'arrays', 'constraints', 'premises', 'conclusion', 'antecedent', 'consequent', 'formulas',
-    'objective', 'maximize', 'expected']),
-  stats: new Set(['type', 'generatedCode', 'query', 'statistic', 'data', 'y', 'expected', 'tolerance']),
-  fact: new Set(['type', 'claim', 'context']),
-  natural_language: new Set(['type', 'query'])
-})
+export const CLAIM_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = Object.freeze(Object.fromEntries([
+  ...EMBEDDED_CLAIM_TYPES.map(([type, d]) => [type, new Set(d.fields)] as const),
+  ...Object.entries(REMOTE_ONLY_TYPES).map(([type, d]) => [type, new Set(d.fields)] as const)
+]))

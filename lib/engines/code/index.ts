@@ -24,10 +24,10 @@ import { blocked, verified } from '../../result.js'
 import { type CapabilityPolicy, type Capability, isAllowed, policyOf } from './capabilities.js'
 import type { AnalysisOutcome, CodeIssue } from './issues.js'
 import { analyseJavaScript } from './javascript.js'
-import { analysePython } from './python.js'
+import { analysePython, getPythonParser } from './python.js'
+import { MAX_CODE_BYTES } from './descriptor.js'
 
-/** Largest snippet accepted, in UTF-8 bytes (checked before any parsing). */
-export const MAX_CODE_BYTES = 200 * 1024
+export { MAX_CODE_BYTES }
 
 export const SUPPORTED_LANGUAGES = ['javascript', 'python', 'typescript'] as const
 export type CodeLanguage = typeof SUPPORTED_LANGUAGES[number]
@@ -94,6 +94,10 @@ export function createCodeEngine (): Engine<CodeClaim> {
   return {
     name: 'code',
     claimTypes: ['code'],
+    /** Loads the Python grammar (WebAssembly), which the first Python claim would otherwise load. */
+    async warmUp () {
+      await getPythonParser()
+    },
     async verify (claim, { signal }) {
       const raw = claim as unknown as Record<string, unknown> | null
       if (raw === null || typeof raw !== 'object' || typeof raw.code !== 'string') {

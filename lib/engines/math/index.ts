@@ -24,6 +24,10 @@ export function createMathEngine (): Engine<MathClaim> {
   return {
     name: 'math',
     claimTypes: ['math'],
+    /** The parser is loaded when the engine is created; this keeps warmUp uniform. */
+    async warmUp () {
+      warmUp()
+    },
     verify: (claim, ctx) => {
       // A claim with an `operation` is a library-helper claim; everything else is an expression.
       const result = (claim as { operation?: unknown } | null)?.operation !== undefined

@@ -3,9 +3,10 @@
  * else; nothing is ever evaluated by mathjs. The parse tree is walked through an allowlist and
  * translated into the engine's own small tree, with every literal converted exactly.
  */
-import { all, create, type FactoryFunctionMap, type MathNode } from 'mathjs'
+import type { MathNode } from 'mathjs'
 import { Q, parseDecimal } from './exact.js'
 import { LIMITS, MathFailure } from './limits.js'
+import { mathParser } from './mathjs.js'
 
 /** The engine's own expression tree. */
 export type Ast =
@@ -15,17 +16,11 @@ export type Ast =
   | { readonly k: 'op', readonly op: 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'neg' | 'fact', readonly args: readonly Ast[] }
   | { readonly k: 'fn', readonly name: string, readonly args: readonly Ast[] }
 
-// BigNumber literals keep every digit of the source text (decimal.js does not round on construction).
-let instance: ReturnType<typeof create> | null = null
-function parser (): ReturnType<typeof create> {
-  instance ??= create(all as FactoryFunctionMap, { number: 'BigNumber', precision: 64 })
-  return instance
-}
+const parser = mathParser
 
-/** Loads the private mathjs instance (about half a second, once per process). */
+/** Loads the private mathjs instance (a few hundred ms, once per process: mathjs.ts). */
 export function warmUp (): void {
-  // mathjs builds its functions lazily; one parse instantiates the parser.
-  parser().parse('1')
+  mathParser()
 }
 
 /**

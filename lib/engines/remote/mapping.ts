@@ -10,21 +10,13 @@ import type { EngineResult } from '../../../types/engine.js'
 import type { DeveloperFields, Status } from '../../../types/result.js'
 import { redactSecrets } from '../../guard/redact.js'
 import { admissionOf, blocked } from '../../result.js'
+import type { Route } from '../descriptor.js'
+import { CLAIM_TYPE_ROUTES } from '../descriptors.js'
 
-export type Route = 'local' | 'remote'
+export type { Route } from '../descriptor.js'
 
-/** Where each claim type can be verified. fact and natural_language exist only on a QWED server. */
-export const CLAIM_ROUTES: Readonly<Record<string, readonly Route[]>> = {
-  math: ['local', 'remote'],
-  sql: ['local', 'remote'],
-  code: ['local', 'remote'],
-  logic: ['local', 'remote'],
-  schema: ['local'],
-  transaction: ['local'],
-  stats: ['local'],
-  fact: ['remote'],
-  natural_language: ['remote']
-}
+/** Where each claim type can be verified (from the engine descriptors). fact and natural_language exist only on a QWED server. */
+export const CLAIM_ROUTES: Readonly<Record<string, readonly Route[]>> = CLAIM_TYPE_ROUTES
 
 export type Endpoint =
   | '/verify/math' | '/verify/sql' | '/verify/code' | '/verify/fact' | '/verify/logic'

@@ -11,8 +11,8 @@ import { charge } from '../math/limits.js'
 import type { Approx } from '../math/numeric.js'
 import { Session } from '../math/helpers/common.js'
 
-/** Longest data set (values, and y values for a correlation). */
-export const MAX_VALUES = 100_000
+/** Longest data set (values, and y values for a correlation): declared in the engine's descriptor. */
+export { MAX_VALUES } from './descriptor.js'
 /** Longest value given as text. */
 export const MAX_VALUE_TEXT = 100
 /** Decimal digits between the largest and the smallest place of the data (1e300 and 1e-300 -> 600). */

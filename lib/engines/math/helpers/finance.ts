@@ -19,11 +19,12 @@ import type { DiagnosticResult } from '../../../../types/result.js'
 import { Q, bitLength } from '../exact.js'
 import { charge } from '../limits.js'
 import { Decimal } from '../numeric.js'
+import { MAX_CASH_FLOWS } from '../descriptor.js'
 import { type Outcome, denseItems, effectiveTolerance, fail, malformed, readNumber, readTolerance, report, showQ } from './common.js'
 
 type Claim<O extends MathOperationClaim['operation']> = Extract<MathOperationClaim, { operation: O }>
 
-export const MAX_CASH_FLOWS = 1000
+export { MAX_CASH_FLOWS }
 /** Bits of the largest integer an exact computation may build. */
 const MAX_EXACT_BITS = 400_000
 const MAX_COMPOUNDS_PER_YEAR = 1_000_000

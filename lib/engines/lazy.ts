@@ -1,0 +1,73 @@
+/**
+ * An engine whose module loads on its first claim (or at warmUp), so that importing the package and
+ * creating a verifier load no engine. The name and claim types come from the engine's descriptor.
+ *
+ * Fail closed, never throw: while the module cannot be loaded (a missing optional file, a broken
+ * install), every claim is BLOCKED `<engine>.unavailable` (reason `engine_load_failed`, not cached)
+ * and the next claim tries to load it again. warmUp() rejects instead, so that a deployment that
+ * warms up at startup learns of it there.
+ */
+import type { Engine, EngineContext, EngineResult } from '../../types/engine.js'
+import { blocked } from '../result.js'
+
+export interface LazyEngine<C extends { type: string }> extends Engine<C> {
+  /** true once the engine's module is loaded and the engine built. */
+  readonly loaded: boolean
+}
+
+/** The verdict of a claim whose engine could not be loaded. */
+export function loadFailedResult (engine: string, err: unknown): EngineResult {
+  return {
+    ...blocked('Verification is temporarily unavailable', {
+      constraint_id: `${engine}.unavailable`,
+      reason: 'engine_load_failed',
+      error: err instanceof Error ? err.message.slice(0, 300) : String(err).slice(0, 300)
+    }),
+    cacheable: false
+  }
+}
+
+export function lazyEngine<C extends { type: string }> (name: string, claimTypes: ReadonlyArray<C['type']>, load: () => Promise<Engine<C>>): LazyEngine<C> {
+  let engine: Engine<C> | null = null
+  let loading: Promise<Engine<C>> | null = null
+  let closed = false
+
+  function get (): Promise<Engine<C>> {
+    if (loading === null) {
+      const attempt = (async () => await load())()
+      loading = attempt
+      attempt.then((built) => {
+        engine = built
+        // closed while loading: nothing will close it later
+        if (closed) void Promise.resolve(built.close?.()).catch(() => {})
+      }, () => {
+        if (loading === attempt) loading = null
+      })
+    }
+    return loading
+  }
+
+  return {
+    name,
+    claimTypes,
+    get loaded () { return engine !== null },
+    async verify (claim: C, ctx: EngineContext): Promise<EngineResult> {
+      if (engine !== null) return await engine.verify(claim, ctx)
+      let built: Engine<C>
+      try {
+        built = await get()
+      } catch (err) {
+        return loadFailedResult(name, err)
+      }
+      return await built.verify(claim, ctx)
+    },
+    async warmUp (): Promise<void> {
+      const built = await get()
+      await built.warmUp?.()
+    },
+    async close (): Promise<void> {
+      closed = true
+      await engine?.close?.()
+    }
+  }
+}
