@@ -39,7 +39,7 @@ export function lazyEngine<C extends { type: string }> (name: string, claimTypes
       attempt.then((built) => {
         engine = built
         // closed while loading: nothing will close it later
-        if (closed) void Promise.resolve(built.close?.()).catch(() => {})
+        if (closed) Promise.resolve(built.close?.()).catch(() => {})
       }, () => {
         if (loading === attempt) loading = null
       })

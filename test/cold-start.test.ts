@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { TS_LOADER } from './helpers/loader.js'
+
+// Cold start (docs/architecture.md, "Lazy engines"): importing the package and creating a verifier
+// load no engine; the Fastify plugin warms the engines its routes use at onReady, so the first claim
+// of every type on a fresh process is judged, not `<engine>.unavailable`. Each case runs in a child
+// process, the only place a process is cold. Verdicts are asserted, never durations.
+t.setTimeout(600_000)
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const INDEX = new URL(`../lib/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href
+
+// The child's script is a file, not `-e`: Z3's threads inherit the child's flags, and a worker
+// cannot start with --input-type.
+const dir = mkdtempSync(join(tmpdir(), 'qwed-cold-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+let scripts = 0
+
+async function child (code: string): Promise<unknown> {
+  const file = join(dir, `child-${++scripts}.mjs`)
+  writeFileSync(file, code)
+  const proc = spawn(process.execPath, [...TS_LOADER, file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  proc.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  proc.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const status = await new Promise<number | null>((resolve) => proc.on('close', resolve))
+  const last = stdout.trim().split('\n').pop() ?? ''
+  if (status !== 0 || !last.startsWith('{')) throw new Error(`child exited ${String(status)}: ${stderr.slice(-2000)}`)
+  return JSON.parse(last)
+}
+
+// Records every module a process loads: ESM through a load hook (posted from the hooks thread),
+// CommonJS from the require cache. A package counts as loaded when a file under node_modules/<pkg> is.
+const RECORDER = `
+import Module, { register } from 'node:module'
+import { MessageChannel } from 'node:worker_threads'
+const { port1, port2 } = new MessageChannel()
+const esm = new Set()
+port1.on('message', (url) => { esm.add(url) })
+port1.unref()
+const hooks = 'let port; export function initialize (data) { port = data.port } export async function load (url, context, next) { port.postMessage(url); return next(url, context) }'
+register('data:text/javascript,' + encodeURIComponent(hooks), { data: { port: port2 }, transferList: [port2] })
+async function packages () {
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const names = new Set()
+  for (const file of [...esm, ...Object.keys(Module._cache)]) {
+    const match = /node_modules[\\\\/]((?:@[^\\\\/]+[\\\\/])?[^\\\\/]+)/.exec(decodeURIComponent(file))
+    if (match) names.add(match[1].replace('\\\\', '/'))
+  }
+  return [...names].sort()
+}
+`
+
+const HEAVY = ['mathjs', 'node-sql-parser', 'z3-solver', 'ajv', 'oxc-parser', 'web-tree-sitter', 're2js', 'typed-function']
+
+t.test('importing the package and creating a verifier load no engine; the first math claim loads mathjs', async (t) => {
+  const out = await child(`${RECORDER}
+    const { createVerifier } = await import(${JSON.stringify(INDEX)})
+    const verifier = createVerifier({ audit: false })
+    const afterCreate = await packages()
+    const math = await verifier.verify({ type: 'math', expression: '2 + 2 = 4' })
+    const afterMath = await packages()
+    await verifier.close()
+    console.log(JSON.stringify({ afterCreate, afterMath, status: math.status }))
+  `) as { afterCreate: string[], afterMath: string[], status: string }
+  for (const pkg of HEAVY) t.notOk(out.afterCreate.includes(pkg), `${pkg} is not loaded by import + createVerifier`)
+  t.ok(out.afterCreate.includes('lru-cache'), 'the recorder sees packages that are loaded (lru-cache)')
+  t.equal(out.status, 'VERIFIED')
+  t.ok(out.afterMath.includes('mathjs'), 'the first math claim loaded mathjs')
+  t.notOk(out.afterMath.includes('node-sql-parser'), 'and nothing else: no SQL parser')
+  t.notOk(out.afterMath.includes('z3-solver'), 'no Z3')
+})
+
+// One claim of every embedded type, each the first of its type in the process.
+const FIRST_CLAIMS = [
+  { type: 'math', expression: '2 + 2 = 4' },
+  { type: 'math', operation: 'percentage', calculation: 'of', percentage: 15, value: 80, expected: 12 },
+  { type: 'sql', query: 'SELECT id, name FROM users WHERE id = 1' },
+  { type: 'code', language: 'python', code: 'print(sum([1, 2, 3]))' },
+  { type: 'code', language: 'javascript', code: 'console.log([1, 2, 3].length)' },
+  { type: 'schema', data: { id: 1 }, schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] } },
+  { type: 'transaction', subtotal: '10.00', tax: '0.80', total: '10.80' },
+  { type: 'logic', check: 'satisfiable', variables: { x: 'Int' }, constraints: ['x > 1', 'x < 3'] },
+  { type: 'stats', statistic: 'mean', data: [1, 2, 3, 4], expected: 2.5 }
+]
+
+t.test('Fastify: the plugin warms the engines at onReady; the first claim of every type is judged', async (t) => {
+  const out = await child(`
+    const { default: Fastify } = await import(${JSON.stringify(import.meta.resolve('fastify'))})
+    const { default: qwed } = await import(${JSON.stringify(INDEX)})
+    const app = Fastify()
+    await app.register(qwed, { audit: false })
+    app.post('/answer', { config: { qwed: { claims: (request) => request.body.claims } } }, async (request) => ({ ok: true }))
+    await app.ready()
+    const results = []
+    for (const claim of ${JSON.stringify(FIRST_CLAIMS)}) {
+      const r = await app.qwed.verify(claim)
+      results.push({ type: claim.type, status: r.status, constraint: r.developer_fields.constraint_id })
+    }
+    await app.close()
+    console.log(JSON.stringify({ results }))
+  `) as { results: Array<{ type: string, status: string, constraint: string }> }
+  t.equal(out.results.length, FIRST_CLAIMS.length)
+  for (const r of out.results) {
+    t.notMatch(r.constraint, /\.(unavailable|timeout)$/, `${r.type}: judged on a cold process (${r.constraint})`)
+    t.equal(r.status, 'VERIFIED', `${r.type}: VERIFIED`)
+  }
+})
+
+t.test('a verifier without the plugin: warmUp(claimTypes) loads only those engines', async (t) => {
+  const out = await child(`${RECORDER}
+    const { createVerifier } = await import(${JSON.stringify(INDEX)})
+    const verifier = createVerifier({ audit: false })
+    await verifier.warmUp(['sql'])
+    const afterWarm = await packages()
+    const sql = await verifier.verify({ type: 'sql', query: 'SELECT 1' })
+    await verifier.close()
+    console.log(JSON.stringify({ afterWarm, status: sql.status }))
+  `) as { afterWarm: string[], status: string }
+  t.ok(out.afterWarm.includes('node-sql-parser'), 'the SQL engine loaded')
+  t.notOk(out.afterWarm.includes('mathjs'), 'the math engine did not')
+  t.notOk(out.afterWarm.includes('z3-solver'), 'nor Z3')
+  t.equal(out.status, 'VERIFIED')
+})
