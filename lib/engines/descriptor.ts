@@ -54,14 +54,16 @@ export function claimWeight (value: unknown, stopAt: number): number {
     const item = stack.pop()
     if (typeof item === 'string') weight += item.length
     else if (Array.isArray(item)) {
-      weight += item.length
-      for (let i = 0; i < item.length && stack.length < stopAt; i++) stack.push(item[i])
+      for (let i = 0; i < item.length && weight < stopAt; i++) {
+        weight += 1
+        stack.push(item[i])
+      }
     } else if (item !== null && typeof item === 'object') {
       for (const key in item) {
+        if (weight >= stopAt) break
         if (!Object.hasOwn(item, key)) continue
         weight += 1 + key.length
         stack.push((item as Record<string, unknown>)[key])
-        if (stack.length >= stopAt) break
       }
     } else weight += 1
   }
