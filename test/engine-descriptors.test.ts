@@ -156,6 +156,20 @@ t.test('with a pool: warmUp starts every worker; heavy claims go to a worker, li
   const result = await heavy
   t.equal(result.status, 'VERIFIED')
   t.equal(result.developer_fields.constraint_id, 'math.identity_true')
+
+  // short but expensive: it uses up its slice on the event loop, then a worker judges it with the
+  // engine's whole work budget (a verdict, not the slice's math.aborted)
+  const state = { settled: false }
+  let sawWorker = false
+  const costly = Promise.resolve(math.verify({ type: 'math', expression: '(x+y+z)^60 = 1' }, { signal: never }))
+  costly.finally(() => { state.settled = true }).catch(() => {})
+  while (!state.settled) {
+    if ((pool?.stats().running ?? 0) > 0) sawWorker = true
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+  const costlyResult = await costly
+  t.ok(sawWorker, 'a light claim that needs more than its slice went to a worker')
+  t.equal(costlyResult.developer_fields.constraint_id, 'math.resource_limit')
 })
 
 t.test('through the verifier: with a pool, warmUp() then math claims are judged, not unavailable', async (t) => {

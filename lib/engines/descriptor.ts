@@ -28,12 +28,15 @@ export interface ClaimTypeDescriptor {
 
 /**
  * How the engine runs. `cpuBound`: it may run in the worker pool when one is configured; claims whose
- * weight (claimWeight) is at least `poolMinWeight` go there, smaller ones stay on the event loop
- * (sending a claim to a worker costs more than judging a small one).
+ * weight (claimWeight) is at least `poolMinWeight` go there, lighter ones stay on the event loop
+ * (sending a claim to a worker costs more than judging a small one). `loopSliceMs`, for an engine
+ * that watches its signal on every unit of work: a light claim gets that long on the event loop and
+ * goes to a worker when it needs more (a short expression can still be expensive).
  */
 export interface EngineRouting {
   cpuBound: boolean
   poolMinWeight?: number
+  loopSliceMs?: number
 }
 
 export interface EngineDescriptor {

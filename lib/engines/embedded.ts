@@ -25,6 +25,8 @@ export interface EngineEntry {
    * a worker. Unset: every claim of a cpuBound entry goes to the pool.
    */
   poolMinWeight?: number
+  /** With a pool, how long a light claim may run on the event loop before it goes to a worker (the engine must watch its signal). */
+  loopSliceMs?: number
   /** Where a pool worker finds this entry; default for EMBEDDED_ENGINES: its index in this module. */
   source?: WorkerSource
 }
@@ -34,7 +36,8 @@ function lazyEntry (descriptor: EngineDescriptor, load: (options: VerifierOption
   return {
     create: (options) => lazyEngine(descriptor.name, Object.keys(descriptor.claimTypes), async () => await load(options)),
     cpuBound: descriptor.routing.cpuBound,
-    ...(descriptor.routing.poolMinWeight === undefined ? {} : { poolMinWeight: descriptor.routing.poolMinWeight })
+    ...(descriptor.routing.poolMinWeight === undefined ? {} : { poolMinWeight: descriptor.routing.poolMinWeight }),
+    ...(descriptor.routing.loopSliceMs === undefined ? {} : { loopSliceMs: descriptor.routing.loopSliceMs })
   }
 }
 

@@ -1,11 +1,12 @@
 import type { Claim } from '../../types/claims.js'
-import type { Engine } from '../../types/engine.js'
+import type { Engine, EngineContext, EngineResult } from '../../types/engine.js'
 import type { VerifierOptions } from '../../types/options.js'
 import { claimWeight } from './descriptor.js'
 import { EMBEDDED_ENGINES, embeddedSource, type EngineEntry } from './embedded.js'
 import { mathParser } from './math/mathjs.js'
 import { createEnginePool, poolOf, poolSettings, type EnginePool } from './pool.js'
 import { attachRemoteEngine } from './remote.js'
+import { timeSlice } from './slice.js'
 
 export { EMBEDDED_ENGINES, type EngineEntry } from './embedded.js'
 
@@ -39,15 +40,29 @@ export function createEngineRegistry (options: VerifierOptions = {}, entries = E
 /**
  * The engine the registry holds for a pooled entry: `pooled` itself (so poolOf() finds its pool),
  * sending claims of at least the entry's poolMinWeight to a worker and lighter ones to `local` on
- * the event loop, where they cost less than the trip to a worker. warmUp loads both sides: the
- * local engine and every worker.
+ * the event loop, where they cost less than the trip to a worker. With a loopSliceMs, a light claim
+ * that has not finished when its slice is used up (the engine stops: `<engine>.aborted`) is sent to
+ * a worker after all. warmUp loads both sides: the local engine and every worker.
  */
 function routeToPool (local: Engine<Claim>, pooled: Engine<Claim>, entry: EngineEntry): Engine<Claim> {
   const pool = poolOf(pooled) as EnginePool
   const viaPool = pooled.verify.bind(pooled)
   const minWeight = entry.poolMinWeight
+  const sliceMs = entry.loopSliceMs
+  async function onLoop (claim: Claim, ctx: EngineContext): Promise<EngineResult> {
+    if (sliceMs === undefined) return await local.verify(claim, ctx)
+    const slice = timeSlice(ctx?.signal, sliceMs)
+    let result: EngineResult
+    try {
+      result = await local.verify(claim, { ...ctx, signal: slice.signal })
+    } finally {
+      slice.dispose()
+    }
+    const stopped = result.developer_fields.constraint_id === `${local.name}.aborted`
+    return stopped && slice.expired() ? await viaPool(claim, ctx) : result
+  }
   if (minWeight !== undefined && minWeight > 0) {
-    pooled.verify = (claim, ctx) => claimWeight(claim, minWeight) >= minWeight ? viaPool(claim, ctx) : local.verify(claim, ctx)
+    pooled.verify = async (claim, ctx) => claimWeight(claim, minWeight) >= minWeight ? await viaPool(claim, ctx) : await onLoop(claim, ctx)
   }
   pooled.warmUp = async () => {
     await Promise.all([local.warmUp?.(), pool.warm()])

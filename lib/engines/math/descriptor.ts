@@ -21,7 +21,8 @@ export const MATH_DESCRIPTOR: EngineDescriptor = {
       routes: ['local', 'remote']
     }
   },
-  // A short expression is judged in well under a millisecond; a long one can use the whole work
-  // budget (bench/event-loop.ts), which belongs in a worker when there is one.
-  routing: { cpuBound: true, poolMinWeight: 200 }
+  // A typical expression is judged in well under a millisecond, but one can use the whole work budget
+  // (100-200 ms, bench/event-loop.ts): with a pool, long ones go to a worker, short ones get 10 ms on
+  // the event loop and go to a worker if they need more.
+  routing: { cpuBound: true, poolMinWeight: 200, loopSliceMs: 10 }
 }

@@ -20,5 +20,5 @@ export const STATS_DESCRIPTOR: EngineDescriptor = {
     }
   },
   // exact sums, sorts and medians of up to 100,000 values
-  routing: { cpuBound: true, poolMinWeight: 4096 }
+  routing: { cpuBound: true, poolMinWeight: 4096, loopSliceMs: 10 }
 }
