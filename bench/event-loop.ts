@@ -1,6 +1,10 @@
 // Event-loop delay while hostile claims are verified next to normal traffic, with the worker pool
 // off and on, side by side in one run; then the cost of the pool for normal math claims (claims/s).
-// `npm run bench:event-loop`; `-- --quick` for a short run.
+// `npm run bench:event-loop`; `-- --quick` for a short run; `-- --flood-only` for the last part only.
+//
+// Last part: a flood of the largest legal claims of every pooled engine (math, SQL, code, schema,
+// stats; at the default caps), one engine at a time, with the pool off and on: the cost of one such
+// claim on the event loop, and the event-loop delay while 4 clients send them one after another.
 //
 // Hostile claims are math claims at the edge of the math engine's work budget (each runs 100-200 ms
 // before the engine gives up with BLOCKED math.resource_limit). Normal traffic is a stream of cheap
@@ -130,8 +134,112 @@ async function throughput ({ label, verifier }: Setup, concurrency: number): Pro
   return `| ${label} | ${concurrency} | ${Math.round(THROUGHPUT / seconds)} | ${(seconds * 1000 / THROUGHPUT).toFixed(3)} | ${verified}/${THROUGHPUT} |`
 }
 
+// ------------------------------------------------------------------ flood of the largest legal claims
+
+const cols = Array.from({ length: 1400 }, (_, i) => `c${i}`).join(', ')
+const jsCode = Array.from({ length: 9000 }, (_, i) => `const v${i} = f(${i}, 'x');`).join('\n').slice(0, 200 * 1024 - 64)
+const pyCode = Array.from({ length: 11000 }, (_, i) => `v${i} = f(${i}, 'x')`).join('\n').slice(0, 200 * 1024 - 64)
+const people = Array.from({ length: 12_000 }, (_, i) => ({ id: i, name: `name ${i}`, email: `user${i}@example.com`, tags: ['a', 'b'] }))
+const personSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['id', 'name', 'email'],
+    properties: { id: { type: 'integer', minimum: 0 }, name: { type: 'string', pattern: '^name [0-9]+$' }, email: { type: 'string', format: 'email' }, tags: { type: 'array', items: { type: 'string' } } }
+  }
+}
+const values = Array.from({ length: 100_000 }, (_, i) => (i * 7919) % 100_003 + 0.25)
+
+/** The largest claims each engine accepts at its default caps, several shapes per engine. */
+const LARGEST: Record<string, Array<(i: number) => Claim>> = {
+  math: HOSTILE_SHAPES.map((shape) => (i: number): Claim => ({ type: 'math', expression: shape(i) })),
+  sql: [
+    // about 2,800 tokens (the engine's token cap is 3,000)
+    (i) => ({ type: 'sql', query: `SELECT ${cols} FROM t WHERE c0 = ${i}` }),
+    // a 60 KB quoted column name checked against a DDL
+    (i) => ({ type: 'sql', query: `SELECT id FROM t WHERE "${'0'.repeat(60_000)}!" = ${i}`, schema: 'CREATE TABLE t (id int)' })
+  ],
+  code: [
+    (i) => ({ type: 'code', language: 'javascript', code: `${jsCode}\n// ${i}` }),
+    (i) => ({ type: 'code', language: 'python', code: `${pyCode}\n# ${i}` })
+  ],
+  schema: [(i) => ({ type: 'schema', data: [...people, { id: i, name: `name ${i}`, email: 'x@example.com' }], schema: personSchema })],
+  stats: [
+    (i) => ({ type: 'stats', statistic: 'median', data: [...values, i], expected: 1 }),
+    (i) => ({ type: 'stats', statistic: 'std', data: [...values, i], expected: 1 })
+  ]
+}
+const FLOOD = quick ? 8 : 24
+const FLOOD_TYPES = Object.keys(LARGEST)
+
+/** One claim at a time on the event loop (pool off, engines loaded): ms per claim, median of 3 per shape. */
+async function costOnLoop (verifier: Verifier, type: string): Promise<string> {
+  const shapes = LARGEST[type] ?? []
+  const medians: string[] = []
+  for (const [n, shape] of shapes.entries()) {
+    const times: number[] = []
+    let result: VerificationResult | undefined
+    for (let k = 0; k < 3; k++) {
+      const claim = shape(1000 + n * 10 + k)
+      const started = performance.now()
+      result = await verifier.verify(claim)
+      times.push(performance.now() - started)
+    }
+    medians.push(`${pct(times, 0.5)} (${result?.status === 'VERIFIED' ? 'VERIFIED' : String(result?.developer_fields.constraint_id)})`)
+  }
+  return medians.join(', ')
+}
+
+async function flood (verifier: Verifier, type: string): Promise<{ delay: string, results: string, seconds: string }> {
+  const shapes = LARGEST[type] ?? []
+  const claims = Array.from({ length: FLOOD }, (_, i) => (shapes[i % shapes.length] as (i: number) => Claim)(i))
+  const histogram = monitorEventLoopDelay({ resolution: 5 })
+  const results: VerificationResult[] = []
+  let next = 0
+  histogram.enable()
+  const started = performance.now()
+  await Promise.all(Array.from({ length: HOSTILE_CLIENTS }, async () => {
+    while (next < claims.length) {
+      results.push(await verifier.verify(claims[next++] as Claim))
+      await turn()
+    }
+  }))
+  const seconds = ((performance.now() - started) / 1000).toFixed(1)
+  await sleep(20)
+  histogram.disable()
+  return { delay: `${ms(histogram.percentile(50))} / **${ms(histogram.percentile(99))}** / ${ms(histogram.max)}`, results: tally(results), seconds }
+}
+
+async function floodTables (): Promise<void> {
+  console.log(`\nFlood: ${FLOOD} of the largest legal claims per engine (${HOSTILE_CLIENTS} clients, one after another), pool off and on (threads 2, deadline 250 ms); cache off; engines warmed up first\n`)
+  const off = createVerifier({ audit: false, cache: false })
+  const on = createVerifier({ audit: false, cache: false, pool: { threads: 2 } })
+  let started = performance.now()
+  await off.warmUp(FLOOD_TYPES)
+  const offWarm = ((performance.now() - started) / 1000).toFixed(1)
+  started = performance.now()
+  await on.warmUp(FLOOD_TYPES)
+  const onWarm = ((performance.now() - started) / 1000).toFixed(1)
+  console.log(`warmUp: ${offWarm} s without a pool, ${onWarm} s with one (3 workers, every pooled engine)\n`)
+  console.log('| engine | one claim on the event loop, ms (verdict) | pool off: event-loop p50 / p99 / max (ms) | pool off: time, results | pool on: event-loop p50 / p99 / max (ms) | pool on: time, results |')
+  console.log('|---|---|---|---|---|---|')
+  for (const type of FLOOD_TYPES) {
+    const cost = await costOnLoop(off, type)
+    const a = await flood(off, type)
+    const b = await flood(on, type)
+    console.log(`| ${type} | ${cost} | ${a.delay} | ${a.seconds} s: ${a.results} | ${b.delay} | ${b.seconds} s: ${b.results} |`)
+  }
+  await off.close()
+  await on.close()
+}
+
 console.log(`node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
 console.log(`${HOSTILE} hostile math claims (${HOSTILE_CLIENTS} clients, one claim after another) next to normal traffic (a math and an SQL claim every ${ARRIVAL_MS} ms; latency from the scheduled arrival); cache off\n`)
+
+if (process.argv.includes('--flood-only')) {
+  await floodTables()
+  process.exit(0)
+}
 
 // Fresh verifiers for each table, so that a breaker opened in one run cannot affect the next.
 const POOLS: Array<PoolOptions | false> = [false, { threads: 1 }, { threads: 2 }]
@@ -153,3 +261,5 @@ for (const concurrency of [1, 8]) {
 }
 for (const s of setups) await s.close()
 console.log(`\nPool start (threads + 1 workers, until all are ready): ${boots.join('; ')}`)
+
+await floodTables()

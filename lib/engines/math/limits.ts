@@ -113,6 +113,14 @@ export function charge (units: number): void {
   current?.charge(units)
 }
 
+/**
+ * Checks the claim's signal without charging: for long loops whose cost was charged up front, so
+ * that a deadline (or an event-loop time slice, ../slice.ts) stops them part way.
+ */
+export function checkpoint (): void {
+  current?.charge(0)
+}
+
 export function withBudget<T> (budget: Budget, fn: () => T): T {
   const previous = current
   current = budget

@@ -5,7 +5,7 @@
  * Term count, exponents and work are capped.
  */
 import { Q, gcd } from './exact.js'
-import { LIMITS, charge, resourceLimit } from './limits.js'
+import { LIMITS, charge, checkpoint, resourceLimit } from './limits.js'
 
 export type Mono = ReadonlyArray<readonly [number, number]>
 export interface Term {
@@ -178,6 +178,7 @@ export function mul (a: Poly, b: Poly): Poly {
   for (const x of a.values()) {
     for (const y of b.values()) addTerm(out, monoMul(x.mono, y.mono), x.coef.mul(y.coef))
     checkTerms(out)
+    checkpoint()
   }
   return out
 }
