@@ -8,7 +8,7 @@ import type { RouteSettings } from './outcome.js'
 import { sanitizes, unsanitizableBody } from './route-guards.js'
 import { gateInput, responseDeadlineMs, runResponse, settleSkip, type Reply, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
-import { createWarmUpPlan } from './warm-up.js'
+import { createWarmUpPlan, warmUpWaitMs } from './warm-up.js'
 import { formatOf } from './stream/formats.js'
 import { planStream, STATUS_TRAILER } from './stream/run.js'
 
@@ -42,7 +42,7 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
   fastify.addHook('onClose', async () => { await verifier.close() })
   // The engines the routes use load (and the pool starts) before the first request: lib/warm-up.ts.
   const warmUp = createWarmUpPlan()
-  fastify.addHook('onReady', async () => { await warmUp.run(verifier, (err) => fastify.log.error({ err }, 'qwed: engine warm-up failed')) })
+  fastify.addHook('onReady', async () => { await warmUp.run(verifier, (err) => fastify.log.error({ err }, 'qwed: engine warm-up failed'), warmUpWaitMs(fastify.initialConfig.pluginTimeout)) })
 
   // The route options this plugin configured: a route with config.qwed that is not among them was
   // declared where the plugin's onRoute could not see it (before the plugin loaded, e.g. after

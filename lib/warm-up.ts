@@ -16,11 +16,19 @@ export interface WarmUpPlan {
   /** The claim types to warm: undefined for every engine, [] for none. */
   claimTypes: () => readonly string[] | undefined
   /**
-   * Warms the verifier's engines for the routes recorded so far. An engine that cannot load does not
-   * stop the app: `onError` hears of it, and that engine's claims stay BLOCKED (unavailable) until
-   * it loads on a later claim.
+   * Warms the verifier's engines for the routes recorded so far, waiting at most `waitMs` (the
+   * Fastify plugin: half its plugin timeout, which also bounds onReady hooks; a warm-up past it
+   * would stop the app from starting on a slow machine). What is not done by then goes on in the
+   * background, and claims that arrive meanwhile wait for the same loads. An engine that cannot
+   * load does not stop the app: `onError` hears of it, and that engine's claims stay BLOCKED
+   * (unavailable) until it loads on a later claim.
    */
-  run: (verifier: Pick<Verifier, 'warmUp'>, onError: (err: unknown) => void) => Promise<void>
+  run: (verifier: Pick<Verifier, 'warmUp'>, onError: (err: unknown) => void, waitMs?: number) => Promise<void>
+}
+
+/** How long an app waits for its warm-up at startup, given a plugin timeout (0: none). */
+export function warmUpWaitMs (pluginTimeoutMs: number | undefined): number {
+  return pluginTimeoutMs === undefined || pluginTimeoutMs <= 0 ? Number.POSITIVE_INFINITY : pluginTimeoutMs / 2
 }
 
 export function createWarmUpPlan (): WarmUpPlan {
@@ -32,14 +40,17 @@ export function createWarmUpPlan (): WarmUpPlan {
       else if (claims !== undefined) all = true
     },
     claimTypes: () => all ? undefined : [...types],
-    async run (verifier, onError) {
+    async run (verifier, onError, waitMs = Number.POSITIVE_INFINITY) {
       const selected = plan.claimTypes()
       if (selected !== undefined && selected.length === 0) return
-      try {
-        await verifier.warmUp(selected)
-      } catch (err) {
-        onError(err)
+      const warming = verifier.warmUp(selected).catch(onError)
+      if (!Number.isFinite(waitMs)) {
+        await warming
+        return
       }
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([warming, new Promise<void>((resolve) => { timer = setTimeout(resolve, waitMs) })])
+      clearTimeout(timer)
     }
   }
   return plan

@@ -94,7 +94,9 @@ t.test('Fastify: the plugin warms the engines at onReady; the first claim of eve
   const out = await child(`
     const { default: Fastify } = await import(${JSON.stringify(import.meta.resolve('fastify'))})
     const { default: qwed } = await import(${JSON.stringify(INDEX)})
-    const app = Fastify()
+    // no plugin timeout: the app waits for the whole warm-up however loaded the machine is (by
+    // default it waits half the plugin timeout and warms the rest in the background)
+    const app = Fastify({ pluginTimeout: 0 })
     await app.register(qwed, { audit: false })
     app.post('/answer', { config: { qwed: { claims: (request) => request.body.claims } } }, async (request) => ({ ok: true }))
     await app.ready()

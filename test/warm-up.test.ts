@@ -1,0 +1,52 @@
+import t from 'tap'
+import { AUTO_CLAIM_TYPES, createWarmUpPlan, warmUpWaitMs } from '../lib/warm-up.js'
+
+function recorder (warmUp: (types?: readonly string[]) => Promise<void>): { calls: Array<readonly string[] | undefined>, verifier: { warmUp: (types?: readonly string[]) => Promise<void> } } {
+  const calls: Array<readonly string[] | undefined> = []
+  return { calls, verifier: { warmUp: async (types) => { calls.push(types); await warmUp(types) } } }
+}
+
+t.test('the claim types an app warms: none without verified routes, the extractor\'s for auto, all for a claims() function', async (t) => {
+  const none = createWarmUpPlan()
+  const a = recorder(async () => {})
+  await none.run(a.verifier, () => t.fail('no error'))
+  t.same(a.calls, [], 'no route: nothing warmed')
+
+  const auto = createWarmUpPlan()
+  auto.addRoute('auto')
+  auto.addRoute(undefined) // a route that only checks inputs
+  t.same(auto.claimTypes(), AUTO_CLAIM_TYPES)
+  const b = recorder(async () => {})
+  await auto.run(b.verifier, () => t.fail('no error'))
+  t.same(b.calls, [AUTO_CLAIM_TYPES])
+
+  const custom = createWarmUpPlan()
+  custom.addRoute('auto')
+  custom.addRoute(() => [])
+  t.equal(custom.claimTypes(), undefined, 'a claims() function can produce any type: every engine')
+})
+
+t.test('a failed warm-up is reported, never thrown; a slow one is waited for at most waitMs and goes on behind', async (t) => {
+  const plan = createWarmUpPlan()
+  plan.addRoute(() => [])
+  const errors: unknown[] = []
+  await plan.run({ warmUp: async () => { throw new Error('cannot load z3') } }, (err) => errors.push(err))
+  t.match(errors, [/cannot load z3/])
+
+  let finish: (() => void) | undefined
+  let failLater: ((err: Error) => void) | undefined
+  const slow = new Promise<void>((resolve, reject) => { finish = resolve; failLater = reject })
+  const late: unknown[] = []
+  await plan.run({ warmUp: async () => await slow }, (err) => late.push(err), 20)
+  t.same(late, [], 'returned before the warm-up ended')
+  failLater?.(new Error('failed after the app started'))
+  finish?.()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.match(late, [/failed after the app started/], 'a later failure still reaches onError')
+})
+
+t.test('the wait is half the plugin timeout; none when the timeout is off', async (t) => {
+  t.equal(warmUpWaitMs(10_000), 5_000)
+  t.equal(warmUpWaitMs(0), Number.POSITIVE_INFINITY)
+  t.equal(warmUpWaitMs(undefined), Number.POSITIVE_INFINITY)
+})
