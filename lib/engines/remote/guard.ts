@@ -17,6 +17,10 @@
  *
  * A refused claim is BLOCKED `remote.resource_limit` with the embedded engine's reason in `guard`;
  * it is never sent.
+ *
+ * The sizes come from the engine descriptors (`<engine>/descriptor.ts`); the checks that need a
+ * parser are the engines' own (math/remote-precheck.ts, logic `prepare`), light to import: mathjs
+ * loads on the first math claim (the registry's warmUp loads it when math claims go to a server).
  */
 import type { Claim, CodeClaim, LogicClaim, MathClaim, SqlClaim } from '../../../types/claims.js'
 import type { EngineResult } from '../../../types/engine.js'
