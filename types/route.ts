@@ -38,6 +38,11 @@ export interface QwedInput {
   values: Record<string, string>
   /** Prompt-injection rules that matched (recorded and counted; with `injection: 'block'` the request is refused instead). */
   flags: InjectionFlag[]
+  /**
+   * Shadow mode only: the input failed this rule, and enforce mode would have answered 400. The
+   * handler runs as without the plugin: `values` are then the texts as given, not normalised.
+   */
+  refused?: { field: string, rule: string }
 }
 
 /** Every per-route setting; see QwedRouteOptions for the ones a route must have. */

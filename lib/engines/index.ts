@@ -5,6 +5,7 @@ import { createMathEngine } from './math/index.js'
 import { createSqlEngine } from './sql.js'
 import { createCodeEngine } from './code/index.js'
 import { createSchemaEngine } from './schema.js'
+import { createTransactionEngine } from './schema/transaction.js'
 import { createLogicEngine } from './logic/index.js'
 import { createStatsEngine } from './stats.js'
 import { attachRemoteEngine } from './remote.js'
@@ -24,6 +25,7 @@ export const EMBEDDED_ENGINES: readonly EngineEntry[] = [
   { create: createSqlEngine },
   { create: createCodeEngine },
   { create: () => createSchemaEngine() },
+  { create: createTransactionEngine },
   // Not pooled: Z3 already solves on its own threads, and loading it in every worker takes seconds.
   { create: createLogicEngine },
   { create: createStatsEngine }
