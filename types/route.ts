@@ -54,6 +54,11 @@ export interface QwedRouteSettings<Req = unknown, Rep = unknown> {
    * a JSON body (docs/extract.md).
    */
   claims?: ((payload: any, request: Req) => ClaimsResult | Promise<ClaimsResult>) | 'auto'
+  /**
+   * Not an option: the typo of `claims`. Fastify infers a route's `config` type from the literal,
+   * which turns off TypeScript's excess-property check there; this line keeps the likeliest typo an error.
+   */
+  claim?: never
   /** With `claims: 'auto'`: what the text itself cannot say (the DDL of sql blocks, the JSON Schema of json blocks) and the caps. */
   extract?: ExtractOptions
   /**
