@@ -7,6 +7,7 @@ import { AUDIT_EXPORT_FORMATS, exportAuditLines, type AuditExportFormat } from '
 import type { AuditQuery, AuditRow, ChainReport } from '../lib/observe/store/index.js'
 import { PostgresAuditStore } from '../lib/observe/store/postgres.js'
 import { SqliteAuditStore } from '../lib/observe/store/sqlite.js'
+import { MissingPeerError } from '../lib/optional-peer.js'
 
 const USAGE = `qwed-audit: read and check a qwed-middleware audit trail (SQLite or PostgreSQL)
 
@@ -70,6 +71,16 @@ interface ReadableTrail {
   close(): void | Promise<void>
 }
 
+/** The SQLite trail, read-only; an open error names the file (SQLite's own message does not). */
+function openSqlite (path: string): SqliteAuditStore {
+  try {
+    return new SqliteAuditStore(path, { readonly: true })
+  } catch (err) {
+    if (err instanceof MissingPeerError) throw err
+    throw new Error(`cannot open the audit database ${JSON.stringify(path)}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
 const TRAIL_OPTIONS = { db: { type: 'string' }, url: { type: 'string' }, schema: { type: 'string' } } as const
 
 function openStore (values: { db?: string | undefined, url?: string | undefined, schema?: string | undefined }): ReadableTrail {
@@ -88,7 +99,7 @@ function openStore (values: { db?: string | undefined, url?: string | undefined,
   }
   if (values.schema !== undefined) throw new UsageError('--schema is only used with --url')
   if (values.db === undefined || values.db === '') throw new UsageError('--db <file> is required (or --url <postgres://...> for PostgreSQL)')
-  const store = new SqliteAuditStore(values.db, { readonly: true })
+  const store = openSqlite(values.db)
   return {
     count: (filter) => store.count(filter),
     query: (filter) => store.query(filter),

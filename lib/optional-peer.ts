@@ -28,13 +28,29 @@ export function loadOptionalPeer<T> (name: string, feature: string): T {
     if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') throw new MissingPeerError(name, feature, err)
     // A package that is present but whose native part does not load (ABI mismatch, not built) is
     // just as unusable: name it too, with the loader's own message.
-    if (code === 'ERR_DLOPEN_FAILED' || /\.node\b|bindings file|NODE_MODULE_VERSION/.test(String((err as Error)?.message))) {
-      const error = new MissingPeerError(name, feature, err)
-      error.message = `${feature} needs the optional package "${name}", whose native module does not load (${(err as Error).message.split('\n')[0] ?? ''}); reinstall it: npm install ${name}`
-      throw error
-    }
+    if (isNativeLoadFailure(err)) throw nativeModuleError(name, feature, err)
     throw err
   }
+}
+
+/**
+ * Whether `err` says a native addon (`*.node`) could not be found or loaded. better-sqlite3 loads
+ * its addon in the Database constructor, not on require: its callers check the constructor's
+ * error with this, so a missing build is not reported as a bad file path.
+ */
+export function isNativeLoadFailure (err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  const message = String((err as Error | null)?.message)
+  if (code === 'ERR_DLOPEN_FAILED') return true
+  if (/bindings file|NODE_MODULE_VERSION|invalid ELF header|wrong ELF class/.test(message)) return true
+  return (code === 'MODULE_NOT_FOUND' || code === undefined) && /\.node\b/.test(message)
+}
+
+/** The MissingPeerError for a package whose native module does not load. */
+export function nativeModuleError (name: string, feature: string, err: unknown): MissingPeerError {
+  const error = new MissingPeerError(name, feature, err)
+  error.message = `${feature} needs the optional package "${name}", whose native module does not load (${String((err as Error | null)?.message).split('\n')[0] ?? ''}); reinstall it: npm install ${name}`
+  return error
 }
 
 /** Replaces the loader (tests make a package "missing" with it); returns a function that restores the previous one. */

@@ -8,6 +8,7 @@ import { CLAIM_ROUTES } from './engines/remote/mapping.js'
 import { validateRemoteQuota } from './engines/remote/quota-options.js'
 import { QwedOptionsError } from './errors.js'
 import { assertKnownKeys, assertObject, describe, optionalBoolean, optionalFunction, optionalNumber, optionalOneOf } from './option-checks.js'
+import { withEnvironment } from './env-options.js'
 import { resolveInputRules, validateInputRules } from './guard/input.js'
 import { validateClaimLimits } from './guard/limits.js'
 import { compileSanitizeOptions, validateSanitizeOptions, type CompiledSanitizeOptions } from './guard/output.js'
@@ -263,7 +264,8 @@ export interface ValidatedAdapterOptions<Req, Rep> {
 /** Checks an adapter's options once, at registration; throws a QwedOptionsError naming the bad option. */
 export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Req, Rep> | undefined): ValidatedAdapterOptions<Req, Rep> {
   validateVerifierOptions(options, ADAPTER_KEYS)
-  const opts = options ?? {}
+  // QWED_MODE, QWED_SAMPLE_RATE, QWED_ON_UNAVAILABLE over the options in code (lib/env-options.ts).
+  const opts = withEnvironment(options ?? {})
   if (opts.metrics !== undefined) {
     assertKnownKeys(opts.metrics as Record<string, unknown>, ['registry', 'endpoint'], 'metrics')
     const endpoint = opts.metrics.endpoint

@@ -1,7 +1,7 @@
 import type { QwedLogger } from '../types/options.js'
 import type { QwedInput } from '../types/route.js'
 import type { SanitizedKind } from '../types/sanitize.js'
-import { checkInputs } from './guard/input.js'
+import { checkInputs, MAX_INPUT_FIELDS } from './guard/input.js'
 import { sanitizeCompiled, type CompiledSanitizeOptions } from './guard/output.js'
 import type { RouteSettings } from './outcome.js'
 import type { Verifier } from './verifier.js'
@@ -26,10 +26,10 @@ export async function checkRouteInputs<Req> (verifier: Verifier, settings: Route
     // Usually a body without the expected field (`request.body.prompt` on an empty body): the
     // input cannot be checked, so the handler must not run on it.
     logger?.warn({ err, route }, 'qwed: the route\'s inputs() threw; the request is refused')
-    return refuse(verifier, settings, 'input', 'unreadable', 'The request\'s input could not be read (rule unreadable)', logger)
+    return refuse(verifier, settings, 'input', 'unreadable', 'The request\'s input could not be read (rule unreadable)', logger, undefined)
   }
   const checked = checkInputs(raw, settings.input)
-  if (!checked.ok) return refuse(verifier, settings, checked.field, checked.rule, checked.message, logger)
+  if (!checked.ok) return refuse(verifier, settings, checked.field, checked.rule, checked.message, logger, raw)
   for (const flag of checked.flags) verifier.metrics.inputFlags.inc({ route, rule: flag.rule })
   if (checked.flags.length > 0) {
     logger?.warn({ route, mode, rules: checked.flags.map((f) => f.rule), fields: checked.flags.map((f) => f.field) }, 'qwed: prompt-injection heuristics matched the input')
@@ -37,13 +37,34 @@ export async function checkRouteInputs<Req> (verifier: Verifier, settings: Route
   return { ok: true, input: { values: checked.values, flags: checked.flags } }
 }
 
-function refuse (verifier: Verifier, settings: RouteSettings<any, any>, field: string, rule: string, message: string, logger: QwedLogger | undefined): InputGate {
+function refuse (verifier: Verifier, settings: RouteSettings<any, any>, field: string, rule: string, message: string, logger: QwedLogger | undefined, raw: unknown): InputGate {
   const { route, mode } = settings
   verifier.metrics.inputRejected.inc({ route, rule, mode })
   // The text itself is never logged: it is the user's, and may be the attack.
   logger?.warn({ route, mode, field, rule }, mode === 'shadow' ? 'qwed: the input failed a rule (shadow: not refused)' : 'qwed: the input failed a rule; answered 400')
-  if (mode === 'shadow') return { ok: true, input: { values: {}, flags: [] } }
+  // Shadow changes nothing for the handler: it gets the texts as they came (not normalised), and
+  // `refused` says which rule enforce mode would have answered 400 for.
+  if (mode === 'shadow') return { ok: true, input: { values: textsAsGiven(raw), flags: [], refused: { field, rule } } }
   return { ok: false, body: invalidInputBody(field, rule, message) }
+}
+
+/** The texts `inputs()` named, under the field names checkInputs uses, unchanged; non-texts left out. */
+function textsAsGiven (raw: unknown): Record<string, string> {
+  const values: Record<string, string> = {}
+  let count = 0
+  const put = (field: string, value: unknown): boolean => {
+    // an own property even for a field named __proto__; no more fields than checkInputs reads
+    if (typeof value === 'string') Object.defineProperty(values, field, { value, enumerable: true, writable: true, configurable: true })
+    return ++count < MAX_INPUT_FIELDS
+  }
+  if (typeof raw === 'string') put('input', raw)
+  else if (Array.isArray(raw)) raw.every((v, i) => put(`input[${i}]`, v))
+  else if (raw !== null && typeof raw === 'object') {
+    for (const [key, v] of Object.entries(raw)) {
+      if (!(Array.isArray(v) ? v.every((item, i) => put(`${key}[${i}]`, item)) : put(key, v))) break
+    }
+  }
+  return values
 }
 
 /** The 400 body: which field failed which rule. Never the text itself. */

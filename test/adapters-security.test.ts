@@ -123,7 +123,8 @@ const rows: Row[] = [
     plugin: { mode: 'shadow' },
     route: { inputs: promptInputs },
     body: { prompt: 'a'.repeat(10_001) },
-    expect: { status: 200, body: DEFAULT_ANSWER.body, handlerRan: true, counters: [rejected('max_length', 'shadow')] }
+    // The handler gets the text as given (not {}), and what enforce would have refused.
+    expect: { status: 200, body: DEFAULT_ANSWER.body, handlerRan: true, input: { values: { prompt: 'a'.repeat(10_001) }, flags: [], refused: { field: 'prompt', rule: 'max_length' } }, counters: [rejected('max_length', 'shadow')] }
   },
   {
     name: "mode 'off' checks nothing",

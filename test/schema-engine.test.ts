@@ -2,6 +2,7 @@ import t from 'tap'
 import type { SchemaClaim, TransactionClaim } from '../types/claims.js'
 import type { EngineResult } from '../types/engine.js'
 import { createSchemaEngine, type SchemaEngineOptions } from '../lib/engines/schema.js'
+import { createTransactionEngine } from '../lib/engines/schema/transaction.js'
 import { admissionOf } from '../lib/result.js'
 
 type AnyClaim = SchemaClaim | TransactionClaim
@@ -9,8 +10,11 @@ type AnyClaim = SchemaClaim | TransactionClaim
 function engineWith (options: SchemaEngineOptions = {}) {
   const compiled: string[] = []
   const engine = createSchemaEngine({ ...options, onCompile: (hash) => { compiled.push(hash) } })
+  const transactions = createTransactionEngine()
   const run = async (claim: unknown, signal = new AbortController().signal): Promise<EngineResult & { admission: string }> => {
-    const result = await engine.verify(claim as AnyClaim, { signal })
+    const result = (claim as AnyClaim | null)?.type === 'transaction'
+      ? await transactions.verify(claim as TransactionClaim, { signal })
+      : await engine.verify(claim as SchemaClaim, { signal })
     return { ...result, admission: admissionOf(result) }
   }
   return { engine, run, compiled }
@@ -34,7 +38,10 @@ const person = {
 t.test('engine identity', async (t) => {
   const { engine } = engineWith()
   t.equal(engine.name, 'schema')
-  t.same(engine.claimTypes, ['schema', 'transaction'])
+  t.same(engine.claimTypes, ['schema'])
+  t.equal(createTransactionEngine().name, 'transaction', 'transactions are labelled as such in results, metrics and audit records')
+  t.same(createTransactionEngine().claimTypes, ['transaction'])
+  t.equal((await engine.verify({ type: 'transaction' } as unknown as SchemaClaim, { signal: new AbortController().signal })).developer_fields.constraint_id, 'schema.unsupported_claim')
 })
 
 t.test('a valid document is VERIFIED, is_valid true, ADMIT', async (t) => {

@@ -38,6 +38,11 @@ export interface QwedInput {
   values: Record<string, string>
   /** Prompt-injection rules that matched (recorded and counted; with `injection: 'block'` the request is refused instead). */
   flags: InjectionFlag[]
+  /**
+   * Shadow mode only: the input failed this rule, and enforce mode would have answered 400. The
+   * handler runs as without the plugin: `values` are then the texts as given, not normalised.
+   */
+  refused?: { field: string, rule: string }
 }
 
 /** Every per-route setting; see QwedRouteOptions for the ones a route must have. */
@@ -49,6 +54,11 @@ export interface QwedRouteSettings<Req = unknown, Rep = unknown> {
    * a JSON body (docs/extract.md).
    */
   claims?: ((payload: any, request: Req) => ClaimsResult | Promise<ClaimsResult>) | 'auto'
+  /**
+   * Not an option: the typo of `claims`. Fastify infers a route's `config` type from the literal,
+   * which turns off TypeScript's excess-property check there; this line keeps the likeliest typo an error.
+   */
+  claim?: never
   /** With `claims: 'auto'`: what the text itself cannot say (the DDL of sql blocks, the JSON Schema of json blocks) and the caps. */
   extract?: ExtractOptions
   /**

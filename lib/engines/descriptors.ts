@@ -10,10 +10,11 @@ import { MATH_DESCRIPTOR } from './math/descriptor.js'
 import { SCHEMA_DESCRIPTOR } from './schema/descriptor.js'
 import { SQL_DESCRIPTOR } from './sql/descriptor.js'
 import { STATS_DESCRIPTOR } from './stats/descriptor.js'
+import { TRANSACTION_DESCRIPTOR } from './schema/transaction-descriptor.js'
 
 /** The embedded engines, in registry order. */
 export const ENGINE_DESCRIPTORS: readonly EngineDescriptor[] = [
-  MATH_DESCRIPTOR, SQL_DESCRIPTOR, CODE_DESCRIPTOR, SCHEMA_DESCRIPTOR, LOGIC_DESCRIPTOR, STATS_DESCRIPTOR
+  MATH_DESCRIPTOR, SQL_DESCRIPTOR, CODE_DESCRIPTOR, SCHEMA_DESCRIPTOR, TRANSACTION_DESCRIPTOR, LOGIC_DESCRIPTOR, STATS_DESCRIPTOR
 ]
 
 /** Claim types only a QWED server verifies: their fields and routes (their limits are the guard's '*'). */

@@ -15,6 +15,7 @@ import type { WorkerSource } from './pool.js'
 import { SCHEMA_DESCRIPTOR } from './schema/descriptor.js'
 import { SQL_DESCRIPTOR } from './sql/descriptor.js'
 import { STATS_DESCRIPTOR } from './stats/descriptor.js'
+import { TRANSACTION_DESCRIPTOR } from './schema/transaction-descriptor.js'
 
 export interface EngineEntry {
   create: (options: VerifierOptions) => Engine<any>
@@ -46,6 +47,7 @@ export const EMBEDDED_ENGINES: readonly EngineEntry[] = [
   lazyEntry(SQL_DESCRIPTOR, async () => (await import('./sql.js')).createSqlEngine()),
   lazyEntry(CODE_DESCRIPTOR, async () => (await import('./code/index.js')).createCodeEngine()),
   lazyEntry(SCHEMA_DESCRIPTOR, async () => (await import('./schema.js')).createSchemaEngine()),
+  lazyEntry(TRANSACTION_DESCRIPTOR, async () => (await import('./schema/transaction.js')).createTransactionEngine()),
   lazyEntry(LOGIC_DESCRIPTOR, async (options) => (await import('./logic/index.js')).createLogicEngine(options)),
   lazyEntry(STATS_DESCRIPTOR, async () => (await import('./stats.js')).createStatsEngine())
 ]

@@ -1,6 +1,6 @@
 /**
- * The schema engine: JSON documents against JSON Schema 2020-12 (claim type 'schema') and
- * invoice arithmetic (claim type 'transaction', see schema/transaction.ts).
+ * The schema engine: JSON documents against JSON Schema 2020-12 (claim type 'schema'). Invoice
+ * arithmetic (claim type 'transaction') is its own engine, in schema/transaction.ts.
  *
  * Schema claims follow QWED's result model (§4.11) with standard JSON Schema semantics (ajv
  * 2020-12 plus ajv-formats, not QWED's own walker):
@@ -31,13 +31,12 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { ErrorObject } from 'ajv/dist/2020.js'
-import type { SchemaClaim, TransactionClaim } from '../../types/claims.js'
+import type { SchemaClaim } from '../../types/claims.js'
 import type { Engine, EngineContext, EngineResult } from '../../types/engine.js'
 import { canonicalize, sha256Hex } from '../canonical.js'
 import { blocked, verified } from '../result.js'
 import { arithmeticIssues, type SchemaIssue } from './schema/arithmetic.js'
 import { compileSchema, type CompileOutcome } from './schema/compile.js'
-import { verifyTransaction } from './schema/transaction.js'
 import { checkShape, estimateWork } from './schema/walk.js'
 import { SCHEMA_DEFAULTS } from './schema/descriptor.js'
 
@@ -125,7 +124,7 @@ function parseJson (text: string): { ok: true, value: unknown } | { ok: false } 
   }
 }
 
-export function createSchemaEngine (options: SchemaEngineOptions = {}): Engine<SchemaClaim | TransactionClaim> {
+export function createSchemaEngine (options: SchemaEngineOptions = {}): Engine<SchemaClaim> {
   const limits: Limits = { ...DEFAULTS }
   for (const key of Object.keys(DEFAULTS) as Array<keyof Limits>) {
     const value = options[key]
@@ -223,11 +222,10 @@ export function createSchemaEngine (options: SchemaEngineOptions = {}): Engine<S
 
   return {
     name: 'schema',
-    claimTypes: ['schema', 'transaction'],
-    verify (claim: SchemaClaim | TransactionClaim, ctx: EngineContext): EngineResult {
+    claimTypes: ['schema'],
+    verify (claim: SchemaClaim, ctx: EngineContext): EngineResult {
       const c = claim as unknown
-      if (isPlainObject(c) && c.type === 'schema') return verifySchema(claim as SchemaClaim, ctx.signal)
-      if (isPlainObject(c) && c.type === 'transaction') return verifyTransaction(claim as TransactionClaim)
+      if (isPlainObject(c) && c.type === 'schema') return verifySchema(claim, ctx.signal)
       return stop('unsupported_claim')
     }
   }

@@ -103,11 +103,17 @@ const TAG_NAME = /^[a-z][a-z0-9-]{0,31}$/
 const ATTRIBUTE_NAME = /^[a-z][a-z0-9_.:-]{0,63}$/
 const SCHEME = /^[a-z][a-z0-9+.-]{0,31}$/
 
+/**
+ * sanitize-html's options for an allowlist, opaque in the published types: a consumer's type-check
+ * must not need @types/sanitize-html (a dev dependency here) to read this package's declarations.
+ */
+export type HtmlPolicy = object
+
 /** Sanitize options checked and prepared once (an adapter does it at registration). */
 export interface CompiledSanitizeOptions {
   /** Path patterns, split on dots; null = every string. */
   paths: string[][] | null
-  html: 'text' | sanitizeHtml.IOptions | null
+  html: 'text' | HtmlPolicy | null
   pii: PiiKind[]
   secrets: boolean
 }

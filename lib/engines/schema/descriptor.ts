@@ -26,13 +26,6 @@ export const SCHEMA_DESCRIPTOR: EngineDescriptor = {
         maxDepth: { value: SCHEMA_DEFAULTS.maxSchemaDepth + 1, reason: 'the schema engine refuses deeper documents' }
       },
       routes: ['local']
-    },
-    transaction: {
-      fields: ['type', 'subtotal', 'tax', 'total', 'discount', 'currency'],
-      // amounts (at most 64 digits) and a currency code: 256 is generous; no array
-      limits: { maxLength: 256, maxArrayLength: 100 },
-      caps: {},
-      routes: ['local']
     }
   },
   // compiling a schema costs about 4 ms per kB; validating large data, up to the work budget

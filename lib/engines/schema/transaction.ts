@@ -1,5 +1,5 @@
 import type { DecimalInput, TransactionClaim } from '../../../types/claims.js'
-import type { EngineResult } from '../../../types/engine.js'
+import type { Engine, EngineResult } from '../../../types/engine.js'
 import { blocked, verified } from '../../result.js'
 import type { Decimal } from 'decimal.js'
 import { toExactDecimal } from './decimal.js'
@@ -25,8 +25,7 @@ const AMOUNT_FIELDS = ['subtotal', 'tax', 'discount', 'total'] as const
 
 /**
  * subtotal + tax (- discount) = total, exactly in decimal. Constraint ids carry the claim type:
- * `transaction.<reason>` (schema claims use `schema.<reason>`; both come from the engine named
- * 'schema').
+ * `transaction.<reason>`, and the engine is named 'transaction' (results, metrics, audit records).
  *
  *  - An amount that is not a finite number or a plain decimal string ("12.50"), or is missing
  *    (discount may be omitted): BLOCKED transaction.invalid_amount. Numbers are read through their
@@ -109,7 +108,7 @@ export function verifyTransaction (claim: TransactionInput): EngineResult {
     minor_units: minorUnits
   }
   const evidence = {
-    engine: 'schema',
+    engine: 'transaction',
     claim: 'transaction',
     amounts: normalized,
     currency,
@@ -130,4 +129,16 @@ function describe (value: unknown): string {
   if (typeof value === 'number') return String(value)
   if (typeof value === 'string') return value.length <= 32 ? JSON.stringify(value) : `string of ${value.length} characters`
   return value === null ? 'null' : typeof value
+}
+
+/**
+ * Transactions as an engine of their own, so results, metrics and audit records say
+ * `engine: "transaction"` (and `qwed-audit query --engine transaction` finds them).
+ */
+export function createTransactionEngine (): Engine<TransactionClaim> {
+  return {
+    name: 'transaction',
+    claimTypes: ['transaction'],
+    verify: (claim) => verifyTransaction(claim)
+  }
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import { loadOptionalPeer } from '../../optional-peer.js'
+import { isNativeLoadFailure, loadOptionalPeer, nativeModuleError } from '../../optional-peer.js'
 import { chainRecords, contentText, GENESIS_HASH, verifyChainRows, type ChainedRow, type ChainFields, type ChainLink, type MalformedRow } from './chain.js'
 import {
   normalizeQuery,
@@ -11,7 +11,14 @@ import {
 // (require's own cache makes a second load cheap.)
 function openDatabase (path: string, options: Database.Options): Database.Database {
   const SqliteDatabase = loadOptionalPeer<typeof Database>('better-sqlite3', "audit.store 'sqlite'")
-  return new SqliteDatabase(path, options)
+  try {
+    return new SqliteDatabase(path, options)
+  } catch (err) {
+    // better-sqlite3 loads its native addon here, in the constructor: a missing or mismatched
+    // build surfaces now, and is the package's problem, not the file's.
+    if (isNativeLoadFailure(err)) throw nativeModuleError('better-sqlite3', "audit.store 'sqlite'", err)
+    throw err
+  }
 }
 
 const TABLE = 'qwed_audit'
