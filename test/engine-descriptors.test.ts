@@ -69,6 +69,7 @@ t.test('each loaded engine has the name and claim types its descriptor declares'
     (await import('../lib/engines/sql.js')).createSqlEngine(),
     (await import('../lib/engines/code/index.js')).createCodeEngine(),
     (await import('../lib/engines/schema.js')).createSchemaEngine(),
+    (await import('../lib/engines/schema/transaction.js')).createTransactionEngine(),
     (await import('../lib/engines/logic/index.js')).createLogicEngine(),
     (await import('../lib/engines/stats.js')).createStatsEngine()
   ]
