@@ -93,7 +93,7 @@ const slow = spinPool({ threads: 1, deadlineMs: BOOT_WAIT }, {
 
 t.test('nothing starts before the first claim; the first claim boots threads + 1 workers', async (t) => {
   const { pool, spin } = fast
-  t.same(pool.stats(), { workers: 0, ready: 0, running: 0, queued: 0, timeouts: 0, killed: 0, errors: 0, replaced: 0 })
+  t.same(pool.stats(), { workers: 0, ready: 0, running: 0, queued: 0, timeouts: 0, killed: 0, errors: 0, replaced: 0, busy: 0 })
   const first = await timed(async () => await spin.verify(spinClaim(), { signal: never }))
   t.equal(id(first.value), 'spin.done')
   t.not(first.value.developer_fields.thread, 0, 'ran in a worker thread, not the main thread')
@@ -303,6 +303,26 @@ t.test('through the verifier: a claim past the deadline is BLOCKED, not admitted
   t.equal(again.cached, false, 'timeouts are not cached')
   t.equal(again.developer_fields.constraint_id, 'spin.timeout', 'and the breaker stays closed (a verdict, not a failure)')
   t.equal((await verifier.verify(spinClaim() as unknown as Claim)).developer_fields.constraint_id, 'spin.done')
+})
+
+t.test('cold start and a full queue are overload, not failure: answered busy, the breaker stays closed', async (t) => {
+  // A fresh pool: its workers boot while the claims wait, far longer than this breaker's deadline.
+  // The pool's own deadline (100 ms) ends every run well inside the breaker's timeout (300 ms), so
+  // only waiting can reach the breaker's deadline.
+  const { pool, spin } = spinPool({ threads: 1, maxQueue: 2, deadlineMs: 100 })
+  const verifier = createVerifier({ extraEngines: [borrowed(spin)], audit: false, cache: false, breaker: { timeout: 300, volumeThreshold: 1, errorThresholdPercentage: 1 } })
+  t.teardown(async () => await verifier.close())
+  const results = await Promise.all(Array.from({ length: 6 }, async (_, n) => await verifier.verify(spinClaim({ n }) as never)))
+  // one claim holds the only slot, two wait, three find the line full
+  t.equal(pool.stats().busy, 3)
+  t.equal(results.filter((r) => r.developer_fields.queue === 'full').length, 3)
+  for (const r of results) {
+    // done, busy while the workers boot, or `timeout` for one that started too late to finish by the deadline
+    t.ok(r.developer_fields.constraint_id === 'spin.done' || ['busy', 'timeout'].includes(String(r.developer_fields.reason)), JSON.stringify(r.developer_fields))
+  }
+  t.match(await verifier.metrics.registry.metrics(), /qwed_breaker_state\{engine="spin"\} 0/)
+  await pool.warm()
+  t.equal(id(await verifier.verify(spinClaim() as never)), 'spin.done', 'once booted, the claims run')
 })
 
 t.test('the registry wraps cpuBound entries only when pool options are given', async (t) => {
