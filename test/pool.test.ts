@@ -76,7 +76,7 @@ async function timed<T> (fn: () => Promise<T>): Promise<{ value: T, ms: number }
 
 const id = (r: EngineResult): unknown => r.developer_fields.constraint_id
 /** The pooled engine without its close(): a verifier that closes it leaves the shared pool open. */
-const borrowed = (engine: Engine<SpinClaim>): Engine<SpinClaim> => ({ name: engine.name, claimTypes: engine.claimTypes, verify: engine.verify })
+const borrowed = (engine: Engine<SpinClaim>): Engine<SpinClaim> => ({ name: engine.name, claimTypes: engine.claimTypes, queues: engine.queues, verify: engine.verify })
 const ask = async (engine: Engine<SpinClaim>, claim: SpinClaim, signal = never): Promise<EngineResult> => await engine.verify(claim, { signal })
 
 // Two shared pools (workers start on their first claim): `fast` with a 1 s deadline, `slow` with a
