@@ -21,6 +21,7 @@ import { QwedOptionsError } from '../errors.js'
 import { redactSecrets } from '../guard/redact.js'
 import type { BreakerStateValue } from '../observe/metrics.js'
 import { blocked } from '../result.js'
+import { busyResult } from './busy.js'
 import { guardRemoteClaim } from './remote/guard.js'
 import { connectionsFor, createHttpClient, deadlineError, ENGINE_CLOSED, RemoteUnavailableError, type Deadline, type Exchange } from './remote/http.js'
 import { badResponse, CLAIM_ROUTES, mapClaim, MAX_BATCH_ITEMS, parseBatchJob, parseDiagnostic, uncacheable, type BatchItem, type RemoteRequest } from './remote/mapping.js'
@@ -178,9 +179,12 @@ export function createRemoteEngine (options: RemoteOptions, claimTypes: Readonly
     // A claim whose own time is up stops waiting; the request goes on while any claim still waits.
     const shared = new AbortController()
     let waiting = chunk.length
+    let sent = false
     const stopWaiting = chunk.map((item) => {
       const onAbort = (): void => {
-        item.reject(deadlineError(item.deadline, timeoutMs))
+        // Still waiting for a token or a connection: overload, answered busy; once sent, a timeout.
+        if (sent || item.deadline.signal.reason === ENGINE_CLOSED) item.reject(deadlineError(item.deadline, timeoutMs))
+        else item.resolve(busyResult('remote', { queue: 'connections' }))
         if (--waiting === 0) shared.abort(item.deadline.signal.reason)
       }
       if (item.deadline.signal.aborted) onAbort()
@@ -190,7 +194,10 @@ export function createRemoteEngine (options: RemoteOptions, claimTypes: Readonly
     const deadline: Deadline = {
       signal: shared.signal,
       at: Math.max(...chunk.map((item) => item.deadline.at)),
-      started: () => { for (const item of chunk) item.deadline.started?.() }
+      started: () => {
+        sent = true
+        for (const item of chunk) item.deadline.started?.()
+      }
     }
     try {
       const exchange = await http.post('/verify/batch', { items: chunk.map((item) => item.mapped.batchItem) }, deadline)

@@ -15,8 +15,8 @@
  * Overload is not failure: the client keeps `connections` requests in flight at most, one per
  * pooled connection (so undici never queues a request behind another), and a claim waits for a free
  * connection locally. A claim whose deadline passes while it waits for a token or a connection, or
- * that gets its connection with less than half of its deadline left (too little to give the server
- * a fair chance), is answered busy: never sent, never retried, no breaker failure. The claim is
+ * that waited for its connection and got it with less than half of its deadline left (too little to
+ * give the server a fair chance), is answered busy: never sent, never retried, no breaker failure. The claim is
  * reported started (Deadline.started) when its first request goes out. Timers are plain
  * setTimeout: Node 20 can collect an AbortSignal.timeout() before it fires.
  */
@@ -218,11 +218,13 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
           throw err
         }
       }
+      const queued = slots.running >= connections
       const got = await connection(deadline)
       if (typeof got !== 'function') return got
       if (!sent) {
-        // Queued too long to give the server a fair share of the deadline: not sent at all.
-        if (deadline.at - now() < timeoutMs / 2) {
+        // Queued for a connection too long to give the server a fair share of the deadline: not
+        // sent at all. (A claim that found a connection free is sent, however slow the process was.)
+        if (queued && deadline.at - now() < timeoutMs / 2) {
           got()
           return busy('late')
         }
