@@ -141,7 +141,7 @@ export interface RemoteOptions {
   /**
    * Requests in flight at most (the size of the connection pool); a claim waits for a free one
    * locally and is answered busy when its deadline passes first. Default: what the rate needs when
-   * every request takes the whole deadline, ceil(ratePerMinute / 60 * timeoutMs / 1000), between 2 and 256.
+   * every request takes the whole deadline, ceil(ratePerMinute / 60 * timeoutMs / 1000), between 32 and 256.
    */
   connections?: number
   /** Keep that limit in Redis, shared by every replica with the same API key (docs/fleet.md). Default: per process. */
