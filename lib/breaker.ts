@@ -4,6 +4,7 @@ import type { BreakerOptions } from '../types/options.js'
 import type { Engine, EngineResult } from '../types/engine.js'
 import { VerdictError } from './errors.js'
 import { blocked } from './result.js'
+import { QueueWaitExpired, RunAbandoned } from './engines/abort-reasons.js'
 import { busyResult } from './engines/busy.js'
 import type { BreakerStateValue } from './observe/metrics.js'
 
@@ -17,14 +18,6 @@ export interface EngineBreaker {
   shutdown(): void
 }
 
-/** The abort reason a queued claim's signal gets when its caller stops waiting before it ran. */
-export class QueueWaitExpired extends Error {
-  constructor (ms: number) {
-    super(`the claim waited ${ms} ms in the engine's queue and did not run`)
-    this.name = 'QueueWaitExpired'
-  }
-}
-
 /**
  * One opossum breaker around one engine, counting and timing only what the engine runs.
  *
@@ -35,8 +28,9 @@ export class QueueWaitExpired extends Error {
  *   connections), the breaker sees the claim only from `ctx.started()` on: opossum's timeout runs
  *   from there, and only the run's outcome is counted. The caller still has one deadline (the
  *   breaker's timeout from the call, on a plain timer): a claim still waiting then is answered busy
- *   and leaves the queue (its signal aborts); one that started late is answered `timeout` while its
- *   run goes on to be counted fairly. A claim answered before it ran (a full queue: busy) is not
+ *   and leaves the queue (its signal aborts: QueueWaitExpired); one that started late is answered
+ *   `timeout` and its run abandoned (RunAbandoned: Z3 stops, a pool run ends at the pool's own
+ *   deadline); neither abort is a failure. A claim answered before it ran (a full queue: busy) is not
  *   counted at all; a throw before it ran (a worker that cannot boot, Z3 that cannot load) is.
  */
 export function createEngineBreaker (engine: Engine<any>, options: BreakerOptions | undefined, onState: (state: BreakerStateValue) => void): EngineBreaker {
@@ -48,8 +42,8 @@ export function createEngineBreaker (engine: Engine<any>, options: BreakerOption
     errorThresholdPercentage: settings.errorThresholdPercentage,
     resetTimeout: settings.resetTimeout,
     volumeThreshold: settings.volumeThreshold,
-    // A verdict is no failure; nor is a queued claim that stopped because its caller had gone.
-    errorFilter: (err: unknown) => err instanceof VerdictError || err instanceof QueueWaitExpired
+    // A verdict is no failure; nor is a queued claim stopped because its caller had its answer.
+    errorFilter: (err: unknown) => err instanceof VerdictError || err instanceof QueueWaitExpired || err instanceof RunAbandoned
   })
   let state: BreakerStateValue = 0
   const set = (next: BreakerStateValue) => { state = next; onState(next) }
@@ -95,6 +89,7 @@ export function createEngineBreaker (engine: Engine<any>, options: BreakerOption
             answer(() => reject(new VerdictError(busyResult(engine.name, { waited_ms: settings.timeout }))))
           } else {
             const waited = Math.round(startedAt - calledAt)
+            controller.abort(new RunAbandoned(waited))
             answer(() => reject(new VerdictError(blocked('Verification is temporarily unavailable', { constraint_id: `${engine.name}.unavailable`, reason: 'timeout', queued_ms: waited }))))
           }
         }, settings.timeout)

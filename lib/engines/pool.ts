@@ -27,6 +27,7 @@ import * as workerThreads from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type { Engine, EngineContext, EngineResult } from '../../types/engine.js'
 import type { PoolOptions, VerifierOptions } from '../../types/options.js'
+import { RunAbandoned } from './abort-reasons.js'
 import { busyResult } from './busy.js'
 import { timeoutResult } from './pool-worker.js'
 import { createSlots, type Release } from './slots.js'
@@ -240,7 +241,11 @@ export function createEnginePool (options: EnginePoolSettings = {}, engineOption
       let answered = false
       let killed = false
       const timers: NodeJS.Timeout[] = []
-      const onCallerAbort = (): void => controller.abort(abortError(signal))
+      const onCallerAbort = (): void => {
+        // An abandoned run ends at the pool's own deadline: ending its worker now would cost a boot.
+        if (pending.started && signal?.reason instanceof RunAbandoned) return
+        controller.abort(abortError(signal))
+      }
       const answer = (settle: () => void): void => {
         if (answered) return
         answered = true
