@@ -73,7 +73,7 @@ const API_KEY = /^[\x21-\x7e]+$/
 // No message here repeats a value of `remote`: the URL could hold credentials, apiKey is a secret.
 function validateRemote (remote: unknown): void {
   assertObject(remote, 'remote')
-  assertKnownKeys(remote, ['url', 'apiKey', 'timeoutMs', 'retries', 'ratePerMinute', 'quota'], 'remote')
+  assertKnownKeys(remote, ['url', 'apiKey', 'timeoutMs', 'retries', 'ratePerMinute', 'connections', 'quota'], 'remote')
   let url: URL | null = null
   try {
     if (typeof remote.url === 'string') url = new URL(remote.url)
@@ -92,6 +92,7 @@ function validateRemote (remote: unknown): void {
   optionalNumber(remote.timeoutMs, 'remote.timeoutMs', 1, 600_000, true)
   optionalNumber(remote.retries, 'remote.retries', 0, 10, true)
   optionalNumber(remote.ratePerMinute, 'remote.ratePerMinute', 1, 1_000_000, true)
+  optionalNumber(remote.connections, 'remote.connections', 1, 1024, true)
   if (remote.quota !== undefined) validateRemoteQuota(remote.quota)
 }
 
@@ -113,10 +114,11 @@ function validatePool (pool: unknown): asserts pool is PoolOptions {
   if (pool === null || typeof pool !== 'object' || Array.isArray(pool)) {
     throw new QwedOptionsError('pool', `must be false or an object, got ${describe(pool)}`)
   }
-  assertKnownKeys(pool as Record<string, unknown>, ['deadlineMs', 'threads'], 'pool')
-  const { deadlineMs, threads } = pool as Record<string, unknown>
+  assertKnownKeys(pool as Record<string, unknown>, ['deadlineMs', 'threads', 'maxQueue'], 'pool')
+  const { deadlineMs, threads, maxQueue } = pool as Record<string, unknown>
   optionalNumber(deadlineMs, 'pool.deadlineMs', 1, Number.POSITIVE_INFINITY, true)
   optionalNumber(threads, 'pool.threads', 1, 16, true)
+  optionalNumber(maxQueue, 'pool.maxQueue', 0, 100_000, true)
 }
 
 /** audit.store, path, url, pool, schema, retentionDays and queue (docs/compliance.md, docs/fleet.md). */

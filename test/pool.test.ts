@@ -8,6 +8,7 @@ import { createTaskHandler, timeoutResult } from '../lib/engines/pool-worker.js'
 import { createMathEngine } from '../lib/engines/math/index.js'
 import { createEnginePool, KILL_GRACE_MS, poolOf, POOL_DEFAULTS, type EnginePool, type EnginePoolSettings, type PoolMessage, type WorkerSource } from '../lib/engines/pool.js'
 import { createVerifier } from '../lib/verifier.js'
+import { compileEngines } from './helpers/compiled-engines.js'
 
 // Each pool worker loads the TypeScript loader and the engines anew: about a second on an idle
 // machine, but a shared, loaded one was measured at 7 s per boot (and over 30 s with every engine).
@@ -75,7 +76,7 @@ async function timed<T> (fn: () => Promise<T>): Promise<{ value: T, ms: number }
 
 const id = (r: EngineResult): unknown => r.developer_fields.constraint_id
 /** The pooled engine without its close(): a verifier that closes it leaves the shared pool open. */
-const borrowed = (engine: Engine<SpinClaim>): Engine<SpinClaim> => ({ name: engine.name, claimTypes: engine.claimTypes, verify: engine.verify })
+const borrowed = (engine: Engine<SpinClaim>): Engine<SpinClaim> => ({ name: engine.name, claimTypes: engine.claimTypes, queues: engine.queues, verify: engine.verify })
 const ask = async (engine: Engine<SpinClaim>, claim: SpinClaim, signal = never): Promise<EngineResult> => await engine.verify(claim, { signal })
 
 // Two shared pools (workers start on their first claim): `fast` with a 1 s deadline, `slow` with a
@@ -93,7 +94,7 @@ const slow = spinPool({ threads: 1, deadlineMs: BOOT_WAIT }, {
 
 t.test('nothing starts before the first claim; the first claim boots threads + 1 workers', async (t) => {
   const { pool, spin } = fast
-  t.same(pool.stats(), { workers: 0, ready: 0, running: 0, queued: 0, timeouts: 0, killed: 0, errors: 0, replaced: 0 })
+  t.same(pool.stats(), { workers: 0, ready: 0, running: 0, queued: 0, timeouts: 0, killed: 0, errors: 0, replaced: 0, busy: 0 })
   const first = await timed(async () => await spin.verify(spinClaim(), { signal: never }))
   t.equal(id(first.value), 'spin.done')
   t.not(first.value.developer_fields.thread, 0, 'ran in a worker thread, not the main thread')
@@ -270,12 +271,17 @@ const MATH: string[] = [
 ]
 
 t.test('math in the pool: the same results as on the event loop, one by one and concurrently', async (t) => {
-  // The registry createVerifier uses, with pool options. A deadline no claim reaches: this test
-  // compares verdicts, not speed.
-  const registry = createEngineRegistry({ pool: { threads: 1, deadlineMs: BOOT_WAIT } })
+  // The registry createVerifier uses, with pool options, compiled to JavaScript so that its workers
+  // do not transpile every engine through the loader (test/helpers/compiled-engines.ts). A deadline
+  // no claim reaches: this test compares verdicts, not speed.
+  const compiled = await compileEngines()
+  const registry = compiled.createEngineRegistry({ pool: { threads: 1, deadlineMs: BOOT_WAIT } })
   const math = registry.get('math') as Engine<Claim>
-  t.teardown(async () => { for (const engine of new Set(registry.values())) await engine.close?.() })
-  const boot = await timed(async () => { await poolOf(math)?.warm() })
+  t.teardown(async () => {
+    for (const engine of new Set(registry.values())) await engine.close?.()
+    await compiled.remove()
+  })
+  const boot = await timed(async () => { await compiled.poolOf(math)?.warm() })
   t.comment(`two workers with every engine ready in ${boot.ms.toFixed(0)} ms`)
   const inline = createMathEngine()
   for (const expression of MATH) {
@@ -284,7 +290,7 @@ t.test('math in the pool: the same results as on the event loop, one by one and 
   }
   const pooled = await Promise.all(MATH.map(async (expression) => await math.verify({ type: 'math', expression }, { signal: never })))
   t.same(pooled, MATH.map((expression) => inline.verify({ type: 'math', expression }, { signal: never })), 'concurrently too')
-  t.equal(poolOf(math)?.stats().timeouts, 0)
+  t.equal(compiled.poolOf(math)?.stats().timeouts, 0)
 })
 
 t.test('through the verifier: a claim past the deadline is BLOCKED, not admitted, never cached, not a breaker failure', async (t) => {
@@ -303,6 +309,26 @@ t.test('through the verifier: a claim past the deadline is BLOCKED, not admitted
   t.equal(again.cached, false, 'timeouts are not cached')
   t.equal(again.developer_fields.constraint_id, 'spin.timeout', 'and the breaker stays closed (a verdict, not a failure)')
   t.equal((await verifier.verify(spinClaim() as unknown as Claim)).developer_fields.constraint_id, 'spin.done')
+})
+
+t.test('cold start and a full queue are overload, not failure: answered busy, the breaker stays closed', async (t) => {
+  // A fresh pool: its workers boot while the claims wait, far longer than this breaker's deadline.
+  // The pool's own deadline (100 ms) ends every run well inside the breaker's timeout (300 ms), so
+  // only waiting can reach the breaker's deadline.
+  const { pool, spin } = spinPool({ threads: 1, maxQueue: 2, deadlineMs: 100 })
+  const verifier = createVerifier({ extraEngines: [borrowed(spin)], audit: false, cache: false, breaker: { timeout: 300, volumeThreshold: 1, errorThresholdPercentage: 1 } })
+  t.teardown(async () => await verifier.close())
+  const results = await Promise.all(Array.from({ length: 6 }, async (_, n) => await verifier.verify(spinClaim({ n }) as never)))
+  // one claim holds the only slot, two wait, three find the line full
+  t.equal(pool.stats().busy, 3)
+  t.equal(results.filter((r) => r.developer_fields.queue === 'full').length, 3)
+  for (const r of results) {
+    // done, busy while the workers boot, or `timeout` for one that started too late to finish by the deadline
+    t.ok(r.developer_fields.constraint_id === 'spin.done' || ['busy', 'timeout'].includes(String(r.developer_fields.reason)), JSON.stringify(r.developer_fields))
+  }
+  t.match(await verifier.metrics.registry.metrics(), /qwed_breaker_state\{engine="spin"\} 0/)
+  await pool.warm()
+  t.equal(id(await verifier.verify(spinClaim() as never)), 'spin.done', 'once booted, the claims run')
 })
 
 t.test('the registry wraps cpuBound entries only when pool options are given', async (t) => {

@@ -138,6 +138,12 @@ export interface RemoteOptions {
   retries?: number
   /** Client-side rate limit so the app stays inside its QWED quota. Default 100. */
   ratePerMinute?: number
+  /**
+   * Requests in flight at most (the size of the connection pool); a claim waits for a free one
+   * locally and is answered busy when its deadline passes first. Default: what the rate needs when
+   * every request takes the whole deadline, ceil(ratePerMinute / 60 * timeoutMs / 1000), between 32 and 256.
+   */
+  connections?: number
   /** Keep that limit in Redis, shared by every replica with the same API key (docs/fleet.md). Default: per process. */
   quota?: RemoteQuotaOptions
 }
@@ -160,6 +166,8 @@ export interface PoolOptions {
   deadlineMs?: number
   /** Worker threads. Default 2. */
   threads?: number
+  /** Claims that may wait for a free worker; one more is answered busy at once (`<engine>.unavailable`, reason `busy`). Default 256. */
+  maxQueue?: number
 }
 
 export interface VerifierOptions {

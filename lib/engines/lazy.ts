@@ -6,6 +6,10 @@
  * install), every claim is BLOCKED `<engine>.unavailable` (reason `engine_load_failed`, not cached)
  * and the next claim tries to load it again. warmUp() rejects instead, so that a deployment that
  * warms up at startup learns of it there.
+ *
+ * Loading is waiting, not running: the lazy engine `queues` (types/engine.ts), so the breaker neither
+ * times nor counts the load; an engine that does not queue itself is started once it is built, and
+ * one that does (Z3, the remote client) calls `started` when its own line lets the claim run.
  */
 import type { Engine, EngineContext, EngineResult } from '../../types/engine.js'
 import { blocked } from '../result.js'
@@ -50,15 +54,18 @@ export function lazyEngine<C extends { type: string }> (name: string, claimTypes
   return {
     name,
     claimTypes,
+    queues: true,
     get loaded () { return engine !== null },
     async verify (claim: C, ctx: EngineContext): Promise<EngineResult> {
-      if (engine !== null) return await engine.verify(claim, ctx)
-      let built: Engine<C>
-      try {
-        built = await get()
-      } catch (err) {
-        return loadFailedResult(name, err)
+      let built = engine
+      if (built === null) {
+        try {
+          built = await get()
+        } catch (err) {
+          return loadFailedResult(name, err)
+        }
       }
+      if (built.queues !== true) ctx?.started?.()
       return await built.verify(claim, ctx)
     },
     async warmUp (): Promise<void> {

@@ -10,6 +10,10 @@
  *   later is ended with its worker, and piscina starts a replacement. The deadline counts from the
  *   moment the worker starts the claim, so waiting for a free worker (or for the workers to boot)
  *   does not eat into it; the caller's signal (the verifier's breaker timeout) bounds the wait.
+ * - Overload is not failure: at most `maxQueue` claims wait for a slot; one more is answered busy
+ *   at once (`<engine>.unavailable`, reason `busy`). The pooled engine `queues`: it tells the
+ *   breaker when a worker starts the claim, so the wait (and a cold start's worker boot) is neither
+ *   timed nor counted by the breaker.
  * - Warm spare: the pool runs `threads + 1` workers but lets at most `threads` claims run at once,
  *   so when a worker is ended, the next claim goes to a worker that is already loaded while the
  *   replacement boots (about 0.75 s: the engines load mathjs).
@@ -23,9 +27,12 @@ import * as workerThreads from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type { Engine, EngineContext, EngineResult } from '../../types/engine.js'
 import type { PoolOptions, VerifierOptions } from '../../types/options.js'
+import { RunAbandoned } from './abort-reasons.js'
+import { busyResult } from './busy.js'
 import { timeoutResult } from './pool-worker.js'
+import { createSlots, type Release } from './slots.js'
 
-export const POOL_DEFAULTS = { deadlineMs: 250, threads: 2 } as const
+export const POOL_DEFAULTS = { deadlineMs: 250, threads: 2, maxQueue: 256 } as const
 
 /**
  * How long past the deadline a claim may take to stop on its own before its worker is ended. A kill
@@ -79,6 +86,8 @@ export interface PoolStats {
   running: number
   /** Claims waiting for a free slot. */
   queued: number
+  /** Claims answered busy at once: `maxQueue` claims were already waiting. */
+  busy: number
   /** Claims stopped at the deadline (by the engine, or by ending their worker). */
   timeouts: number
   /** Of those, the claims that did not stop on their own: their workers were ended. */
@@ -139,12 +148,12 @@ export function createEnginePool (options: EnginePoolSettings = {}, engineOption
   const deadlineMs = options.deadlineMs ?? POOL_DEFAULTS.deadlineMs
   const startTimeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS
   const threads = options.threads ?? POOL_DEFAULTS.threads
+  const maxQueue = options.maxQueue ?? POOL_DEFAULTS.maxQueue
   const workerCount = threads + 1
   const sources: WorkerSource[] = []
   const workerOptions = plainJson(engineOptions, 0, WORKER_SKIPPED_OPTIONS)
-  const waiting: Array<() => void> = []
-  const counts = { timeouts: 0, killed: 0, errors: 0, replaced: 0 }
-  let running = 0
+  const slots = createSlots(threads, maxQueue)
+  const counts = { timeouts: 0, killed: 0, errors: 0, replaced: 0, busy: 0 }
   let seq = 0
   let current: Instance | null = null
   const retiring = new Set<Promise<void>>()
@@ -201,49 +210,20 @@ export function createEnginePool (options: EnginePoolSettings = {}, engineOption
     inst.warmWaiters.clear()
   }
 
-  async function acquire (signal: AbortSignal | undefined): Promise<void> {
-    if (running < threads) {
-      running++
-      return
-    }
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const at = waiting.indexOf(take)
-        if (at !== -1) waiting.splice(at, 1)
-        reject(abortError(signal))
-      }
-      // The slot is handed over by release(): `running` stays the same.
-      const take = (): void => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      }
-      waiting.push(take)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
-  }
-
-  function release (): void {
-    const next = waiting.shift()
-    if (next !== undefined) next()
-    else running--
-  }
-
-  async function run (engine: number, name: string, claim: unknown, signal: AbortSignal | undefined): Promise<EngineResult> {
+  async function run (engine: number, name: string, claim: unknown, signal: AbortSignal | undefined, started: (() => void) | undefined): Promise<EngineResult> {
     if (closed) throw new Error('qwed pool: closed')
     if (signal?.aborted === true) throw abortError(signal)
     instance()
-    await acquire(signal)
-    let released = false
-    const releaseOnce = (): void => {
-      if (released) return
-      released = true
-      release()
+    const release = await slots.take(signal)
+    if (release === null) {
+      counts.busy++
+      return busyResult(name, { queue: 'full', max_queue: maxQueue })
     }
     try {
       // The instance may have been retired while this claim waited for its slot.
-      return await dispatch(instance(), engine, name, claim, signal, releaseOnce)
+      return await dispatch(instance(), engine, name, claim, signal, release, started)
     } catch (err) {
-      releaseOnce()
+      release()
       throw err
     }
   }
@@ -253,7 +233,7 @@ export function createEnginePool (options: EnginePoolSettings = {}, engineOption
    * worker is still busy; the slot is freed then, so the next claim goes to another worker, while the
    * busy one gets KILL_GRACE_MS to stop on its own before it is ended.
    */
-  async function dispatch (inst: Instance, engine: number, name: string, claim: unknown, signal: AbortSignal | undefined, release: () => void): Promise<EngineResult> {
+  async function dispatch (inst: Instance, engine: number, name: string, claim: unknown, signal: AbortSignal | undefined, release: Release, started: (() => void) | undefined): Promise<EngineResult> {
     if (closed) throw new Error('qwed pool: closed')
     return await new Promise<EngineResult>((resolve, reject) => {
       const id = ++seq
@@ -261,7 +241,11 @@ export function createEnginePool (options: EnginePoolSettings = {}, engineOption
       let answered = false
       let killed = false
       const timers: NodeJS.Timeout[] = []
-      const onCallerAbort = (): void => controller.abort(abortError(signal))
+      const onCallerAbort = (): void => {
+        // An abandoned run ends at the pool's own deadline: ending its worker now would cost a boot.
+        if (pending.started && signal?.reason instanceof RunAbandoned) return
+        controller.abort(abortError(signal))
+      }
       const answer = (settle: () => void): void => {
         if (answered) return
         answered = true
@@ -279,6 +263,7 @@ export function createEnginePool (options: EnginePoolSettings = {}, engineOption
           if (pending.started) return
           pending.started = true
           clearTimeout(timers[0])
+          started?.()
           timers.push(setTimeout(() => {
             counts.timeouts++
             answer(() => resolve(timeoutResult(name, deadlineMs)))
@@ -317,7 +302,7 @@ export function createEnginePool (options: EnginePoolSettings = {}, engineOption
   async function close (): Promise<void> {
     if (closed) return
     closed = true
-    for (const take of waiting.splice(0)) take()
+    slots.close(new Error('qwed pool: closed'))
     const inst = current
     current = null
     if (inst !== null) {
@@ -337,7 +322,8 @@ export function createEnginePool (options: EnginePoolSettings = {}, engineOption
       const pooled: Engine<C> = {
         name: inner.name,
         claimTypes: inner.claimTypes,
-        verify: async (claim: C, ctx: EngineContext) => await run(index, inner.name, claim, ctx?.signal),
+        queues: true,
+        verify: async (claim: C, ctx: EngineContext) => await run(index, inner.name, claim, ctx?.signal, ctx?.started),
         close: async () => {
           await Promise.allSettled([inner.close?.(), close()])
         }
@@ -357,8 +343,8 @@ export function createEnginePool (options: EnginePoolSettings = {}, engineOption
       return {
         workers: inst?.piscina.threads.length ?? 0,
         ready: inst === null ? 0 : readyCount(inst),
-        running,
-        queued: waiting.length,
+        running: slots.running,
+        queued: slots.waiting,
         ...counts
       }
     },

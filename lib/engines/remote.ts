@@ -21,8 +21,9 @@ import { QwedOptionsError } from '../errors.js'
 import { redactSecrets } from '../guard/redact.js'
 import type { BreakerStateValue } from '../observe/metrics.js'
 import { blocked } from '../result.js'
+import { busyResult } from './busy.js'
 import { guardRemoteClaim } from './remote/guard.js'
-import { createHttpClient, deadlineError, ENGINE_CLOSED, RemoteUnavailableError, type Deadline, type Exchange } from './remote/http.js'
+import { connectionsFor, createHttpClient, deadlineError, ENGINE_CLOSED, RemoteUnavailableError, type Deadline, type Exchange } from './remote/http.js'
 import { badResponse, CLAIM_ROUTES, mapClaim, MAX_BATCH_ITEMS, parseBatchJob, parseDiagnostic, uncacheable, type BatchItem, type RemoteRequest } from './remote/mapping.js'
 import { createRemoteMetrics } from './remote/metrics.js'
 import type { Quota } from './remote/quota.js'
@@ -83,6 +84,7 @@ export function createRemoteEngine (options: RemoteOptions, claimTypes: Readonly
     apiKey,
     timeoutMs,
     retries: options.retries ?? REMOTE_DEFAULTS.retries,
+    connections: options.connections ?? connectionsFor(perMinute, timeoutMs),
     bucket,
     metrics
   })
@@ -95,13 +97,26 @@ export function createRemoteEngine (options: RemoteOptions, claimTypes: Readonly
   let queue: Waiting[] = []
   let flushScheduled = false
 
-  function startDeadline (parent: AbortSignal): Deadline & { dispose(): void } {
-    const closer = new AbortController()
-    inflight.add(closer)
+  /**
+   * The claim's deadline: aborted by a plain timer (strongly held until disposed; Node 20 can collect
+   * an AbortSignal.timeout() before it fires), by the caller's signal, or by close().
+   */
+  function startDeadline (parent: AbortSignal, started: (() => void) | undefined): Deadline & { dispose(): void } {
+    const controller = new AbortController()
+    inflight.add(controller)
+    const timer = setTimeout(() => controller.abort(new RemoteUnavailableError('deadline', 'ETIMEDOUT')), timeoutMs)
+    const onParent = (): void => controller.abort(parent.reason)
+    if (parent.aborted) onParent()
+    else parent.addEventListener('abort', onParent, { once: true })
     return {
-      signal: AbortSignal.any([parent, AbortSignal.timeout(timeoutMs), closer.signal]),
+      signal: controller.signal,
       at: performance.now() + timeoutMs,
-      dispose: () => inflight.delete(closer)
+      ...(started === undefined ? {} : { started }),
+      dispose: () => {
+        clearTimeout(timer)
+        parent.removeEventListener('abort', onParent)
+        inflight.delete(controller)
+      }
     }
   }
 
@@ -164,16 +179,26 @@ export function createRemoteEngine (options: RemoteOptions, claimTypes: Readonly
     // A claim whose own time is up stops waiting; the request goes on while any claim still waits.
     const shared = new AbortController()
     let waiting = chunk.length
+    let sent = false
     const stopWaiting = chunk.map((item) => {
       const onAbort = (): void => {
-        item.reject(deadlineError(item.deadline, timeoutMs))
+        // Still waiting for a token or a connection: overload, answered busy; once sent, a timeout.
+        if (sent || item.deadline.signal.reason === ENGINE_CLOSED) item.reject(deadlineError(item.deadline, timeoutMs))
+        else item.resolve(busyResult('remote', { queue: 'connections' }))
         if (--waiting === 0) shared.abort(item.deadline.signal.reason)
       }
       if (item.deadline.signal.aborted) onAbort()
       else item.deadline.signal.addEventListener('abort', onAbort, { once: true })
       return () => item.deadline.signal.removeEventListener('abort', onAbort)
     })
-    const deadline: Deadline = { signal: shared.signal, at: Math.max(...chunk.map((item) => item.deadline.at)) }
+    const deadline: Deadline = {
+      signal: shared.signal,
+      at: Math.max(...chunk.map((item) => item.deadline.at)),
+      started: () => {
+        sent = true
+        for (const item of chunk) item.deadline.started?.()
+      }
+    }
     try {
       const exchange = await http.post('/verify/batch', { items: chunk.map((item) => item.mapped.batchItem) }, deadline)
       if (exchange.kind === 'verdict') {
@@ -193,6 +218,7 @@ export function createRemoteEngine (options: RemoteOptions, claimTypes: Readonly
   return {
     name: 'remote',
     claimTypes,
+    queues: true,
     batchSize: MAX_BATCH_ITEMS,
     breakerTimeout: timeoutMs + BREAKER_GRACE_MS,
     onBreakerState (state) {
@@ -209,7 +235,7 @@ export function createRemoteEngine (options: RemoteOptions, claimTypes: Readonly
       // nothing we send may hurt the server: the embedded engines' caps before any request
       const guarded = guardRemoteClaim(claim)
       if (!guarded.ok) return guarded.result
-      const deadline = startDeadline(ctx.signal)
+      const deadline = startDeadline(ctx.signal, ctx.started)
       try {
         if (probeFirst) {
           if (!await http.health(deadline)) throw new RemoteUnavailableError('the QWED server failed its health check')

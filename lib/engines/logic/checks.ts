@@ -4,6 +4,8 @@ import type { DeveloperFields } from '../../../types/result.js'
 import { blocked, unverifiable, verified } from '../../result.js'
 import { BOOL, definedness, Elaborator, MAX_BITVEC_WIDTH, sortName, type Sort, type Term } from './elaborate.js'
 import { LogicInputError, NAME_PATTERN, parseFormula, rational, reservedName, type Rational } from './parse.js'
+import { busyResult } from '../busy.js'
+import { z3Turns } from './limiter.js'
 import { loadZ3, solve, Z3InputError, type ModelValue, type SolveOutcome, type Z3Loader } from './z3.js'
 
 /**
@@ -36,6 +38,8 @@ export interface CheckOptions {
   timeoutMs: number
   signal?: AbortSignal
   loader?: Z3Loader
+  /** Called when the check's turn at Z3 comes (the engine's ctx.started): the wait before is overload, not failure. */
+  onStart?: () => void
 }
 
 type Role = 'constraints' | 'premises' | 'conclusion' | 'antecedent' | 'consequent' | 'formulas' | 'objective'
@@ -256,7 +260,10 @@ export function refusal (err: LogicInputError): EngineResult {
   return blocked(messageOf(err), { constraint_id: `logic.${err.code}`, error: err.message, ...err.detail })
 }
 
-/** Runs one logic claim. Throws only when Z3 cannot be loaded or fails (engine unavailable). */
+/**
+ * Runs one logic claim. Throws only when Z3 cannot be loaded or fails (engine unavailable). A claim
+ * that finds the line in front of Z3 full (limiter.ts) is answered busy without running.
+ */
 export async function runCheck (claim: LogicClaim, options: CheckOptions): Promise<EngineResult> {
   let prepared: Prepared
   try {
@@ -265,6 +272,24 @@ export async function runCheck (claim: LogicClaim, options: CheckOptions): Promi
     if (err instanceof LogicInputError) return refusal(err)
     throw err
   }
+  const instance = await loadZ3(options.loader)
+  let release
+  try {
+    release = await z3Turns(options.loader).take(options.signal)
+  } catch {
+    // Aborted before its turn: the solver answers 'aborted' at once, without running (logic.timeout).
+    return await decide(prepared, instance, options)
+  }
+  if (release === null) return busyResult('logic', { queue: 'full' })
+  try {
+    options.onStart?.()
+    return await decide(prepared, instance, options)
+  } finally {
+    release()
+  }
+}
+
+async function decide (prepared: Prepared, instance: Awaited<ReturnType<typeof loadZ3>>, options: CheckOptions): Promise<EngineResult> {
   const { check, formulas, symbols } = prepared
   const of = (role: Role): Formula[] => formulas.filter((f) => f.role === role)
   const terms = (role: Role): Term[] => of(role).map((f) => f.term)
@@ -330,7 +355,6 @@ export async function runCheck (claim: LogicClaim, options: CheckOptions): Promi
   }
   if (conditions > 0) base.definedness_conditions = conditions
 
-  const instance = await loadZ3(options.loader)
   const started = performance.now()
   let outcome: SolveOutcome
   try {

@@ -36,12 +36,13 @@ export function createLogicEngine (options: VerifierOptions = {}, settings: Logi
   return {
     name: 'logic',
     claimTypes: ['logic'],
+    queues: true,
     async verify (claim: LogicClaim, ctx?: EngineContext): Promise<EngineResult> {
       if (lifetime.signal.aborted) {
         return { ...blocked('The logic engine is closed', { constraint_id: 'logic.closed' }), cacheable: false }
       }
       const signal = ctx?.signal === undefined ? lifetime.signal : AbortSignal.any([ctx.signal, lifetime.signal])
-      return await runCheck(claim, { timeoutMs, signal, loader: settings.loader })
+      return await runCheck(claim, { timeoutMs, signal, loader: settings.loader, onStart: ctx?.started })
     },
     /** Loads Z3 (3-4 s on a busy machine): longer than the breaker's deadline for the first claim. */
     async warmUp () {

@@ -11,12 +11,22 @@
  *                 once would only be computed again (and again) by the shared server
  * Every request first takes a token from the client-side bucket, waiting for one only inside the
  * claim's deadline. An attempt may use all that is left of the deadline.
+ *
+ * Overload is not failure: the client keeps `connections` requests in flight at most, one per
+ * pooled connection (so undici never queues a request behind another), and a claim waits for a free
+ * connection locally. A claim whose deadline passes while it waits for a token or a connection, or
+ * that waited for its connection and got it with less than half of its deadline left (too little to
+ * give the server a fair chance), is answered busy: never sent, never retried, no breaker failure. The claim is
+ * reported started (Deadline.started) when its first request goes out. Timers are plain
+ * setTimeout: Node 20 can collect an AbortSignal.timeout() before it fires.
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleepFor } from 'node:timers/promises'
 import { Pool } from 'undici'
 import type { EngineResult } from '../../../types/engine.js'
+import { busyResult } from '../busy.js'
+import { createSlots, type Release } from '../slots.js'
 import type { RemoteMetrics } from './metrics.js'
 import { authError, badResponse, errorDetail, parseJson, rateLimited, rejected, type Endpoint } from './mapping.js'
 import type { Quota } from './quota.js'
@@ -26,6 +36,8 @@ export interface Deadline {
   readonly signal: AbortSignal
   /** performance.now() at which the time is up. */
   readonly at: number
+  /** Told when the claim's first request goes out (the engine's ctx.started): waiting before it is overload, not failure. */
+  readonly started?: () => void
 }
 
 export type Exchange = { kind: 'json', value: unknown } | { kind: 'verdict', result: EngineResult }
@@ -48,6 +60,8 @@ export interface HttpClientOptions {
   apiKey: string
   timeoutMs: number
   retries: number
+  /** Requests in flight at most: the size of the connection pool. */
+  connections: number
   bucket: Quota
   metrics: RemoteMetrics
 }
@@ -74,19 +88,39 @@ const BACKOFF_CAP_MS = 2_000
 const MAX_BODY_BYTES = 8 * 1024 * 1024
 const MAX_ERROR_BODY_BYTES = 64 * 1024
 const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+/** Claims that may wait for a connection; one more is answered busy at once. */
+export const MAX_WAITING_FOR_CONNECTION = 1024
+/** Connections when remote.connections is not set: never fewer than undici's usual 32, never more than 256. */
+export const CONNECTIONS_RANGE = { min: 32, max: 256 } as const
+
+/**
+ * The connections a client needs so that claims sent at its rate never wait for one while the server
+ * answers inside the deadline: the requests in flight when each takes the whole deadline (Little's
+ * law at the worst latency the client accepts).
+ */
+export function connectionsFor (ratePerMinute: number, timeoutMs: number): number {
+  const inFlight = Math.ceil(ratePerMinute / 60 * timeoutMs / 1000)
+  return Math.min(CONNECTIONS_RANGE.max, Math.max(CONNECTIONS_RANGE.min, inFlight))
+}
 
 // /health needs no key: it is not sent where it is not needed.
 const HEALTH_HEADERS = { accept: 'application/json', 'user-agent': 'qwed-middleware' }
 
 class TooLarge extends Error {}
 
+/** A claim not sent: no connection in its time (`waited`), a full line, or one too late to be worth sending. */
+function busy (queue: 'waited' | 'full' | 'late'): Exchange {
+  return { kind: 'verdict', result: busyResult('remote', { queue: queue === 'full' ? 'full' : 'connections', ...(queue === 'late' ? { late: true } : {}) }) }
+}
+
 export function createHttpClient (options: HttpClientOptions): HttpClient {
-  const { apiKey, timeoutMs, retries, bucket, metrics } = options
+  const { apiKey, timeoutMs, retries, bucket, metrics, connections } = options
   const base = new URL(options.url)
   const prefix = trimTrailingSlashes(base.pathname)
   const secrets = [apiKey]
+  const slots = createSlots(connections, MAX_WAITING_FOR_CONNECTION)
   const pool = new Pool(base.origin, {
-    connections: 32,
+    connections,
     keepAliveTimeout: 10_000,
     keepAliveMaxTimeout: 60_000,
     headersTimeout: timeoutMs,
@@ -101,7 +135,21 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
 
   async function attempt (method: 'GET' | 'POST', endpoint: Endpoint, body: string | undefined, deadline: Deadline): Promise<Attempt> {
     const budget = Math.max(MIN_ATTEMPT_MS, Math.ceil(deadline.at - now()))
-    const signal = AbortSignal.any([deadline.signal, AbortSignal.timeout(budget)])
+    const stop = new AbortController()
+    const { signal } = stop
+    const timer = setTimeout(() => stop.abort(), budget)
+    const onDeadline = (): void => stop.abort()
+    if (deadline.signal.aborted) stop.abort()
+    else deadline.signal.addEventListener('abort', onDeadline, { once: true })
+    try {
+      return await exchange(method, endpoint, body, deadline, signal)
+    } finally {
+      clearTimeout(timer)
+      deadline.signal.removeEventListener('abort', onDeadline)
+    }
+  }
+
+  async function exchange (method: 'GET' | 'POST', endpoint: Endpoint, body: string | undefined, deadline: Deadline, signal: AbortSignal): Promise<Attempt> {
     const failed = (err: unknown): Attempt => {
       if (deadline.signal.aborted) return { kind: 'deadline' }
       const code = (err as { code?: unknown } | null)?.code
@@ -140,17 +188,55 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
     }
   }
 
+  /** A free connection, or the busy verdict when the claim's time runs out first (or the line is full). */
+  async function connection (deadline: Deadline): Promise<Release | Exchange> {
+    let release: Release | null
+    try {
+      release = await slots.take(deadline.signal)
+    } catch {
+      if (deadline.signal.reason === ENGINE_CLOSED) throw ENGINE_CLOSED
+      return busy('waited')
+    }
+    return release ?? busy('full')
+  }
+
   async function post (endpoint: Endpoint, payload: unknown, deadline: Deadline): Promise<Exchange> {
     const body = JSON.stringify(payload)
     let failures = 0
+    let sent = false
     for (;;) {
       // A shared quota (Redis) answers later; the local bucket at once, without an extra tick.
       const reserved = bucket.reserve(deadline.at - MIN_ATTEMPT_MS)
       const slot = reserved instanceof Promise ? await reserved : reserved
       publishQuota()
       if (slot === null) return { kind: 'verdict', result: rateLimited(endpoint, 'client', Math.max(0, serverRetryUntil - now())) }
-      if (slot > now()) await sleep(slot - now(), deadline)
-      const outcome = await attempt('POST', endpoint, body, deadline)
+      if (slot > now()) {
+        try {
+          await sleep(slot - now(), deadline)
+        } catch (err) {
+          if (!sent && err !== ENGINE_CLOSED) return busy('waited')
+          throw err
+        }
+      }
+      const queued = slots.running >= connections
+      const got = await connection(deadline)
+      if (typeof got !== 'function') return got
+      if (!sent) {
+        // Queued for a connection too long to give the server a fair share of the deadline: not
+        // sent at all. (A claim that found a connection free is sent, however slow the process was.)
+        if (queued && deadline.at - now() < timeoutMs / 2) {
+          got()
+          return busy('late')
+        }
+        sent = true
+        deadline.started?.()
+      }
+      let outcome: Attempt
+      try {
+        outcome = await attempt('POST', endpoint, body, deadline)
+      } finally {
+        got()
+      }
       if (outcome.kind === 'deadline') throw deadlineError(deadline, timeoutMs)
 
       let reason: 'server_error' | 'network_error'
@@ -203,7 +289,14 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
   }
 
   async function health (deadline: Deadline): Promise<boolean> {
-    const outcome = await attempt('GET', '/health', undefined, deadline)
+    const got = await connection(deadline)
+    if (typeof got !== 'function') throw deadlineError(deadline, timeoutMs)
+    let outcome: Attempt
+    try {
+      outcome = await attempt('GET', '/health', undefined, deadline)
+    } finally {
+      got()
+    }
     if (outcome.kind === 'deadline') throw deadlineError(deadline, timeoutMs)
     metrics.requests.inc({ endpoint: '/health', code: outcome.kind === 'response' ? String(outcome.status) : outcome.kind === 'timeout' ? 'timeout' : 'network_error' })
     if (outcome.kind !== 'response' || outcome.status !== 200 || outcome.text === null) return false
@@ -215,7 +308,10 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
     post,
     serverRetryAfterMs: () => Math.max(0, serverRetryUntil - now()),
     health,
-    close: async () => { await pool.destroy() }
+    close: async () => {
+      slots.close(ENGINE_CLOSED)
+      await pool.destroy()
+    }
   }
 }
 
