@@ -49,12 +49,6 @@ interface Judged { result: Readonly<DiagnosticResult>, cached: boolean }
 
 const CLOSED: Judged = { result: freezeVerdict(blocked('The verifier is closed', { constraint_id: 'verifier.closed' })), cached: false }
 
-/**
- * An engine that can decide some claims at once, synchronously and within a few microseconds (the
- * math engine's exact arithmetic): null or undefined sends the claim the usual way.
- */
-interface FastEngine { fastVerify?: (claim: Claim) => EngineResult | null | undefined }
-
 /** The framework-free pipeline: guard -> cache -> breaker -> engine -> result -> audit + metrics. */
 export function createVerifier (options?: VerifierOptions): Verifier {
   const opts = validateVerifierOptions(options)
@@ -140,8 +134,8 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     }
     // A claim the engine decides at once, without its breaker (exact arithmetic on a short text),
     // unless a shared tier is asked first.
-    const quick = cache?.shared == null ? (engine as FastEngine).fastVerify?.(claim) : undefined
-    if (quick !== undefined && quick !== null) {
+    const quick = cache?.shared == null ? fastVerdict(engine, claim) : undefined
+    if (quick !== undefined) {
       return report(claim, context, started, { result: store(key, quick), cached: false }, claimHash, engine.name, checked.type)
     }
     return judge(claim, engine, key).then((verdict) => report(claim, context, started, verdict, claimHash, engine.name, checked.type))
@@ -242,6 +236,15 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       return Math.ceil((opts.breaker?.resetTimeout ?? BREAKER_DEFAULTS.resetTimeout) / 1000)
     },
     audit: auditTrail
+  }
+}
+
+/** The engine's fast path; one that throws (it must not) leaves the claim to verify() and its breaker. */
+function fastVerdict (engine: Engine<Claim>, claim: Claim): EngineResult | undefined {
+  try {
+    return engine.fastVerify?.(claim)
+  } catch {
+    return undefined
   }
 }
 

@@ -20,6 +20,12 @@ export interface Engine<C extends { type: string } = Claim> {
   readonly name: string
   readonly claimTypes: readonly C['type'][]
   verify(claim: C, ctx: EngineContext): EngineResult | Promise<EngineResult>
+  /**
+   * Optional: the verdict of a claim decided at once (synchronously, in microseconds, with no way
+   * to fail), asked before the breaker; undefined sends the claim to verify(). Must give exactly
+   * what verify() would.
+   */
+  fastVerify?(claim: C): EngineResult | undefined
   /** Loads what the first claim would otherwise load inside its deadline (a solver); rejects if it cannot. */
   warmUp?(): Promise<void>
   close?(): void | Promise<void>
