@@ -106,8 +106,9 @@ async function verifyClaims<Req> (verifier: Verifier, settings: RouteSettings<Re
     route: settings.route,
     mode: settings.mode,
     onUnavailable: settings.onUnavailable,
-    requestId: info.requestId,
-    logger: info.logger
+    // Read when an audit record is written, not before.
+    get requestId () { return info.requestId },
+    get logger () { return info.logger }
   })
 }
 

@@ -155,7 +155,8 @@ async function decideOutcome<Req, Rep> (run: ResponseRun<Req, Rep>, view: unknow
     settle(run, gate)
     return null
   }
-  const info = { request: run.request, requestId: run.requestId, logger: run.logger }
+  // Read only when an audit record is written (Express makes a UUID for a request without an id).
+  const info = { request: run.request, get requestId () { return run.requestId }, get logger () { return run.logger } }
   if (settings.mode === 'shadow') {
     // Shadow: the response leaves now; the verdict is recorded when it arrives.
     verifyPayload(verifier, settings, view, info).then((outcome) => settle(run, outcome), (err: unknown) => run.logger?.error({ err }, 'qwed: shadow verification failed'))

@@ -161,7 +161,8 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     if (!audit.enabled) return result
     const onUnavailable: UnavailablePolicy = context.onUnavailable ?? 'closed'
     const queued = audit({
-      requestId: context.requestId,
+      // Read only by a record that is written.
+      get requestId () { return context.requestId },
       route,
       claimHash,
       claim,
