@@ -47,6 +47,9 @@ export class DeadlineQueue {
 
   #settle (entry: Entry): void {
     entry.settled = true
+    // What the entry holds (the response's run, through onExpiry) must not outlive the response:
+    // kept for the length of a deadline it would reach the old generation.
+    entry.expire = NOTHING
     // Most work ends in the order it started: drop settled entries at the head as they go.
     this.#trim()
     if (this.#head === this.#entries.length && this.#timer !== null) {
@@ -58,7 +61,10 @@ export class DeadlineQueue {
 
   #trim (): void {
     while (this.#head < this.#entries.length && (this.#entries[this.#head] as Entry).settled) this.#head++
-    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
+    if (this.#head === this.#entries.length) {
+      this.#entries.length = 0
+      this.#head = 0
+    } else if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
       this.#entries.splice(0, this.#head)
       this.#head = 0
     }
@@ -88,6 +94,8 @@ export class DeadlineQueue {
     this.#arm()
   }
 }
+
+const NOTHING = (): void => {}
 
 interface Entry {
   at: number
