@@ -133,32 +133,48 @@ function preHandler (shared: Shared, settings: Settings): preHandlerAsyncHookHan
   }
 }
 
-/** Objects, before Fastify serialises them: a replacement is returned as an object too. */
+/**
+ * Objects, before Fastify serialises them: a replacement is returned as an object too. Callback
+ * style, so a response this hook lets through costs no promise.
+ */
 function preSerialization (shared: Shared, settings: Settings): preSerializationHookHandler<unknown> {
-  return async function qwedPreSerialization (request, reply, payload) {
-    if ((request as Handled)[kHandled]) return payload
+  return function qwedPreSerialization (request, reply, payload, done) {
+    if ((request as Handled)[kHandled]) {
+      done(null, payload)
+      return
+    }
     ;(request as Handled)[kHandled] = true
-    return write(await runResponse(runOf(shared, settings, request, reply), payload), (body) => body)
+    runResponse(runOf(shared, settings, request, reply), payload).then((answer) => { done(null, write(answer, (body) => body)) }, done)
   }
 }
 
-/** Strings and Buffers (text routes, pre-serialised JSON): a replacement is JSON text. */
+/**
+ * Strings and Buffers (text routes, pre-serialised JSON): a replacement is JSON text. A response
+ * already verified (as an object, in preSerialization) goes straight through, without a promise.
+ */
 function onSend (shared: Shared, settings: Settings): onSendHookHandler<unknown> {
-  return async function qwedOnSend (request, reply, payload) {
-    if ((request as Handled)[kHandled]) return payload
-    ;(request as Handled)[kHandled] = true
-    if (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null) {
-      const format = formatOf(contentTypeOf(reply))
-      if (format === null || !isAsyncIterable(payload)) return unverifiableStream(runOf(shared, settings, request, reply), payload)
-      return await verifiedStream(shared, settings, request, reply, payload, format)
+  return function qwedOnSend (request, reply, payload, done) {
+    if ((request as Handled)[kHandled]) {
+      done(null, payload)
+      return
     }
-    // Only text reaches claims(): a Buffer is decoded.
-    const view = Buffer.isBuffer(payload) ? payload.toString('utf8') : payload
-    return write(await runResponse(runOf(shared, settings, request, reply), payload, view), (body) => {
-      reply.header('content-type', 'application/json; charset=utf-8')
-      return JSON.stringify(body)
-    })
+    ;(request as Handled)[kHandled] = true
+    verifySent(shared, settings, request, reply, payload).then((sent) => { done(null, sent) }, done)
   }
+}
+
+async function verifySent (shared: Shared, settings: Settings, request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null) {
+    const format = formatOf(contentTypeOf(reply))
+    if (format === null || !isAsyncIterable(payload)) return unverifiableStream(runOf(shared, settings, request, reply), payload)
+    return await verifiedStream(shared, settings, request, reply, payload, format)
+  }
+  // Only text reaches claims(): a Buffer is decoded.
+  const view = Buffer.isBuffer(payload) ? payload.toString('utf8') : payload
+  return write(await runResponse(runOf(shared, settings, request, reply), payload, view), (body) => {
+    reply.header('content-type', 'application/json; charset=utf-8')
+    return JSON.stringify(body)
+  })
 }
 
 /**
