@@ -370,3 +370,19 @@ t.test('options are validated with errors that name the option', async (t) => {
     t.match((thrown as Error).message, `"${name}"`)
   }
 })
+
+t.test('metrics: counts tallied on the hot path reach prom-client when read; a reset drops what was pending', async (t) => {
+  const registry = new Registry()
+  const v = createVerifier({ extraEngines: [scriptEngine()], audit: false, metrics: { registry } })
+  t.teardown(() => v.close())
+  const labels = { engine: 'script', route: '/t', status: 'VERIFIED', admission: 'ADMIT', mode: 'enforce' }
+  for (let i = 0; i < 3; i++) await v.verify(script('true', { id: 't' }), { route: '/t' })
+  t.equal(await metricValue(registry, 'qwed_verifications_total', labels), 3)
+  t.equal(await metricValue(registry, 'qwed_cache_events_total', { tier: 'local', event: 'hit' }), 2)
+  await v.verify(script('true', { id: 't' }), { route: '/t' })
+  registry.resetMetrics()
+  t.equal(await metricValue(registry, 'qwed_verifications_total', labels), 0, 'the pending count went with the reset')
+  await v.verify(script('true', { id: 't' }), { route: '/t' })
+  t.equal(await metricValue(registry, 'qwed_verifications_total', labels), 1)
+  t.match(await registry.metrics(), /qwed_verifications_total\{engine="script",route="\/t",status="VERIFIED",admission="ADMIT",mode="enforce"\} 1/)
+})
