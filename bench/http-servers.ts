@@ -1,15 +1,19 @@
 // The servers of the HTTP benchmark, in their own process so that autocannon (in the parent) does
-// not share an event loop with them. Prints one JSON line { name: url } when all are listening.
+// not share an event loop with them. Sends { urls: { name: url } } over IPC when all are listening,
+// then answers { cpu } (user + system microseconds since the last `mark`) when asked. stdout is
+// /dev/null: the default audit trail of the Express servers writes its pino lines there.
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
+import { rateLimit as expressRateLimit } from 'express-rate-limit'
 import Fastify from 'fastify'
+import fastifyRateLimit from '@fastify/rate-limit'
 import qwed from '../lib/index.js'
 import { qwedExpress } from '../lib/express.js'
 import type { Claim } from '../types/claims.js'
 
 const DDL = 'CREATE TABLE orders (id INT, user_id INT, total NUMERIC)'
-type Kind = 'bare' | 'hit' | 'miss' | 'sql' | 'text' | 'auto'
+type Kind = 'bare' | 'ratelimit' | 'hit' | 'miss' | 'sql' | 'text' | 'auto'
 
 /** The same handler everywhere: what an LLM-backed route returns. */
 function answer (n: number) {
@@ -48,24 +52,32 @@ function routeOptions (kind: Kind) {
   return kind === 'auto' ? { claims: 'auto' as const } : { claims: claimsFor(kind) }
 }
 
+const plain = (kind: Kind): boolean => kind === 'bare' || kind === 'text' || kind === 'ratelimit'
+// A limit no benchmark reaches: the limiter's bookkeeping is measured, never a 429.
+const NEVER_LIMITED = { max: 1e9, timeWindow: 60_000 }
+
+/** Default options: metrics on (they always are), the default audit trail (Fastify's request.log, here a logger that writes nothing). */
 async function fastifyServer (kind: Kind): Promise<{ url: string, close: () => Promise<void> }> {
   const app = Fastify()
   const next = handler(kind)
-  if (kind === 'bare' || kind === 'text') {
+  if (kind === 'ratelimit') await app.register(fastifyRateLimit, NEVER_LIMITED)
+  if (plain(kind)) {
     app.get('/quote', async () => next())
   } else {
-    await app.register(qwed, { audit: false })
+    await app.register(qwed)
     app.get('/quote', { config: { qwed: routeOptions(kind) } }, async () => next())
   }
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   return { url: `${url}/quote`, close: async () => { await app.close() } }
 }
 
+/** Default options: the default audit trail is a pino logger on stdout (/dev/null here). */
 async function expressServer (kind: Kind): Promise<{ url: string, close: () => Promise<void> }> {
   const app = express()
   const next = handler(kind)
   const send = (res: express.Response): void => { const body = next(); typeof body === 'string' ? res.type('text/plain').send(body) : res.json(body) }
-  const middleware = kind === 'bare' || kind === 'text' ? null : qwedExpress({ audit: false })
+  const middleware = plain(kind) ? null : qwedExpress()
+  if (kind === 'ratelimit') app.use(expressRateLimit({ windowMs: NEVER_LIMITED.timeWindow, limit: NEVER_LIMITED.max, standardHeaders: 'draft-8', legacyHeaders: false }))
   if (middleware === null) {
     app.get('/quote', (_req, res) => { send(res) })
   } else {
@@ -82,12 +94,25 @@ async function expressServer (kind: Kind): Promise<{ url: string, close: () => P
   }
 }
 
-const kinds: Array<[Kind, string]> = [['bare', 'bare'], ['hit', '+ qwed, cache hit'], ['miss', '+ qwed, math miss'], ['sql', '+ qwed, sql miss'], ['text', 'text bare'], ['auto', 'text + qwed auto']]
+const only = process.argv.includes('--no-text') ? new Set<Kind>(['text', 'auto']) : new Set<Kind>()
+const kinds: Array<[Kind, string]> = ([
+  ['bare', 'bare'], ['ratelimit', '+ rate-limit'], ['hit', '+ qwed, cache hit'], ['miss', '+ qwed, math miss'], ['sql', '+ qwed, sql miss'],
+  ['text', 'text bare'], ['auto', 'text + qwed auto']
+] as Array<[Kind, string]>).filter(([kind]) => !only.has(kind))
 const servers: Record<string, { url: string, close: () => Promise<void> }> = {}
 for (const [kind, label] of kinds) servers[`fastify ${label}`] = await fastifyServer(kind)
 for (const [kind, label] of kinds) servers[`express ${label}`] = await expressServer(kind)
 
-process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, s.url]))) + '\n')
-process.on('SIGTERM', () => {
-  Promise.all(Object.values(servers).map(async (s) => await s.close())).finally(() => process.exit(0))
+let mark = process.cpuUsage()
+process.on('message', (message: { kind: string }) => {
+  if (message.kind === 'mark') {
+    mark = process.cpuUsage()
+    process.send?.({ kind: 'marked' })
+  } else if (message.kind === 'cpu') {
+    const used = process.cpuUsage(mark)
+    process.send?.({ kind: 'cpu', micros: used.user + used.system })
+  } else if (message.kind === 'close') {
+    Promise.all(Object.values(servers).map(async (s) => await s.close())).finally(() => process.exit(0))
+  }
 })
+process.send?.({ kind: 'urls', urls: Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, s.url])) })

@@ -3,20 +3,21 @@ import type { CacheOptions, RedisCacheOptions } from '../types/options.js'
 import type { DiagnosticResult } from '../types/result.js'
 import { QwedOptionsError } from './errors.js'
 import { MissingPeerError } from './optional-peer.js'
+import { freezeVerdict } from './result.js'
 import { createRedisTier, type RedisTier, type RedisTierEvent, type SharedLookup } from './cache/redis.js'
 
 export const CACHE_DEFAULTS = { max: 10_000, ttl: 600_000 }
 export type { SharedLookup } from './cache/redis.js'
 
 export interface ResultCache {
-  /** The in-process tier: synchronous, a copy of the verdict or undefined. */
-  get(key: string): DiagnosticResult | undefined
+  /** The in-process tier: synchronous, the frozen verdict or undefined. */
+  get(key: string): Readonly<DiagnosticResult> | undefined
   /**
    * The shared tier (Redis), asked only after a first-tier miss; null when none is configured.
-   * A hit is copied into the first tier.
+   * A hit is frozen and kept in the first tier.
    */
   readonly shared: { lookup(key: string): Promise<SharedLookup>, readonly onError: 'open' | 'closed' } | null
-  /** Stores in both tiers (the shared one in the background). */
+  /** Stores in both tiers (the shared one in the background). The verdict is frozen, not copied. */
   set(key: string, result: DiagnosticResult): void
   clear(): void
   /** Waits (briefly) for the shared tier's first connection; verifier.warmUp() calls it. */
@@ -32,14 +33,15 @@ export function resolveCacheSecret (redis: RedisCacheOptions): string | undefine
 }
 
 /**
- * Deterministic verdicts by claim key. Copies go in and out, so no caller can change a cached
- * verdict. With `redis`, a second tier shared by every replica (lib/cache/redis.ts).
+ * Deterministic verdicts by claim key. Verdicts are frozen when stored (lib/result.ts
+ * freezeVerdict) and handed out as they are: no caller can change a cached verdict, and a hit
+ * costs no copy. With `redis`, a second tier shared by every replica (lib/cache/redis.ts).
  */
 export function createResultCache (options: CacheOptions | false | undefined, countShared: (event: RedisTierEvent) => void = () => {}): ResultCache | null {
   if (options === false) return null
   const max = options?.max ?? CACHE_DEFAULTS.max
   const ttl = options?.ttl ?? CACHE_DEFAULTS.ttl
-  const lru = new LRUCache<string, DiagnosticResult>({ max, ...(ttl > 0 ? { ttl } : {}) })
+  const lru = new LRUCache<string, Readonly<DiagnosticResult>>({ max, ...(ttl > 0 ? { ttl } : {}) })
   let tier: RedisTier | null = null
   if (options?.redis !== undefined) {
     // validateVerifierOptions already refused a missing secret; this is the same rule for direct callers.
@@ -54,22 +56,19 @@ export function createResultCache (options: CacheOptions | false | undefined, co
   }
   const redis = tier
   return {
-    get: (key) => {
-      const hit = lru.get(key)
-      return hit === undefined ? undefined : structuredClone(hit)
-    },
+    get: (key) => lru.get(key),
     shared: redis === null
       ? null
       : {
           onError: redis.onError,
           lookup: async (key) => {
             const found = await redis.get(key)
-            if (found.kind === 'hit') lru.set(key, structuredClone(found.result))
+            if (found.kind === 'hit') lru.set(key, freezeVerdict(found.result))
             return found
           }
         },
     set: (key, result) => {
-      lru.set(key, structuredClone(result))
+      lru.set(key, freezeVerdict(result))
       redis?.set(key, result)
     },
     clear: () => lru.clear(),

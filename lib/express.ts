@@ -131,7 +131,7 @@ function routeMiddleware (shared: Shared, base: Settings): RequestHandler {
       return
     }
     // The inputs are checked before the handler: a refused one is answered 400 and the handler never runs.
-    const settings = { ...base, route: routeLabel(req) }
+    const settings = settingsFor(base, req)
     gateInput(runOf(shared, settings, req, res, NO_PORT)).then((gate) => {
       if (!gate.ok) {
         res.status(400).json(gate.body)
@@ -144,17 +144,21 @@ function routeMiddleware (shared: Shared, base: Settings): RequestHandler {
 }
 
 function runOf (shared: Shared, settings: Settings, req: Request, res: Response, port: ResponsePort): ResponseRun<Request, Response> {
-  return {
-    verifier: shared.verifier,
-    settings,
-    request: req,
-    reply: res,
-    port,
-    requestId: requestId(req),
-    logger: logger(shared, req),
-    deadlineMs: shared.deadlineMs,
-    record: (outcome: QwedOutcome) => { req.qwed = outcome }
+  return new ExpressRun(shared, settings, req, res, port)
+}
+
+/** One response's run. The request id (a random UUID when the app has none) is made only when read: by an audit record or a stream log line. */
+class ExpressRun implements ResponseRun<Request, Response> {
+  readonly verifier: Verifier
+  readonly deadlineMs: number
+  constructor (readonly shared: Shared, readonly settings: Settings, readonly request: Request, readonly reply: Response, readonly port: ResponsePort) {
+    this.verifier = shared.verifier
+    this.deadlineMs = shared.deadlineMs
   }
+
+  get requestId (): string { return requestId(this.request) }
+  get logger (): QwedLogger | undefined { return logger(this.shared, this.request) }
+  record (outcome: QwedOutcome): void { this.request.qwed = outcome }
 }
 
 /** The input gate writes nothing through the port. */
@@ -189,11 +193,10 @@ function intercept (shared: Shared, base: Settings, req: Request, res: Response,
   const originalJson = res.json
   const originalSend = res.send
   let state: 'open' | 'holding' | 'writing' | 'done' = 'open'
-  let closed = false
-  res.once('close', () => { closed = true })
 
   const control: HoldControl = {
-    gone: () => closed || res.writableEnded || res.destroyed || req.socket?.destroyed === true,
+    // A client that left destroyed the socket; a response that ended is writableEnded: no 'close' listener needed.
+    gone: () => res.writableEnded || res.destroyed || req.socket?.destroyed === true,
     write: (kind, body) => {
       state = 'writing'
       try {
@@ -214,7 +217,7 @@ function intercept (shared: Shared, base: Settings, req: Request, res: Response,
       logger(shared, req)?.warn({ route: routeLabel(req) }, 'qwed: the response was sent twice while being verified; the second body is ignored')
       return res
     }
-    const settings = { ...base, route: routeLabel(req) }
+    const settings = settingsFor(base, req)
     if (res.headersSent || res.statusCode >= 400) {
       // Nothing can be held once the headers are out, and error answers are not verified:
       // Express answers exactly as it would without the middleware.
@@ -238,7 +241,7 @@ function intercept (shared: Shared, base: Settings, req: Request, res: Response,
   let stream: 'none' | 'pass' | PushSource = 'none'
   const route = (args: unknown[], ending: boolean): 'pass' | PushSource => {
     if (stream === 'none' && state === 'open' && (!ending || hasChunk(args))) {
-      stream = openStream(shared, { ...base, route: routeLabel(req) }, req, res, originals, control.gone)
+      stream = openStream(shared, settingsFor(base, req), req, res, originals, control.gone)
     }
     return stream === 'none' ? 'pass' : stream
   }
@@ -430,6 +433,24 @@ function payloadOf (body: unknown): unknown {
   if (Buffer.isBuffer(body)) return body.toString('utf8')
   if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
   return body
+}
+
+const routeSettings = new WeakMap<Settings, Map<string, Settings>>()
+
+/** The route's settings with its metric label, made once per route pattern (a bounded set). */
+function settingsFor (base: Settings, req: Request): Settings {
+  const route = routeLabel(req)
+  let byRoute = routeSettings.get(base)
+  if (byRoute === undefined) {
+    byRoute = new Map()
+    routeSettings.set(base, byRoute)
+  }
+  let settings = byRoute.get(route)
+  if (settings === undefined) {
+    settings = { ...base, route }
+    byRoute.set(route, settings)
+  }
+  return settings
 }
 
 /** The metric label: the matched route's path pattern (never the raw URL). */

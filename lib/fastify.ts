@@ -89,33 +89,39 @@ function unseenRouteBody (): Record<string, unknown> {
 }
 
 function runOf (shared: Shared, settings: Settings, request: FastifyRequest, reply: FastifyReply): ResponseRun<FastifyRequest, FastifyReply> {
-  return {
-    verifier: shared.verifier,
-    settings,
-    request,
-    reply,
-    port: portOf(reply),
-    requestId: request.id,
-    logger: request.log,
-    deadlineMs: shared.deadlineMs,
-    record: (outcome: QwedOutcome) => { request.qwed = outcome }
-  }
+  return new FastifyRun(shared, settings, request, reply)
 }
 
-function portOf (reply: FastifyReply): ResponsePort {
-  return {
-    statusCode: () => reply.statusCode,
-    setStatus: (code) => { reply.code(code) },
-    setHeaders: (headers) => { reply.headers(headers) },
-    contentType: () => {
-      const type = reply.getHeader('content-type')
-      return typeof type === 'string' ? type : undefined
-    },
-    gone: () => reply.raw.writableEnded || reply.raw.destroyed || reply.request.raw.socket?.destroyed === true,
-    // onBlocked's own reply.send() is its answer; the hook then returns nothing of its own.
-    handOver: () => {},
-    answered: () => reply.sent
+/**
+ * One response's run and its port in one object (the runner calls its methods on it): one
+ * allocation per request instead of a run, a port and their closures.
+ */
+class FastifyRun implements ResponseRun<FastifyRequest, FastifyReply>, ResponsePort {
+  readonly verifier: Verifier
+  readonly deadlineMs: number
+  readonly port: ResponsePort = this
+
+  constructor (shared: Shared, readonly settings: Settings, readonly request: FastifyRequest, readonly reply: FastifyReply) {
+    this.verifier = shared.verifier
+    this.deadlineMs = shared.deadlineMs
   }
+
+  get requestId (): string { return this.request.id }
+  get logger (): FastifyRequest['log'] { return this.request.log }
+  record (outcome: QwedOutcome): void { this.request.qwed = outcome }
+
+  statusCode (): number { return this.reply.statusCode }
+  setStatus (code: number): void { this.reply.code(code) }
+  setHeaders (headers: Record<string, string>): void { this.reply.headers(headers) }
+  contentType (): string | undefined { return contentTypeOf(this.reply) }
+  gone (): boolean {
+    const reply = this.reply
+    return reply.raw.writableEnded || reply.raw.destroyed || reply.request.raw.socket?.destroyed === true
+  }
+
+  // onBlocked's own reply.send() is its answer; the hook then returns nothing of its own.
+  handOver (): void {}
+  answered (): boolean { return this.reply.sent }
 }
 
 /** Checks the route's inputs before the handler; a refused input is answered 400 here. */
@@ -132,32 +138,48 @@ function preHandler (shared: Shared, settings: Settings): preHandlerAsyncHookHan
   }
 }
 
-/** Objects, before Fastify serialises them: a replacement is returned as an object too. */
+/**
+ * Objects, before Fastify serialises them: a replacement is returned as an object too. Callback
+ * style, so a response this hook lets through costs no promise.
+ */
 function preSerialization (shared: Shared, settings: Settings): preSerializationHookHandler<unknown> {
-  return async function qwedPreSerialization (request, reply, payload) {
-    if ((request as Handled)[kHandled]) return payload
+  return function qwedPreSerialization (request, reply, payload, done) {
+    if ((request as Handled)[kHandled]) {
+      done(null, payload)
+      return
+    }
     ;(request as Handled)[kHandled] = true
-    return write(await runResponse(runOf(shared, settings, request, reply), payload), (body) => body)
+    runResponse(runOf(shared, settings, request, reply), payload).then((answer) => { done(null, write(answer, (body) => body)) }, done)
   }
 }
 
-/** Strings and Buffers (text routes, pre-serialised JSON): a replacement is JSON text. */
+/**
+ * Strings and Buffers (text routes, pre-serialised JSON): a replacement is JSON text. A response
+ * already verified (as an object, in preSerialization) goes straight through, without a promise.
+ */
 function onSend (shared: Shared, settings: Settings): onSendHookHandler<unknown> {
-  return async function qwedOnSend (request, reply, payload) {
-    if ((request as Handled)[kHandled]) return payload
-    ;(request as Handled)[kHandled] = true
-    if (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null) {
-      const format = formatOf(contentTypeOf(reply))
-      if (format === null || !isAsyncIterable(payload)) return unverifiableStream(runOf(shared, settings, request, reply), payload)
-      return await verifiedStream(shared, settings, request, reply, payload, format)
+  return function qwedOnSend (request, reply, payload, done) {
+    if ((request as Handled)[kHandled]) {
+      done(null, payload)
+      return
     }
-    // Only text reaches claims(): a Buffer is decoded.
-    const view = Buffer.isBuffer(payload) ? payload.toString('utf8') : payload
-    return write(await runResponse(runOf(shared, settings, request, reply), payload, view), (body) => {
-      reply.header('content-type', 'application/json; charset=utf-8')
-      return JSON.stringify(body)
-    })
+    ;(request as Handled)[kHandled] = true
+    verifySent(shared, settings, request, reply, payload).then((sent) => { done(null, sent) }, done)
   }
+}
+
+async function verifySent (shared: Shared, settings: Settings, request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null) {
+    const format = formatOf(contentTypeOf(reply))
+    if (format === null || !isAsyncIterable(payload)) return unverifiableStream(runOf(shared, settings, request, reply), payload)
+    return await verifiedStream(shared, settings, request, reply, payload, format)
+  }
+  // Only text reaches claims(): a Buffer is decoded.
+  const view = Buffer.isBuffer(payload) ? payload.toString('utf8') : payload
+  return write(await runResponse(runOf(shared, settings, request, reply), payload, view), (body) => {
+    reply.header('content-type', 'application/json; charset=utf-8')
+    return JSON.stringify(body)
+  })
 }
 
 /**

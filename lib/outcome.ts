@@ -43,6 +43,13 @@ export function skipped (mode: Mode, reason: NonNullable<QwedOutcome['skipped']>
   return { mode, decision: 'skip', status: null, results: [], skipped: reason }
 }
 
+/** The gates of a route without a feature flag (mode, sampling), synchronously. */
+export function quickGate (settings: RouteSettings<any, any>): QwedOutcome | null {
+  if (settings.mode === 'off') return skipped('off', 'off')
+  if (!sampled(settings.sampleRate)) return skipped(settings.mode, 'sampled_out')
+  return null
+}
+
 /** Runs the pre-verification gates of a route: mode, the feature flag and sampling. */
 export async function shouldVerify<Req> (settings: RouteSettings<Req, any>, request: Req): Promise<QwedOutcome | null> {
   if (settings.mode === 'off') return skipped('off', 'off')
@@ -99,8 +106,9 @@ async function verifyClaims<Req> (verifier: Verifier, settings: RouteSettings<Re
     route: settings.route,
     mode: settings.mode,
     onUnavailable: settings.onUnavailable,
-    requestId: info.requestId,
-    logger: info.logger
+    // Read when an audit record is written, not before.
+    get requestId () { return info.requestId },
+    get logger () { return info.logger }
   })
 }
 

@@ -39,6 +39,26 @@ export function refusedResult (message: string, fields: DeveloperFields, engine:
   return { ...result, admission: admissionOf(result), engine, cached: false, duration_ms: durationMs }
 }
 
+/**
+ * Freezes a verdict and everything in it, so one object can be handed to every request that asks
+ * for the same claim: a caller that writes into `developer_fields` gets a TypeError (ES modules run
+ * in strict mode) instead of changing what the next caller is told. Returns the same object.
+ */
+export function freezeVerdict<T extends object> (result: T): T {
+  deepFreeze(result, 0)
+  return result
+}
+
+function deepFreeze (value: object, depth: number): void {
+  Object.freeze(value)
+  // Verdicts are JSON data; the depth bound is only a guard against a pathological engine.
+  if (depth > 64) return
+  for (const key of Object.keys(value)) {
+    const member = (value as Record<string, unknown>)[key]
+    if (typeof member === 'object' && member !== null) deepFreeze(member, depth + 1)
+  }
+}
+
 /** True when the result says the engine could not be reached, not that the claim was judged. */
 export function isUnavailable (result: Pick<VerificationResult, 'engine' | 'developer_fields'>): boolean {
   return result.developer_fields.constraint_id === `${result.engine}.unavailable`

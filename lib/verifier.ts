@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { Claim } from '../types/claims.js'
-import type { Engine } from '../types/engine.js'
+import type { Engine, EngineResult } from '../types/engine.js'
 import type { BatchOptions, Mode, UnavailablePolicy, VerifierOptions, VerifyContext } from '../types/options.js'
 import type { DiagnosticResult, VerificationResult } from '../types/result.js'
 import { BREAKER_DEFAULTS, createEngineBreaker, type EngineBreaker } from './breaker.js'
@@ -11,11 +11,11 @@ import { VerdictError } from './errors.js'
 import { checkClaim } from './guard/input.js'
 import { resolveClaimLimits } from './guard/limits.js'
 import { createAuditSink } from './observe/audit.js'
-import { createMetrics, type QwedMetrics } from './observe/metrics.js'
+import { createMetrics, tallyOf, type QwedMetrics } from './observe/metrics.js'
 import { openAuditTrail, type AuditTrail } from './observe/store/trail.js'
 import { validateVerifierOptions } from './options.js'
 import { decide } from './policy.js'
-import { admissionOf, blocked, isUnavailable } from './result.js'
+import { admissionOf, blocked, freezeVerdict, isUnavailable } from './result.js'
 
 export interface Verifier {
   /** Verifies one claim. Never throws: bad claims and engine failures come back BLOCKED. */
@@ -46,13 +46,18 @@ export interface Verifier {
 
 const DIRECT_ROUTE = '__direct__'
 
+/** A verdict and where it came from. */
+interface Judged { result: Readonly<DiagnosticResult>, cached: boolean }
+
+const CLOSED: Judged = { result: freezeVerdict(blocked('The verifier is closed', { constraint_id: 'verifier.closed' })), cached: false }
+
 /** The framework-free pipeline: guard -> cache -> breaker -> engine -> result -> audit + metrics. */
 export function createVerifier (options?: VerifierOptions): Verifier {
   const opts = validateVerifierOptions(options)
   const limits = resolveClaimLimits(opts.limits, opts.maxClaimBytes)
   const secrets = [...(opts.secrets ?? []), ...remoteSecrets(opts)]
   const metrics = createMetrics(opts.metrics?.registry)
-  const cache = createResultCache(opts.cache, (event) => metrics.cacheEvents.inc({ tier: 'redis', event }))
+  const cache = createResultCache(opts.cache, (event) => { tallyOf(metrics.cacheEvents).inc({ tier: 'redis', event }) })
   const auditTrail = openAuditTrail(opts.audit, { secrets, registry: metrics.registry })
   const audit = createAuditSink(opts.audit, secrets, auditTrail)
 
@@ -73,61 +78,76 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   }
   let closed = false
 
-  async function judge (claim: Claim, engine: Engine<Claim>, key: string): Promise<{ result: DiagnosticResult, cached: boolean }> {
-    const hit = cache?.get(key)
-    if (hit !== undefined) {
-      metrics.cacheEvents.inc({ tier: 'local', event: 'hit' })
-      return { result: hit, cached: true }
-    }
-    if (cache !== null) {
-      metrics.cacheEvents.inc({ tier: 'local', event: 'miss' })
-      // Only a first-tier miss pays for a round trip to the shared tier.
-      if (cache.shared !== null) {
-        const found = await cache.shared.lookup(key)
-        if (found.kind === 'hit') return { result: found.result, cached: true }
-        if (found.kind === 'unavailable' && cache.shared.onError === 'closed') {
-          return { result: blocked('Verification is temporarily unavailable', { constraint_id: `${engine.name}.unavailable`, reason: 'cache_unavailable' }), cached: false }
-        }
+  const verifications = tallyOf(metrics.verifications)
+  const cacheEvents = tallyOf(metrics.cacheEvents)
+
+  /**
+   * A miss: the shared tier, the engine's fast path, then the engine behind its breaker. Verdicts
+   * are frozen when stored, never copied.
+   */
+  async function judge (claim: Claim, engine: Engine<Claim>, key: string): Promise<Judged> {
+    // Only a first-tier miss pays for a round trip to the shared tier.
+    if (cache?.shared != null) {
+      const found = await cache.shared.lookup(key)
+      if (found.kind === 'hit') return { result: found.result, cached: true }
+      if (found.kind === 'unavailable' && cache.shared.onError === 'closed') {
+        return { result: freezeVerdict(blocked('Verification is temporarily unavailable', { constraint_id: `${engine.name}.unavailable`, reason: 'cache_unavailable' })), cached: false }
       }
     }
     const breaker = breakers.get(engine) as EngineBreaker
     try {
-      const { cacheable, ...result } = await breaker.call(claim)
-      if (cache !== null && cacheable !== false) {
-        cache.set(key, result)
-        metrics.cacheEvents.inc({ tier: 'local', event: 'store' })
-      }
-      return { result, cached: false }
+      return { result: store(key, await breaker.call(claim)), cached: false }
     } catch (err) {
-      if (err instanceof VerdictError) return { result: err.result, cached: false }
+      if (err instanceof VerdictError) return { result: freezeVerdict(err.result), cached: false }
       return { result: unavailable(engine.name, err), cached: false }
     }
   }
 
-  async function verify (claim: Claim, context: VerifyContext = {}): Promise<VerificationResult> {
+  /** Freezes an engine's verdict and caches it unless the engine said not to. */
+  function store (key: string, answer: EngineResult): Readonly<DiagnosticResult> {
+    const { cacheable, ...result } = answer
+    freezeVerdict(result)
+    if (cache !== null && cacheable !== false) {
+      cache.set(key, result)
+      cacheEvents.inc({ tier: 'local', event: 'store' })
+    }
+    return result
+  }
+
+  /**
+   * One claim. Synchronous when the verdict is known at once (closed, refused by the guard, a
+   * first-tier cache hit, the engine's fast path), a promise otherwise.
+   */
+  function verifyNow (claim: Claim, context: VerifyContext): VerificationResult | Promise<VerificationResult> {
     const started = performance.now()
+    if (closed) return report(claim, context, started, CLOSED, null, 'verifier', undefined)
+    const checked = checkClaim(claim, knownTypes, limits)
+    if (!checked.ok) return report(claim, context, started, { result: freezeVerdict(checked.result), cached: false }, null, 'verifier', undefined)
+    const engine = engines.get(checked.type) as Engine<Claim>
+    const key = `${engine.name}:${checked.hash}`
+    const claimHash = 'sha256:' + checked.hash
+    if (cache !== null) {
+      const hit = cache.get(key)
+      if (hit !== undefined) {
+        cacheEvents.inc({ tier: 'local', event: 'hit' })
+        return report(claim, context, started, { result: hit, cached: true }, claimHash, engine.name, checked.type)
+      }
+      cacheEvents.inc({ tier: 'local', event: 'miss' })
+    }
+    // A claim the engine decides at once, without its breaker (exact arithmetic on a short text),
+    // unless a shared tier is asked first.
+    const quick = cache?.shared == null ? fastVerdict(engine, claim) : undefined
+    if (quick !== undefined) {
+      return report(claim, context, started, { result: store(key, quick), cached: false }, claimHash, engine.name, checked.type)
+    }
+    return judge(claim, engine, key).then((verdict) => report(claim, context, started, verdict, claimHash, engine.name, checked.type))
+  }
+
+  /** The result, its metrics and its audit record. A promise only when the audit queue makes us wait. */
+  function report (claim: Claim, context: VerifyContext, started: number, verdict: Judged, claimHash: string | null, engineName: string, claimType: string | undefined): VerificationResult | Promise<VerificationResult> {
+    const duration = performance.now() - started
     const route = context.route ?? DIRECT_ROUTE
     const mode: Mode = context.mode ?? 'enforce'
-    const onUnavailable: UnavailablePolicy = context.onUnavailable ?? 'closed'
-    let engineName = 'verifier'
-    let claimType: string | undefined
-    let verdict: { result: DiagnosticResult, cached: boolean }
-    let claimHash: string | null = null
-    if (closed) {
-      verdict = { result: blocked('The verifier is closed', { constraint_id: 'verifier.closed' }), cached: false }
-    } else {
-      const checked = checkClaim(claim, knownTypes, limits)
-      if (!checked.ok) {
-        verdict = { result: checked.result, cached: false }
-      } else {
-        const engine = engines.get(checked.type) as Engine<Claim>
-        engineName = engine.name
-        claimType = checked.type
-        claimHash = 'sha256:' + checked.hash
-        verdict = await judge(claim, engine, `${engine.name}:${checked.hash}`)
-      }
-    }
-    const duration = performance.now() - started
     const result: VerificationResult = {
       ...verdict.result,
       admission: admissionOf(verdict.result),
@@ -137,11 +157,14 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       duration_ms: Math.round(duration * 1000) / 1000
     }
     const engineLabel = metricEngineLabel(engineName, claimType)
-    metrics.verifications.inc({ engine: engineLabel, route, status: result.status, admission: result.admission, mode })
-    metrics.duration.observe({ engine: engineLabel, cached: String(result.cached) }, duration / 1000)
+    verifications.inc({ engine: engineLabel, route, status: result.status, admission: result.admission, mode })
+    metrics.duration.observe({ engine: engineLabel, cached: result.cached ? 'true' : 'false' }, duration / 1000)
     if (isUnavailable(result)) metrics.engineErrors.inc({ engine: engineLabel, reason: String(result.developer_fields.reason) })
+    if (!audit.enabled) return result
+    const onUnavailable: UnavailablePolicy = context.onUnavailable ?? 'closed'
     const queued = audit({
-      requestId: context.requestId,
+      // Read only by a record that is written.
+      get requestId () { return context.requestId },
       route,
       claimHash,
       claim,
@@ -150,8 +173,11 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       decision: decide([result], mode, onUnavailable)
     }, context.logger)
     // Only with a full audit queue and onFull 'block': wait until the record is queued.
-    if (queued !== undefined) await queued
-    return result
+    return queued === undefined ? result : queued.then(() => result)
+  }
+
+  async function verify (claim: Claim, context: VerifyContext = {}): Promise<VerificationResult> {
+    return await verifyNow(claim, context)
   }
 
   async function warmUp (claimTypes?: readonly string[]): Promise<void> {
@@ -162,6 +188,8 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   }
 
   async function verifyBatch (claims: readonly Claim[], options: BatchOptions & VerifyContext = {}): Promise<VerificationResult[]> {
+    // One claim (most responses): no lanes, no workers; the same verify, so the same result.
+    if (claims.length === 1) return [await verifyNow(claims[0] as Claim, options)]
     const { concurrency = 4, ...context } = options
     const width = Number.isInteger(concurrency) && concurrency > 0 ? concurrency : 4
     const results = new Array<VerificationResult>(claims.length)
@@ -180,7 +208,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       async function worker (): Promise<void> {
         while (next < indexes.length) {
           const index = indexes[next++] as number
-          results[index] = await verify(claims[index] as Claim, context)
+          results[index] = await verifyNow(claims[index] as Claim, context)
         }
       }
       await Promise.all(Array.from({ length: Math.min(size, indexes.length) }, worker))
@@ -217,6 +245,15 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   }
 }
 
+/** The engine's fast path; one that throws (it must not) leaves the claim to verify() and its breaker. */
+function fastVerdict (engine: Engine<Claim>, claim: Claim): EngineResult | undefined {
+  try {
+    return engine.fastVerify?.(claim)
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * The `engine` label of the per-claim metrics: the engine's name, and for an engine that serves
  * several claim types on behalf of others (the remote engine) also the claim type, `remote:math`,
@@ -232,5 +269,5 @@ function unavailable (engine: string, err: unknown): DiagnosticResult {
   const reason = code === 'EOPENBREAKER' ? 'breaker_open' : code === 'ETIMEDOUT' ? 'timeout' : 'engine_error'
   const fields: Record<string, unknown> = { constraint_id: `${engine}.unavailable`, reason }
   if (reason === 'engine_error') fields.error = err instanceof Error ? err.message : String(err)
-  return blocked('Verification is temporarily unavailable', fields)
+  return freezeVerdict(blocked('Verification is temporarily unavailable', fields))
 }

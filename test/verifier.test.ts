@@ -2,6 +2,7 @@ import t from 'tap'
 import { Registry } from 'prom-client'
 import { createVerifier } from '../lib/verifier.js'
 import { QwedOptionsError } from '../lib/errors.js'
+import { writes } from '../lib/observe/audit.js'
 import { captureLogger, scriptEngine, type ScriptClaim } from './helpers/engines.js'
 
 const script = (verdict: ScriptClaim['verdict'], extra: Partial<ScriptClaim> = {}): any => ({ type: 'script', verdict, ...extra })
@@ -58,15 +59,75 @@ t.test('cache: the second identical claim is a hit and never reaches the engine'
   t.equal(await metricValue(registry, 'qwed_cache_events_total', { event: 'store' }), 2)
 })
 
-t.test('cache: a caller changing a result does not change the cached verdict', async (t) => {
-  const { verifier } = setup()
+t.test('cache: verdicts are frozen; a caller writing into one throws and cannot change the cached verdict', async (t) => {
+  const { verifier, engine } = setup()
   const first = await verifier.verify(script('true', { id: 1 }))
-  first.developer_fields.constraint_id = 'tampered'
+  t.ok(Object.isFrozen(first.developer_fields), 'developer_fields is frozen')
+  t.throws(() => { first.developer_fields.constraint_id = 'tampered' }, TypeError, 'strict mode: the write throws')
   const second = await verifier.verify(script('true', { id: 1 }))
   t.equal(second.cached, true)
+  t.equal(engine.calls, 1)
   t.equal(second.developer_fields.constraint_id, 'script.true')
-  second.developer_fields.constraint_id = 'tampered again'
-  t.equal((await verifier.verify(script('true', { id: 1 }))).developer_fields.constraint_id, 'script.true')
+  t.equal(second.developer_fields, first.developer_fields, 'the hit hands out the stored evidence, not a copy')
+  t.not(second, first, 'each call has its own result object')
+  // The top level is the caller's own: changing it changes nothing for the next caller.
+  second.status = 'BLOCKED'
+  second.proof_ref = null
+  const third = await verifier.verify(script('true', { id: 1 }))
+  t.equal(third.status, 'VERIFIED')
+  t.match(third.proof_ref, /^sha256:/)
+  // Sloppy-mode code (a CommonJS consumer) cannot change it either: the write is ignored.
+  // eslint-disable-next-line no-new-func -- sloppy mode is the point: only code outside a module or class runs in it
+  const sloppyWrite = new Function('r', 'r.developer_fields.constraint_id = "x"; r.developer_fields.extra = 1; return r.developer_fields.constraint_id') as (r: unknown) => unknown
+  t.equal(sloppyWrite(third), 'script.true')
+  t.equal((await verifier.verify(script('true', { id: 1 }))).developer_fields.extra, undefined)
+})
+
+t.test('verifyBatch of one claim is verify: same result, cache and audit, without the lanes', async (t) => {
+  const { verifier, engine, audit } = setup()
+  const [one] = await verifier.verifyBatch([script('true', { id: 'b' })], { route: '/r', requestId: 'req-9', concurrency: 1 })
+  const direct = await verifier.verify(script('true', { id: 'b' }), { route: '/r', requestId: 'req-9' })
+  t.equal(engine.calls, 1, 'the second is a hit of the first')
+  t.equal(one?.cached, false)
+  t.equal(direct.cached, true)
+  const strip = (r: any) => { const { cached: _c, duration_ms: _d, ...rest } = r; return rest }
+  t.same(strip(one), strip(direct))
+  t.equal(audit.records.length, 2)
+  t.match(audit.records[0], { route: '/r', request_id: 'req-9', decision: 'admit' })
+  const many = await verifier.verifyBatch([script('true', { id: 'b' }), script('false')], { route: '/r' })
+  t.same(many.map((r) => strip(r)), [strip(direct), strip(await verifier.verify(script('false')))], 'the batch path gives the same results')
+  const refused = await verifier.verifyBatch([{ type: 'nope' } as any])
+  t.equal(refused[0]?.developer_fields.constraint_id, 'claim.unknown_type')
+})
+
+t.test('audit: no record is built for a logger that would not write it', async (t) => {
+  let asked = 0
+  let written = 0
+  const quiet = {
+    isLevelEnabled: (level: string) => { asked++; return level === 'error' },
+    info: () => { written++ },
+    warn: () => { written++ },
+    error: () => { written++ }
+  }
+  const v = createVerifier({ extraEngines: [scriptEngine()], audit: { logger: quiet } })
+  t.teardown(() => v.close())
+  await v.verify(script('true'))
+  await v.verify(script('false'))
+  t.equal(asked, 2, 'the logger is asked once per verification')
+  t.equal(written, 0)
+  // A logger whose methods do nothing (Fastify's when the app has none) is not given records either.
+  t.equal(writes({ info () {}, warn () {}, error () {} }, 'info'), false)
+  t.equal(writes({ info: () => {}, warn: () => {}, error: () => {} }, 'warn'), false)
+  t.equal(writes({ info: (o: unknown) => { written++; return o }, warn () {}, error () {} }, 'info'), true)
+  t.equal(writes(Object.assign(captureLogger().logger, { level: 'silent' }), 'warn'), false)
+  t.equal(writes(captureLogger().logger, 'info'), true)
+  const noop = { info () {}, warn () {}, error () {} }
+  const counting = createVerifier({ extraEngines: [scriptEngine()], audit: { logger: noop } })
+  t.teardown(() => counting.close())
+  await counting.verify(script('true'))
+  const capture = captureLogger()
+  await counting.verify(script('true'), { logger: capture.logger })
+  t.equal(capture.records.length, 0, 'the configured logger wins over the context one')
 })
 
 t.test('cache: results the engine marks uncacheable, failures and guard rejections are not cached', async (t) => {
@@ -308,4 +369,20 @@ t.test('options are validated with errors that name the option', async (t) => {
     t.equal((thrown as QwedOptionsError).option, name)
     t.match((thrown as Error).message, `"${name}"`)
   }
+})
+
+t.test('metrics: counts tallied on the hot path reach prom-client when read; a reset drops what was pending', async (t) => {
+  const registry = new Registry()
+  const v = createVerifier({ extraEngines: [scriptEngine()], audit: false, metrics: { registry } })
+  t.teardown(() => v.close())
+  const labels = { engine: 'script', route: '/t', status: 'VERIFIED', admission: 'ADMIT', mode: 'enforce' }
+  for (let i = 0; i < 3; i++) await v.verify(script('true', { id: 't' }), { route: '/t' })
+  t.equal(await metricValue(registry, 'qwed_verifications_total', labels), 3)
+  t.equal(await metricValue(registry, 'qwed_cache_events_total', { tier: 'local', event: 'hit' }), 2)
+  await v.verify(script('true', { id: 't' }), { route: '/t' })
+  registry.resetMetrics()
+  t.equal(await metricValue(registry, 'qwed_verifications_total', labels), 0, 'the pending count went with the reset')
+  await v.verify(script('true', { id: 't' }), { route: '/t' })
+  t.equal(await metricValue(registry, 'qwed_verifications_total', labels), 1)
+  t.match(await registry.metrics(), /qwed_verifications_total\{engine="script",route="\/t",status="VERIFIED",admission="ADMIT",mode="enforce"\} 1/)
 })

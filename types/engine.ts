@@ -35,6 +35,12 @@ export interface Engine<C extends { type: string } = Claim> {
    * times nor counts it. A claim it has no room for is answered busy (lib/engines/busy.ts).
    */
   readonly queues?: boolean
+  /**
+   * Optional: the verdict of a claim decided at once (synchronously, in microseconds, with no way
+   * to fail), asked before the breaker; undefined sends the claim to verify(). Must give exactly
+   * what verify() would.
+   */
+  fastVerify?(claim: C): EngineResult | undefined
   /** Loads what the first claim would otherwise load inside its deadline (a solver); rejects if it cannot. */
   warmUp?(): Promise<void>
   close?(): void | Promise<void>

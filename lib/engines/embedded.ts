@@ -9,6 +9,7 @@ import type { VerifierOptions } from '../../types/options.js'
 import { CODE_DESCRIPTOR } from './code/descriptor.js'
 import type { EngineDescriptor } from './descriptor.js'
 import { lazyEngine } from './lazy.js'
+import { fastArithmetic } from './math/fast-path.js'
 import { LOGIC_DESCRIPTOR } from './logic/descriptor.js'
 import { MATH_DESCRIPTOR } from './math/descriptor.js'
 import type { WorkerSource } from './pool.js'
@@ -33,9 +34,9 @@ export interface EngineEntry {
 }
 
 /** An entry whose engine is built from `load` on its first claim. */
-function lazyEntry (descriptor: EngineDescriptor, load: (options: VerifierOptions) => Promise<Engine<any>>): EngineEntry {
+function lazyEntry (descriptor: EngineDescriptor, load: (options: VerifierOptions) => Promise<Engine<any>>, fastVerify?: Engine<any>['fastVerify']): EngineEntry {
   return {
-    create: (options) => lazyEngine(descriptor.name, Object.keys(descriptor.claimTypes), async () => await load(options)),
+    create: (options) => lazyEngine(descriptor.name, Object.keys(descriptor.claimTypes), async () => await load(options), fastVerify),
     cpuBound: descriptor.routing.cpuBound,
     ...(descriptor.routing.poolMinWeight === undefined ? {} : { poolMinWeight: descriptor.routing.poolMinWeight }),
     ...(descriptor.routing.loopSliceMs === undefined ? {} : { loopSliceMs: descriptor.routing.loopSliceMs })
@@ -43,7 +44,7 @@ function lazyEntry (descriptor: EngineDescriptor, load: (options: VerifierOption
 }
 
 export const EMBEDDED_ENGINES: readonly EngineEntry[] = [
-  lazyEntry(MATH_DESCRIPTOR, async () => (await import('./math/index.js')).createMathEngine()),
+  lazyEntry(MATH_DESCRIPTOR, async () => (await import('./math/index.js')).createMathEngine(), fastArithmetic),
   lazyEntry(SQL_DESCRIPTOR, async () => (await import('./sql.js')).createSqlEngine()),
   lazyEntry(CODE_DESCRIPTOR, async () => (await import('./code/index.js')).createCodeEngine()),
   lazyEntry(SCHEMA_DESCRIPTOR, async () => (await import('./schema.js')).createSchemaEngine()),

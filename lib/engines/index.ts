@@ -64,6 +64,8 @@ function routeToPool (local: Engine<Claim>, pooled: Engine<Claim>, entry: Engine
   if (minWeight !== undefined && minWeight > 0) {
     pooled.verify = async (claim, ctx) => claimWeight(claim, minWeight) >= minWeight ? await viaPool(claim, ctx) : await onLoop(claim, ctx)
   }
+  // the fast path is light and exact wherever the claim would run
+  if (local.fastVerify !== undefined) pooled.fastVerify = local.fastVerify.bind(local)
   pooled.warmUp = async () => {
     await Promise.all([local.warmUp?.(), pool.warm()])
   }

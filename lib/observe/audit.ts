@@ -16,44 +16,77 @@ export interface AuditEntry {
 }
 
 /** Returns a promise only when the audit store's queue is full with onFull 'block' (wait for it). */
-export type AuditSink = (entry: AuditEntry, fallbackLogger?: QwedLogger) => void | Promise<void>
+export interface AuditSink {
+  (entry: AuditEntry, fallbackLogger?: QwedLogger): void | Promise<void>
+  /** False with `audit: false`: the verifier need not even make an entry. */
+  readonly enabled: boolean
+}
+
+const DISABLED: AuditSink = Object.assign(() => {}, { enabled: false })
 
 /**
  * One record per verification. Records go to `options.logger`, else to the logger the adapter
  * passes (Fastify's request.log), else to a pino logger on stdout. The claim text is only written
  * with includeClaims; configured secrets are scrubbed from every string of the record. With an
  * audit store (`trail`), each record is also queued for the tamper-evident store.
+ *
+ * The log record is built only when the logger will write it: a logger below the record's level
+ * (pino's isLevelEnabled, `level: 'silent'`) or one whose methods do nothing (Fastify's logger when
+ * the app has none) costs nothing per verification.
  */
 export function createAuditSink (options: AuditOptions | false | undefined, secrets: readonly string[], trail: AuditTrailWriter | null = null): AuditSink {
-  if (options === false) return () => {}
+  if (options === false) return DISABLED
   const configured = options?.logger
   const includeClaims = options?.includeClaims === true
   let standalone: QwedLogger | undefined
-  return (entry, fallbackLogger) => {
+  const sink = (entry: AuditEntry, fallbackLogger?: QwedLogger): void | Promise<void> => {
     const logger = configured ?? fallbackLogger ?? (standalone ??= pino({ name: 'qwed-audit' }))
-    const { result } = entry
-    const record: Record<string, unknown> = {
-      audit: 'qwed.verification',
-      verified_at: new Date().toISOString(),
-      request_id: entry.requestId ?? null,
-      route: entry.route,
-      engine: result.engine,
-      claim_type: result.claim_type ?? null,
-      claim_hash: entry.claimHash,
-      status: result.status,
-      admission: result.admission,
-      constraint_id: result.developer_fields.constraint_id ?? null,
-      proof_ref: result.proof_ref,
-      cached: result.cached,
-      duration_ms: result.duration_ms,
-      mode: entry.mode,
-      decision: entry.decision
+    const level = entry.decision === 'admit' ? 'info' : 'warn'
+    if (writes(logger, level)) {
+      const { result } = entry
+      const record: Record<string, unknown> = {
+        audit: 'qwed.verification',
+        verified_at: new Date().toISOString(),
+        request_id: entry.requestId ?? null,
+        route: entry.route,
+        engine: result.engine,
+        claim_type: result.claim_type ?? null,
+        claim_hash: entry.claimHash,
+        status: result.status,
+        admission: result.admission,
+        constraint_id: result.developer_fields.constraint_id ?? null,
+        proof_ref: result.proof_ref,
+        cached: result.cached,
+        duration_ms: result.duration_ms,
+        mode: entry.mode,
+        decision: entry.decision
+      }
+      if (includeClaims) record.claim = entry.claim
+      logger[level](redactSecrets(record, secrets), `qwed ${entry.decision}: ${result.engine} ${result.status}`)
     }
-    if (includeClaims) record.claim = entry.claim
-    const safe = redactSecrets(record, secrets)
-    const message = `qwed ${entry.decision}: ${result.engine} ${result.status}`
-    if (entry.decision === 'admit') logger.info(safe, message)
-    else logger.warn(safe, message)
     return trail?.record(entry)
   }
+  return Object.assign(sink, { enabled: true })
+}
+
+/** Whether `logger` writes a record at `level`: asked of the logger when it can say, else assumed. */
+export function writes (logger: QwedLogger, level: 'info' | 'warn'): boolean {
+  const probe = logger as QwedLogger & { isLevelEnabled?: (level: string) => boolean, level?: unknown }
+  if (typeof probe.isLevelEnabled === 'function') return probe.isLevelEnabled(level)
+  if (probe.level === 'silent') return false
+  return !doesNothing(logger[level])
+}
+
+const emptiness = new WeakMap<object, boolean>()
+const EMPTY_FUNCTION = /^(?:function\s*)?[\w$]*\s*\(\s*\)\s*(?:=>\s*)?\{\s*\}$/
+
+/** A method with an empty body (abstract-logging's `function noop () { }`, `() => {}`, `info () {}`): remembered per function. */
+function doesNothing (method: unknown): boolean {
+  if (typeof method !== 'function') return false
+  let empty = emptiness.get(method)
+  if (empty === undefined) {
+    empty = EMPTY_FUNCTION.test(Function.prototype.toString.call(method))
+    emptiness.set(method, empty)
+  }
+  return empty
 }

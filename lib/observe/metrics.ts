@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, type LabelValues } from 'prom-client'
 
 export type BreakerStateValue = 0 | 1 | 2
 
@@ -118,4 +118,62 @@ export function createMetrics (registry: Registry = new Registry()): QwedMetrics
       registers
     }))
   }
+}
+
+/**
+ * Counts kept as plain numbers per label set and added to their prom-client counter when the
+ * counter is read (its collect hook, which every scrape and `get()` runs), so a count on the hot
+ * path is one Map lookup instead of prom-client's label hashing and validation. A reset of the
+ * counter drops what was pending. One tally per counter, shared by every verifier that uses it.
+ */
+export class CounterTally<L extends string> {
+  readonly #counter: Counter<L>
+  readonly #names: readonly L[]
+  readonly #pending = new Map<string, { labels: LabelValues<L>, n: number }>()
+
+  constructor (counter: Counter<L>) {
+    this.#counter = counter
+    this.#names = (counter as unknown as { labelNames: readonly L[] }).labelNames
+    const hooks = counter as unknown as { collect?: () => unknown, reset: () => void }
+    const collect = hooks.collect
+    hooks.collect = () => {
+      this.flush()
+      return collect?.call(counter)
+    }
+    const reset = hooks.reset
+    hooks.reset = () => {
+      this.#pending.clear()
+      reset.call(counter)
+    }
+  }
+
+  /** Counts one for `labels` (label values are the counter's bounded ones). */
+  inc (labels: LabelValues<L>): void {
+    let key = ''
+    for (const name of this.#names) key += String(labels[name]) + '\u0000'
+    const entry = this.#pending.get(key)
+    if (entry === undefined) this.#pending.set(key, { labels: { ...labels }, n: 1 })
+    else entry.n++
+  }
+
+  /** Hands the pending counts to prom-client. */
+  flush (): void {
+    for (const entry of this.#pending.values()) {
+      if (entry.n === 0) continue
+      this.#counter.inc(entry.labels, entry.n)
+      entry.n = 0
+    }
+  }
+}
+
+const tallies = new WeakMap<object, CounterTally<string>>()
+
+/** The tally of `counter`, made on first use. */
+export function tallyOf<L extends string> (counter: Counter<L>): CounterTally<L> {
+  let tally = tallies.get(counter) as CounterTally<L> | undefined
+  if (tally === undefined) {
+    tally = new CounterTally(counter)
+    tallies.set(counter, tally as unknown as CounterTally<string>)
+  }
+  return tally
 }

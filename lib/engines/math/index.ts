@@ -16,6 +16,7 @@
 import type { MathClaim, MathOperationClaim } from '../../../types/claims.js'
 import type { Engine } from '../../../types/engine.js'
 import { verifyMathClaim } from './decide.js'
+import { fastArithmetic } from './fast-path.js'
 import { verifyOperationClaim } from './helpers/index.js'
 import { warmUp } from './parse.js'
 
@@ -28,6 +29,7 @@ export function createMathEngine (): Engine<MathClaim> {
     async warmUp () {
       warmUp()
     },
+    fastVerify: fastArithmetic,
     verify: (claim, ctx) => {
       // A claim with an `operation` is a library-helper claim; everything else is an expression.
       const result = (claim as { operation?: unknown } | null)?.operation !== undefined

@@ -1,0 +1,187 @@
+/**
+ * The exact-arithmetic fast path: `lhs = rhs` where both sides are plain arithmetic on decimal
+ * literals (`+ - * /`, parentheses, unary minus, `^` with a small whole-number exponent), decided
+ * with the engine's own rationals (exact.ts) in a few microseconds instead of through the mathjs
+ * parser and the normal form. Same verdict, same evidence, same proof_ref as the full engine
+ * (decide.ts judgeEquation with method 'exact'; test/math-fast-path.test.ts checks it on many
+ * generated claims). Anything else, including every error the full engine reports (division by
+ * zero, ambiguity, limits), returns undefined: the claim goes the usual way.
+ */
+import type { EngineResult } from '../../../types/engine.js'
+import { unverifiable, verified } from '../../result.js'
+import { Q, parseDecimal } from './exact.js'
+
+/** Longest expression taken: longer ones go to the full engine with its caps. */
+const MAX_LENGTH = 200
+/** Digits of one literal. */
+const MAX_LITERAL_DIGITS = 30
+/** Largest exponent of `^`. */
+const MAX_EXPONENT = 16
+/** Parenthesis nesting. */
+const MAX_NESTING = 16
+/** Bits of a numerator or denominator along the way, far below the engine's cap (LIMITS.maxBits). */
+const MAX_BITS = 2048
+// Only these characters, exactly one `=`.
+const PLAIN = /^[0-9.+\-*/^() ]+=[0-9.+\-*/^() ]+$/
+// QWED's ambiguity rule (normalize.ts AMBIGUOUS) on the text without spaces: `/2(` is refused there.
+const AMBIGUOUS = /\/(?:\d+(?:\.\d*)?|\.\d+)\(/
+
+/** Not a plain claim (or one the full engine must judge): an internal signal, never thrown out. */
+class NotPlain extends Error {}
+const NOT_PLAIN = new NotPlain()
+
+/** The verdict of a plain arithmetic identity, or undefined when the claim is not one. */
+export function fastArithmetic (claim: unknown): EngineResult | undefined {
+  if (claim === null || typeof claim !== 'object') return undefined
+  const { type, expression } = claim as { type?: unknown, expression?: unknown }
+  if (type !== 'math' || typeof expression !== 'string' || expression.length > MAX_LENGTH) return undefined
+  // expected, tolerance, domain, roundedTo, operation: the full engine reads them.
+  if (Object.keys(claim).length !== 2) return undefined
+  const text = expression.trim()
+  if (!PLAIN.test(text) || AMBIGUOUS.test(text.replace(/ +/g, ''))) return undefined
+  const equals = text.indexOf('=')
+  const leftText = text.slice(0, equals).trim()
+  const rightText = text.slice(equals + 1).trim()
+  let left: Q
+  let right: Q
+  try {
+    left = new Side(leftText).value()
+    right = new Side(rightText).value()
+  } catch (err) {
+    if (err instanceof NotPlain) return undefined
+    throw err
+  }
+  const fields = { left_side: left.toString(), right_side: right.toString(), method: 'exact' }
+  if (left.equals(right)) {
+    return verified('Identity is true', { constraint_id: 'math.identity_true', result: true, left_side: fields.left_side, right_side: fields.right_side, simplified_difference: '0', method: 'exact' }, {
+      claim: text, verdict: 'identity_true', left: fields.left_side, right: fields.right_side, method: 'exact'
+    })
+  }
+  return unverifiable('Identity is false', {
+    constraint_id: 'math.identity_false', result: false, left_side: fields.left_side, right_side: fields.right_side, simplified_difference: left.sub(right).toString(), method: 'exact'
+  })
+}
+
+/**
+ * A recursive-descent reader of one side, with mathjs's precedence: `+ -` below `* /` below unary
+ * minus below `^` (so `-2^2` is -4). What mathjs would read another way, or what this reader does
+ * not take (implicit multiplication, `2^-1`, `2^3^2`, a unary plus, `1.`), is NotPlain.
+ */
+class Side {
+  #i = 0
+  #depth = 0
+  constructor (readonly text: string) {}
+
+  value (): Q {
+    const v = this.#sum()
+    this.#space()
+    if (this.#i !== this.text.length) throw NOT_PLAIN
+    return v
+  }
+
+  #space (): void {
+    while (this.text[this.#i] === ' ') this.#i++
+  }
+
+  #peek (): string | undefined {
+    this.#space()
+    return this.text[this.#i]
+  }
+
+  #sum (): Q {
+    let v = this.#product()
+    for (let op = this.#peek(); op === '+' || op === '-'; op = this.#peek()) {
+      this.#i++
+      const term = this.#product()
+      v = checked(op === '+' ? v.add(term) : v.sub(term))
+    }
+    return v
+  }
+
+  #product (): Q {
+    let v = this.#unary()
+    for (let op = this.#peek(); op === '*' || op === '/'; op = this.#peek()) {
+      this.#i++
+      const factor = this.#unary()
+      if (op === '/' && factor.isZero()) throw NOT_PLAIN
+      v = checked(op === '*' ? v.mul(factor) : v.div(factor))
+    }
+    return v
+  }
+
+  #unary (): Q {
+    if (this.#peek() === '-') {
+      this.#i++
+      // `--3`: left to the full engine.
+      if (this.#peek() === '-') throw NOT_PLAIN
+      return this.#power().neg()
+    }
+    return this.#power()
+  }
+
+  #power (): Q {
+    const base = this.#primary()
+    if (this.#peek() !== '^') return base
+    this.#i++
+    this.#space()
+    const start = this.#i
+    while (isDigit(this.text[this.#i])) this.#i++
+    const digits = this.text.slice(start, this.#i)
+    const next = this.#peek()
+    if (digits === '' || digits.length > 2 || next === '^' || next === '.' || next === '(') throw NOT_PLAIN
+    const exponent = Number(digits)
+    if (exponent > MAX_EXPONENT) throw NOT_PLAIN
+    // 0^0 is left to the full engine.
+    if (exponent === 0 && base.isZero()) throw NOT_PLAIN
+    return checked(base.pow(BigInt(exponent)))
+  }
+
+  #primary (): Q {
+    const c = this.#peek()
+    let v: Q
+    if (c === '(') {
+      if (++this.#depth > MAX_NESTING) throw NOT_PLAIN
+      this.#i++
+      v = this.#sum()
+      if (this.#peek() !== ')') throw NOT_PLAIN
+      this.#i++
+      this.#depth--
+    } else if (isDigit(c) || c === '.') {
+      v = this.#literal()
+    } else {
+      throw NOT_PLAIN
+    }
+    // `2(3)`, `(1)(2)`, `2 3`: implicit multiplication is the full engine's to read.
+    const after = this.#peek()
+    if (after === '(' || isDigit(after) || after === '.') throw NOT_PLAIN
+    return v
+  }
+
+  #literal (): Q {
+    const start = this.#i
+    while (isDigit(this.text[this.#i])) this.#i++
+    const whole = this.#i - start
+    let fraction = 0
+    if (this.text[this.#i] === '.') {
+      this.#i++
+      const from = this.#i
+      while (isDigit(this.text[this.#i])) this.#i++
+      fraction = this.#i - from
+      // `1.` and a lone `.`: the full engine's.
+      if (fraction === 0) throw NOT_PLAIN
+    }
+    if (whole + fraction > MAX_LITERAL_DIGITS) throw NOT_PLAIN
+    const q = parseDecimal(this.text.slice(start, this.#i))
+    if (q === null) throw NOT_PLAIN
+    return q
+  }
+}
+
+function isDigit (c: string | undefined): boolean {
+  return c !== undefined && c >= '0' && c <= '9'
+}
+
+function checked (q: Q): Q {
+  if (q.bits() > MAX_BITS) throw NOT_PLAIN
+  return q
+}
