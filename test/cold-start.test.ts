@@ -59,20 +59,24 @@ async function packages () {
 
 const HEAVY = ['mathjs', 'node-sql-parser', 'z3-solver', 'ajv', 'oxc-parser', 'web-tree-sitter', 're2js', 'typed-function']
 
-t.test('importing the package and creating a verifier load no engine; the first math claim loads mathjs', async (t) => {
+t.test('importing the package and creating a verifier load no engine; the first symbolic math claim loads mathjs', async (t) => {
   const out = await child(`${RECORDER}
     const { createVerifier } = await import(${JSON.stringify(INDEX)})
     const verifier = createVerifier({ audit: false })
     const afterCreate = await packages()
-    const math = await verifier.verify({ type: 'math', expression: '2 + 2 = 4' })
+    const plain = await verifier.verify({ type: 'math', expression: '2 + 2 = 4' })
+    const afterPlain = await packages()
+    const math = await verifier.verify({ type: 'math', expression: 'x + x = 2*x' })
     const afterMath = await packages()
     await verifier.close()
-    console.log(JSON.stringify({ afterCreate, afterMath, status: math.status }))
-  `) as { afterCreate: string[], afterMath: string[], status: string }
+    console.log(JSON.stringify({ afterCreate, afterPlain, afterMath, plain: plain.status, status: math.status }))
+  `) as { afterCreate: string[], afterPlain: string[], afterMath: string[], plain: string, status: string }
   for (const pkg of HEAVY) t.notOk(out.afterCreate.includes(pkg), `${pkg} is not loaded by import + createVerifier`)
   t.ok(out.afterCreate.includes('lru-cache'), 'the recorder sees packages that are loaded (lru-cache)')
+  t.equal(out.plain, 'VERIFIED')
+  t.notOk(out.afterPlain.includes('mathjs'), 'plain arithmetic is decided by the fast path: mathjs stays unloaded')
   t.equal(out.status, 'VERIFIED')
-  t.ok(out.afterMath.includes('mathjs'), 'the first math claim loaded mathjs')
+  t.ok(out.afterMath.includes('mathjs'), 'the first symbolic math claim loaded mathjs')
   t.notOk(out.afterMath.includes('node-sql-parser'), 'and nothing else: no SQL parser')
   t.notOk(out.afterMath.includes('z3-solver'), 'no Z3')
 })
