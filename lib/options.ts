@@ -14,6 +14,7 @@ import type { RouteSettings } from './outcome.js'
 import { resolveExtractOptions, type ResolvedExtractOptions } from './extract/index.js'
 import type { ExtractOptions } from '../types/extract.js'
 import { streamLimits } from './stream/options.js'
+import { validateTracingOptions } from './observe/tracing.js'
 
 export const MODES: readonly Mode[] = ['enforce', 'shadow', 'off']
 export const UNAVAILABLE_POLICIES: readonly UnavailablePolicy[] = ['closed', 'open']
@@ -64,7 +65,7 @@ export function optionalBoolean (value: unknown, name: string): boolean | undefi
   return value
 }
 
-export const VERIFIER_KEYS = ['cache', 'breaker', 'metrics', 'audit', 'maxClaimBytes', 'limits', 'extraEngines', 'secrets', 'remote', 'engines', 'pool'] as const
+export const VERIFIER_KEYS = ['cache', 'breaker', 'metrics', 'audit', 'maxClaimBytes', 'limits', 'extraEngines', 'secrets', 'remote', 'engines', 'pool', 'tracing'] as const
 
 /** Checks the verifier's own options; `extraKeys` are the adapter's options allowed beside them. */
 export function validateVerifierOptions (options: unknown, extraKeys: readonly string[] = []): VerifierOptions {
@@ -82,7 +83,7 @@ export function validateVerifierOptions (options: unknown, extraKeys: readonly s
   }
   if (audit !== undefined && audit !== false) {
     assertObject(audit, 'audit')
-    assertKnownKeys(audit, ['logger', 'includeClaims', 'store', 'path', 'url', 'pool', 'schema', 'retentionDays', 'queue'], 'audit')
+    assertKnownKeys(audit, ['logger', 'includeClaims', 'store', 'path', 'url', 'pool', 'schema', 'retentionDays', 'queue', 'durability'], 'audit')
     optionalBoolean(audit.includeClaims, 'audit.includeClaims')
     if (audit.logger !== undefined && typeof (audit.logger as { info?: unknown } | null)?.info !== 'function') {
       throw new QwedOptionsError('audit.logger', 'must be a pino logger')
@@ -104,6 +105,7 @@ export function validateVerifierOptions (options: unknown, extraKeys: readonly s
     throw new QwedOptionsError('secrets', 'must be an array of strings')
   }
   if (options.pool !== undefined && options.pool !== false) validatePool(options.pool)
+  validateTracingOptions(options.tracing)
   if (options.remote !== undefined) validateRemote(options.remote)
   if (options.engines !== undefined) validateEngines(options.engines, options.remote !== undefined)
   return options as VerifierOptions
@@ -179,6 +181,9 @@ function validateAuditStore (audit: Record<string, unknown>): void {
     if (audit[key] !== undefined && store !== 'postgres') throw new QwedOptionsError(`audit.${key}`, "is only used with store: 'postgres'")
   }
   if (audit.retentionDays !== undefined && store === undefined) throw new QwedOptionsError('audit.retentionDays', 'needs audit.store')
+  if (optionalOneOf(audit.durability, ['async', 'before-response'] as const, 'audit.durability') === 'before-response' && store === undefined) {
+    throw new QwedOptionsError('audit.durability', "'before-response' needs audit.store (the records are held until they are stored there)")
+  }
   const days = optionalNumber(audit.retentionDays, 'audit.retentionDays', 0)
   if (days === 0) throw new QwedOptionsError('audit.retentionDays', 'must be a number > 0')
   if (queue !== undefined) {

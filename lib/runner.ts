@@ -4,6 +4,7 @@ import { BREAKER_DEFAULTS } from './breaker.js'
 import { withDeadline } from './deadline.js'
 import { blockedBody, countOutcome, deadlineOutcome, outcomeHeaders, shouldVerify, skipped, unavailableBody, verifyPayload, type RouteSettings } from './outcome.js'
 import { checkRouteInputs, sanitizeBody, sanitizes, unsanitizableBody } from './route-guards.js'
+import { traceResponse } from './observe/tracing.js'
 import type { Verifier } from './verifier.js'
 
 // The response runner: the whole per-response sequence, written once, framework-free. An adapter
@@ -84,13 +85,13 @@ export async function runResponse<Req, Rep> (run: ResponseRun<Req, Rep>, body: u
     return release(run, body)
   }
   const expiry = { expired: false }
-  const outcome = await withDeadline(decideOutcome(run, view, expiry), run.deadlineMs, () => {
+  const outcome = await traceResponse(run, view, async () => await withDeadline(decideOutcome(run, view, expiry), run.deadlineMs, () => {
     expiry.expired = true
     const late = deadlineOutcome(settings, run.deadlineMs)
     settle(run, late)
     run.logger?.warn({ route: settings.route, deadline_ms: run.deadlineMs }, 'qwed: verification did not finish in time; the unavailable policy applies')
     return late
-  })
+  }))
   // The client has left: the verdict is recorded (audit, metrics, request.qwed); nothing is written.
   if (port.gone()) return NOTHING
   if (outcome === null) return release(run, body)

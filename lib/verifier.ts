@@ -10,7 +10,9 @@ import { remoteSecrets, type RemoteEngine } from './engines/remote.js'
 import { VerdictError } from './errors.js'
 import { checkClaim } from './guard/input.js'
 import { resolveClaimLimits } from './guard/limits.js'
-import { createAuditSink } from './observe/audit.js'
+import { auditUnavailable, createAuditSink } from './observe/audit.js'
+import { InFlight } from './inflight.js'
+import { openTracing, traceClaims } from './observe/tracing.js'
 import { createMetrics, type QwedMetrics } from './observe/metrics.js'
 import { openAuditTrail, type AuditTrail } from './observe/store/trail.js'
 import { validateVerifierOptions } from './options.js'
@@ -40,6 +42,20 @@ export interface Verifier {
   readonly retryAfterSeconds: number
   /** The audit store (`audit.store`): query, verifyChain, export, prune. null when none is configured. */
   readonly audit: AuditTrail | null
+  /** What the readiness check reads (lib/health.ts): closing, warm-up, each engine's breaker. */
+  status(): VerifierStatus
+  /** Asks the QWED server's /health (null when no remote engine is configured). */
+  checkRemote(timeoutMs: number): Promise<boolean | null>
+}
+
+export interface VerifierStatus {
+  /** close() has begun: new claims are answered unavailable (reason `closing`). */
+  closing: boolean
+  /** warmUp(): never called, running, finished, or rejected (an engine could not load). */
+  warmUp: 'not_started' | 'pending' | 'done' | 'failed'
+  /** Verifications running now. */
+  inFlight: number
+  engines: Array<{ name: string, breaker: 'closed' | 'half_open' | 'open' }>
 }
 
 const DIRECT_ROUTE = '__direct__'
@@ -53,6 +69,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   const cache = createResultCache(opts.cache, (event) => metrics.cacheEvents.inc({ tier: 'redis', event }))
   const auditTrail = openAuditTrail(opts.audit, { secrets, registry: metrics.registry })
   const audit = createAuditSink(opts.audit, secrets, auditTrail)
+  const tracing = openTracing(metrics, opts.tracing, secrets)
 
   const engines = createEngineRegistry({ ...opts, metrics: { ...opts.metrics, registry: metrics.registry } })
   for (const engine of opts.extraEngines ?? []) {
@@ -70,6 +87,8 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     }))
   }
   let closed = false
+  let warm: VerifierStatus['warmUp'] = 'not_started'
+  const inflight = new InFlight()
 
   async function judge (claim: Claim, engine: Engine<Claim>, key: string): Promise<{ result: DiagnosticResult, cached: boolean }> {
     const hit = cache?.get(key)
@@ -102,7 +121,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     }
   }
 
-  async function verify (claim: Claim, context: VerifyContext = {}): Promise<VerificationResult> {
+  async function verifyClaim (claim: Claim, context: VerifyContext = {}): Promise<VerificationResult> {
     const started = performance.now()
     const route = context.route ?? DIRECT_ROUTE
     const mode: Mode = context.mode ?? 'enforce'
@@ -112,7 +131,8 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     let verdict: { result: DiagnosticResult, cached: boolean }
     let claimHash: string | null = null
     if (closed) {
-      verdict = { result: blocked('The verifier is closed', { constraint_id: 'verifier.closed' }), cached: false }
+      // Closing: unavailable (503 + Retry-After under onUnavailable 'closed'), so a client retries elsewhere.
+      verdict = { result: blocked('Verification is temporarily unavailable', { constraint_id: 'verifier.unavailable', reason: 'closing' }), cached: false }
     } else {
       const checked = checkClaim(claim, knownTypes, limits)
       if (!checked.ok) {
@@ -147,13 +167,20 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       mode,
       decision: decide([result], mode, onUnavailable)
     }, context.logger)
-    // Only with a full audit queue and onFull 'block': wait until the record is queued.
-    if (queued !== undefined) await queued
+    // A full audit queue with onFull 'block': wait until the record is queued; durability
+    // 'before-response': until it is stored, and a record that could not be is unavailable.
+    if (queued !== undefined && (await queued) === false) return auditUnavailable(result)
     return result
   }
+  const verify = inflight.track(traceClaims(metrics, verifyClaim))
 
   async function warmUp (): Promise<void> {
-    await Promise.all([...new Set(engines.values())].map(async (engine) => { await engine.warmUp?.() }).concat(cache?.ready() ?? []))
+    warm = 'pending'
+    const warming = Promise.all([...new Set(engines.values())].map(async (engine) => { await engine.warmUp?.() }).concat(cache?.ready() ?? []))
+    await warming.then(() => { warm = 'done' }, (err: unknown) => {
+      warm = 'failed'
+      throw err
+    })
   }
 
   async function verifyBatch (claims: readonly Claim[], options: BatchOptions & VerifyContext = {}): Promise<VerificationResult[]> {
@@ -187,11 +214,14 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   async function close (): Promise<void> {
     if (closed) return
     closed = true
+    // Verifications already running finish (bounded by their breaker's timeout) and queue their records.
+    await inflight.idle()
     for (const breaker of breakers.values()) breaker.shutdown()
     await Promise.allSettled([...breakers.keys()].map(async (engine) => await engine.close?.()))
     cache?.clear()
     await cache?.close()
     await auditTrail?.close()
+    tracing?.close()
   }
 
   return {
@@ -208,9 +238,21 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       }
       return Math.ceil((opts.breaker?.resetTimeout ?? BREAKER_DEFAULTS.resetTimeout) / 1000)
     },
-    audit: auditTrail
+    audit: auditTrail,
+    status: () => ({
+      closing: closed,
+      warmUp: warm,
+      inFlight: inflight.size,
+      engines: [...breakers].map(([engine, breaker]) => ({ name: engine.name, breaker: BREAKER_STATES[breaker.state] }))
+    }),
+    async checkRemote (timeoutMs) {
+      const remote = [...breakers.keys()].find((engine) => engine.name === 'remote') as Partial<RemoteEngine> | undefined
+      return remote?.checkHealth === undefined ? null : await remote.checkHealth(timeoutMs)
+    }
   }
 }
+
+const BREAKER_STATES = ['closed', 'half_open', 'open'] as const
 
 /**
  * The `engine` label of the per-claim metrics: the engine's name, and for an engine that serves

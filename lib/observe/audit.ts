@@ -3,6 +3,7 @@ import type { AuditOptions, Mode, QwedLogger } from '../../types/options.js'
 import type { VerificationResult } from '../../types/result.js'
 import type { Decision } from '../../types/route.js'
 import { redactSecrets } from '../guard/redact.js'
+import { refusedResult } from '../result.js'
 import type { AuditTrailWriter } from './store/trail.js'
 
 export interface AuditEntry {
@@ -15,8 +16,11 @@ export interface AuditEntry {
   decision: Decision
 }
 
-/** Returns a promise only when the audit store's queue is full with onFull 'block' (wait for it). */
-export type AuditSink = (entry: AuditEntry, fallbackLogger?: QwedLogger) => void | Promise<void>
+/**
+ * Returns a promise only when the audit store's queue is full with onFull 'block' (wait for it), or
+ * with audit.durability 'before-response': then it resolves false when the record could not be stored.
+ */
+export type AuditSink = (entry: AuditEntry, fallbackLogger?: QwedLogger) => void | Promise<void> | Promise<boolean>
 
 /**
  * One record per verification. Records go to `options.logger`, else to the logger the adapter
@@ -56,4 +60,12 @@ export function createAuditSink (options: AuditOptions | false | undefined, secr
     else logger.warn(safe, message)
     return trail?.record(entry)
   }
+}
+
+/**
+ * The result of a verification whose record could not be stored under durability 'before-response':
+ * unavailable (the route's onUnavailable applies: 503 by default), never released unrecorded as admitted.
+ */
+export function auditUnavailable (result: VerificationResult): VerificationResult {
+  return refusedResult('Verification is temporarily unavailable', { constraint_id: 'audit.unavailable', reason: 'audit_unavailable' }, 'audit', result.duration_ms)
 }
