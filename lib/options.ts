@@ -15,6 +15,7 @@ import { resolveExtractOptions, type ResolvedExtractOptions } from './extract/in
 import type { ExtractOptions } from '../types/extract.js'
 import { streamLimits } from './stream/options.js'
 import { validateTracingOptions } from './observe/tracing.js'
+import { resolveHealthOptions, type ResolvedHealth } from './health.js'
 
 export const MODES: readonly Mode[] = ['enforce', 'shadow', 'off']
 export const UNAVAILABLE_POLICIES: readonly UnavailablePolicy[] = ['closed', 'open']
@@ -301,7 +302,7 @@ export function describe (value: unknown): string {
 // The adapters' own options, checked the same way by the Fastify plugin and the Express middleware.
 
 /** Options an adapter accepts beside the verifier's. */
-export const ADAPTER_KEYS = ['mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'exposeDetails', 'input', 'sanitize', 'stream'] as const
+export const ADAPTER_KEYS = ['mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'exposeDetails', 'input', 'sanitize', 'stream', 'health'] as const
 /** Options of one verified route (`config.qwed` in Fastify, `qwed.route()` in Express). */
 export const ROUTE_KEYS = ['claims', 'extract', 'inputs', 'input', 'sanitize', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'stream'] as const
 
@@ -312,6 +313,8 @@ export interface ValidatedAdapterOptions<Req, Rep> {
   defaults: AdapterDefaults<Req, Rep>
   /** Where the Prometheus text is served; null: nowhere. */
   metricsEndpoint: string | null
+  /** The readiness and liveness paths (lib/health.ts). */
+  health: ResolvedHealth
   /** What createVerifier gets: the options without the adapter's own. */
   verifierOptions: VerifierOptions
 }
@@ -327,7 +330,7 @@ export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Re
       throw new QwedOptionsError('metrics.endpoint', 'must be a path starting with "/" or null')
     }
   }
-  const { mode, sampleRate, enabled, onUnavailable, onBlocked, exposeDetails, input, sanitize, stream, metrics, ...verifierOptions } = opts
+  const { mode, sampleRate, enabled, onUnavailable, onBlocked, exposeDetails, input, sanitize, stream, metrics, health, ...verifierOptions } = opts
   const { endpoint, ...metricsOptions } = metrics ?? {}
   return {
     defaults: {
@@ -342,6 +345,7 @@ export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Re
       stream: streamLimits(stream, 'stream')
     },
     metricsEndpoint: endpoint === undefined ? '/metrics' : endpoint,
+    health: resolveHealthOptions(health),
     verifierOptions: { ...verifierOptions, metrics: metricsOptions }
   }
 }

@@ -200,6 +200,16 @@ export interface VerifierOptions {
   tracing?: TracingOptions | false
 }
 
+/** The readiness and liveness routes (docs/observability.md). */
+export interface HealthOptions {
+  /** Readiness path (liveness: `<path>/live`); null serves neither. Default '/qwed/health'. */
+  path?: string | null
+  /** Longest wait for the audit store's and the QWED server's answers, in ms. Default 1,000. */
+  timeoutMs?: number
+  /** How long one readiness answer is reused, in ms (so the route cannot flood the database or the QWED server). Default 1,000. */
+  cacheMs?: number
+}
+
 /** One span per verified response and one child per claim, named after the GenAI security draft (docs/observability.md). */
 export interface TracingOptions {
   /** true: trace (and fail at registration when @opentelemetry/api is missing); false: never. Default: when a provider is registered. */

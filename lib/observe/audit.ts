@@ -62,6 +62,19 @@ export function createAuditSink (options: AuditOptions | false | undefined, secr
   }
 }
 
+let unheardWarned = false
+
+/**
+ * One process warning (code QWED_AUDIT_NO_SINK) when audit records would go nowhere: the adapter's
+ * logger is off and neither audit.logger nor audit.store takes them.
+ */
+export function warnIfAuditUnheard (loggerOff: boolean, audit: AuditOptions | false | undefined): void {
+  if (!loggerOff || audit === false || audit?.logger !== undefined || audit?.store !== undefined || unheardWarned) return
+  unheardWarned = true
+  process.emitWarning('qwed-middleware: Fastify\'s logger is off and no audit sink is configured, so every audit record is dropped; ' +
+    'pass audit.logger (a pino logger), configure audit.store, or set audit: false to drop them on purpose', { code: 'QWED_AUDIT_NO_SINK' })
+}
+
 /**
  * The result of a verification whose record could not be stored under durability 'before-response':
  * unavailable (the route's onUnavailable applies: 503 by default), never released unrecorded as admitted.
