@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -18,7 +18,7 @@ t.setTimeout(240_000)
 
 const silent = { info () {}, warn () {}, error () {} }
 
-function tempDb (t: Tap.Test): string {
+function tempDb (t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'qwed-shutdown-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return join(dir, 'audit.db')
@@ -54,7 +54,7 @@ t.test('Fastify onClose flushes the queue: every answered request has its row', 
   const path = tempDb(t)
   const app = Fastify({ logger: false })
   await app.register(qwed, { extraEngines: [scriptEngine()], audit: { logger: silent, store: 'sqlite', path, queue: { flushIntervalMs: 60_000 } } })
-  app.post('/v', { config: { qwed: { claims: (body: { id: number }) => ({ type: 'script', verdict: 'true', id: body.id }) } } }, async (request) => request.body)
+  app.post('/v', { config: { qwed: { claims: (body: { id: number }) => ({ type: 'script', verdict: 'true', id: body.id }) as never } } }, async (request) => request.body)
   for (let i = 0; i < 25; i++) {
     const res = await app.inject({ method: 'POST', url: '/v', payload: { id: i } })
     t.equal(res.statusCode, 200)

@@ -24,8 +24,8 @@ t.test('off: no provider registered, nothing loaded, nobody listens on the chann
   const verifier = createVerifier({ extraEngines: [scriptEngine()], audit: false })
   const result = await verifier.verify({ type: 'script', verdict: 'true' } as never)
   t.equal(result.admission, 'ADMIT')
-  // (prom-client's process_cpu metric requires @opentelemetry/api by itself when it is installed:
-  // that load is prom-client's, so the check is on what this package asks for.)
+  // (prom-client depends on @opentelemetry/api and its process_cpu metric requires it: that load is
+  // prom-client's, so the check is on what this package asks for.)
   t.same(asked, [], '@opentelemetry/api was not asked for')
   t.equal(claimChannel.hasSubscribers, false)
   t.equal(responseChannel.hasSubscribers, false)
@@ -47,7 +47,7 @@ async function appWith (tracing: Record<string, unknown>): Promise<ReturnType<ty
   const app = Fastify({ logger: false })
   await app.register(qwed, { extraEngines: [scriptEngine()], audit: { logger: silent }, tracing, health: false, metrics: { endpoint: null } })
   app.post('/answer', {
-    config: { qwed: { claims: (body: { verdicts: string[] }) => body.verdicts.map((verdict, id) => ({ type: 'script', verdict, id })) } }
+    config: { qwed: { claims: (body: { verdicts: string[] }) => body.verdicts.map((verdict, id) => ({ type: 'script', verdict, id }) as never) } }
   }, async (request) => request.body)
   return app
 }
