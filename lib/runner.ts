@@ -62,7 +62,7 @@ export type InputGate = { ok: true, input: QwedInput | null } | { ok: false, bod
 
 /** Checks the route's inputs before the handler. Refused: answer 400 with `body`; the handler must not run. */
 export async function gateInput<Req, Rep> (run: Omit<ResponseRun<Req, Rep>, 'port' | 'deadlineMs'>): Promise<InputGate> {
-  const gate = await checkRouteInputs(run.verifier, run.settings, run.request, run.logger)
+  const gate = await traceResponse(run, undefined, async () => await checkRouteInputs(run.verifier, run.settings, run.request, run.logger), 'input')
   if (gate === null) return { ok: true, input: null }
   if (gate.ok) return gate
   run.record(skipped(run.settings.mode, 'invalid_input'))

@@ -45,12 +45,12 @@ const responseHandlers = {
     const k = table.keys
     const attributes: Attributes = {
       ...guardian(table, GUARDIAN, GUARDIAN),
-      [k.targetType]: table.targets.output,
+      [k.targetType]: table.targets[trace.target],
       [QWED_KEYS.route]: trace.route,
       [QWED_KEYS.mode]: trace.mode
     }
     if (trace.requestId !== undefined) attributes[QWED_KEYS.requestId] = String(trace.requestId)
-    const hash = hashOf(trace.view)
+    const hash = trace.target === 'output' ? hashOf(trace.view) : null
     if (hash !== null) attributes[k.contentInputHash] = hash
     trace.span = bridge.tracer.startSpan(`${table.operationName} ${GUARDIAN}`, { kind: bridge.api.SpanKind.INTERNAL, attributes }, bridge.api.context.active())
   },
@@ -58,6 +58,11 @@ const responseHandlers = {
     const span = trace.span as Span | undefined
     const bridge = bridges.get(trace.owner)
     if (span === undefined || bridge === undefined) return
+    if (trace.target === 'input') {
+      endInput(bridge, span, trace.result as InputGateLike | null | undefined)
+      span.end()
+      return
+    }
     const { table } = bridge
     const k = table.keys
     const outcome = trace.outcome
@@ -126,6 +131,37 @@ const claimHandlers = {
     span.setAttribute(bridge.table.keys.errorType, errorType(trace.error))
     span.setStatus({ code: bridge.api.SpanStatusCode.ERROR })
   }
+}
+
+/** What the input gate decided (lib/runner.ts InputGate). */
+type InputGateLike = { ok: true, input: { values: Record<string, string>, flags: Array<{ rule: string }> } | null } | { ok: false, body: Record<string, unknown> }
+
+/** The input gate: refused (deny, the rule that failed), flagged by an injection heuristic (warn), or passed (allow). */
+function endInput (bridge: Bridge, span: Span, gate: InputGateLike | null | undefined): void {
+  const { table } = bridge
+  const k = table.keys
+  if (gate === null || gate === undefined) return
+  if (!gate.ok) {
+    span.setAttribute(k.decisionType, table.decisions.block)
+    span.setAttribute(k.decisionReason, 'input failed a rule')
+    if (typeof gate.body.rule === 'string') span.setAttribute(k.policyId, `input.${gate.body.rule}`)
+    return
+  }
+  const flags = gate.input?.flags ?? []
+  const hash = gate.input === null ? null : hashOf(gate.input.values)
+  if (hash !== null) span.setAttribute(k.contentInputHash, hash)
+  if (flags.length === 0) {
+    span.setAttribute(k.decisionType, table.decisions.admit)
+    return
+  }
+  span.setAttribute(k.decisionType, table.decisions.fail_open)
+  span.setAttribute(k.decisionReason, 'prompt-injection heuristics matched')
+  span.setAttribute(k.policyId, `input.${flags[0]?.rule ?? 'injection'}`)
+  span.addEvent(table.findingEvent, {
+    [k.riskCategory]: 'prompt_injection',
+    [k.riskSeverity]: 'medium',
+    [k.riskMetadata]: flags.map((flag) => `rule:${flag.rule}`)
+  })
 }
 
 /** The verdict, the action and the rule; a finding event when the claim was not admitted. */

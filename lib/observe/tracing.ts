@@ -33,7 +33,9 @@ export interface ResponseTrace {
   route: string
   mode: Mode
   requestId: string | undefined
-  /** What claims() saw: the body, or its decoded text. */
+  /** What is guarded: the handler's answer, or the request's input (the input gate, before the handler). */
+  target: 'output' | 'input'
+  /** What claims() saw: the body, or its decoded text; undefined for the input gate. */
   view: unknown
   /** The outcome recorded for the response (skip, admit, block...); null while none is. */
   outcome: QwedOutcome | null
@@ -70,9 +72,9 @@ export interface TracedRun {
  * outcome the runner records is copied onto the trace, so a subscriber sees skips and decisions
  * alike; claims verified inside `decide` are its children.
  */
-export async function traceResponse<T> (run: TracedRun, view: unknown, decide: () => Promise<T>): Promise<T> {
+export async function traceResponse<T> (run: TracedRun, view: unknown, decide: () => Promise<T>, target: ResponseTrace['target'] = 'output'): Promise<T> {
   if (!responseChannel.hasSubscribers) return await decide()
-  const trace: ResponseTrace = { owner: run.verifier.metrics, route: run.settings.route, mode: run.settings.mode, requestId: run.requestId, view, outcome: null }
+  const trace: ResponseTrace = { owner: run.verifier.metrics, route: run.settings.route, mode: run.settings.mode, requestId: run.requestId, target, view, outcome: null }
   const record = run.record
   run.record = (outcome) => {
     trace.outcome = outcome
