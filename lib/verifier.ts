@@ -214,7 +214,9 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   async function close (): Promise<void> {
     if (closed) return
     closed = true
-    // Verifications already running finish (bounded by their breaker's timeout) and queue their records.
+    // Verifications already running finish (bounded by their breaker's timeout) and queue their
+    // records; a durable one waiting on an unreachable store waits only the store's closing grace.
+    auditTrail?.closing()
     await inflight.idle()
     for (const breaker of breakers.values()) breaker.shutdown()
     await Promise.allSettled([...breakers.keys()].map(async (engine) => await engine.close?.()))

@@ -53,6 +53,8 @@ export interface AuditTrailWriter extends AuditTrail {
    * or could not be (false).
    */
   record(entry: AuditEntry): void | Promise<void> | Promise<boolean>
+  /** close() is coming: a store that retries writes (PostgreSQL) retries only a little longer from now on. */
+  closing(): void
   /** Flushes, stops the retention timer, and closes the store when the trail opened it. */
   close(): Promise<void>
 }
@@ -291,12 +293,16 @@ class Trail implements AuditTrailWriter {
     await this.queue.flush()
   }
 
+  closing (): void {
+    ;(this.store as { closing?: () => void }).closing?.()
+  }
+
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer)
     // A store that retries writes (PostgreSQL) retries only a little longer from here on.
-    ;(this.store as { closing?: () => void }).closing?.()
+    this.closing()
     await this.queue.close()
     openTrails.delete(this)
     if (this.owned) await this.store.close?.()
