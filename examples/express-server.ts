@@ -74,12 +74,20 @@ export function buildExpressServer (options: { logger?: boolean, audit?: AuditOp
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { app, qwed } = buildExpressServer()
+  const auditDb = process.env.QWED_AUDIT_DB
+  const { app, qwed } = buildExpressServer(auditDb === undefined || auditDb === '' ? {} : { audit: { store: 'sqlite', path: auditDb } })
   const port = Number(process.env.PORT ?? 3000)
   const server = app.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port}`))
-  const stop = async (): Promise<void> => {
-    server.close()
-    await qwed.close()
+  // Graceful close: stop accepting connections, let the open requests finish, then qwed.close()
+  // answers new claims unavailable, flushes the audit queue and closes the engines and pools.
+  const stop = (): void => {
+    server.close(() => {
+      qwed.close().then(() => process.exit(0), (err: unknown) => {
+        console.error(err)
+        process.exit(1)
+      })
+    })
+    server.closeIdleConnections()
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)

@@ -52,7 +52,26 @@ export async function buildServer (options: { logger?: boolean, audit?: AuditOpt
   return app
 }
 
+/** QWED_AUDIT_DB=<file> keeps the audit records in a SQLite store too (docs/compliance.md). */
+export function auditFromEnv (): AuditOptions | undefined {
+  const path = process.env.QWED_AUDIT_DB
+  return path === undefined || path === '' ? undefined : { store: 'sqlite', path }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const app = await buildServer()
+  const audit = auditFromEnv()
+  const app = await buildServer(audit === undefined ? {} : { audit })
   await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 3000) })
+  // Graceful close: Fastify stops accepting connections and waits for the open requests; the
+  // plugin's onClose answers new claims unavailable, flushes the audit queue and closes the engines.
+  // Without it a SIGTERM ends the process with the queued audit records still in memory.
+  const stop = (signal: NodeJS.Signals): void => {
+    app.log.info({ signal }, 'closing')
+    app.close().then(() => process.exit(0), (err: unknown) => {
+      app.log.error({ err }, 'close failed')
+      process.exit(1)
+    })
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
 }

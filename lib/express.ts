@@ -3,6 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { AuditOptions, QwedLogger } from '../types/options.js'
 import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions } from '../types/route.js'
 import { validateAdapterOptions, validateRouteOptions } from './options.js'
+import { createHealthCheck, type HealthAnswer } from './health.js'
 import type { RouteSettings } from './outcome.js'
 import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, settleSkip, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
@@ -26,7 +27,11 @@ export interface QwedExpressMiddleware extends RequestHandler {
   metrics: RequestHandler
   /** The verifier behind the middleware: verify(), verifyBatch(), metrics. */
   verifier: Verifier
-  /** Closes the verifier (breakers, engines, worker pool). */
+  /** Readiness as JSON, 200/503 (also served by `app.use(qwed)` at `health.path`): `internal.get('/ready', qwed.health)`. */
+  health: RequestHandler
+  /** Liveness as JSON, 200 (also served at `<health.path>/live`). */
+  liveness: RequestHandler
+  /** Graceful close: new claims are answered unavailable, running ones finish, the audit queue is flushed, engines, pools and connections closed. */
   close: () => Promise<void>
 }
 
@@ -65,7 +70,7 @@ export function qwedExpress (...args: unknown[]): QwedExpressMiddleware | undefi
     next(new TypeError(MISUSE))
     return undefined
   }
-  const { defaults, metricsEndpoint, verifierOptions } = validateAdapterOptions<Request, Response>(options as QwedExpressOptions | undefined)
+  const { defaults, metricsEndpoint, health, verifierOptions } = validateAdapterOptions<Request, Response>(options as QwedExpressOptions | undefined)
   // The audit trail prefers the app's request logger (pino-http's req.log), then audit.logger, then
   // the verifier's default: so audit.logger is handed over per request instead of to the verifier.
   const audit = verifierOptions.audit
@@ -82,6 +87,17 @@ export function qwedExpress (...args: unknown[]): QwedExpressMiddleware | undefi
     }, next)
   }
 
+  const check = createHealthCheck(verifier, health)
+  const send = (res: Response, { statusCode, body }: HealthAnswer): void => {
+    res.status(statusCode).set('cache-control', 'no-store').json(body)
+  }
+  const readiness: RequestHandler = function qwedHealth (_req, res, next) {
+    check.readiness().then((answer) => send(res, answer), next)
+  }
+  const liveness: RequestHandler = function qwedLiveness (_req, res) {
+    send(res, check.liveness())
+  }
+
   const middleware = function qwedMiddleware (req: Request, res: Response, next: NextFunction): void {
     const state = req as unknown as Record<symbol, boolean>
     if (state[SEEN] === true) {
@@ -93,6 +109,10 @@ export function qwedExpress (...args: unknown[]): QwedExpressMiddleware | undefi
     if (req.qwed === undefined) req.qwed = null
     if (metricsEndpoint !== null && req.method === 'GET' && req.path === metricsEndpoint) {
       metrics(req, res, next)
+      return
+    }
+    if (req.method === 'GET' && health.path !== null && (req.path === health.path || req.path === health.livePath)) {
+      (req.path === health.path ? readiness : liveness)(req, res, next)
       return
     }
     next()
@@ -113,6 +133,8 @@ export function qwedExpress (...args: unknown[]): QwedExpressMiddleware | undefi
   } as QwedExpressMiddleware['route']
   middleware.metrics = metrics
   middleware.verifier = verifier
+  middleware.health = readiness
+  middleware.liveness = liveness
   middleware.close = async () => { await verifier.close() }
   return middleware
 }

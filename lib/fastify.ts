@@ -4,6 +4,8 @@ import fp from 'fastify-plugin'
 import type { QwedPluginOptions } from '../types/fastify.js'
 import type { QwedOutcome } from '../types/route.js'
 import { validateAdapterOptions, validateRouteOptions } from './options.js'
+import { createHealthCheck, type HealthAnswer } from './health.js'
+import { warnIfAuditUnheard } from './observe/audit.js'
 import type { RouteSettings } from './outcome.js'
 import { sanitizes, unsanitizableBody } from './route-guards.js'
 import { gateInput, responseDeadlineMs, runResponse, settleSkip, type Reply, type ResponsePort, type ResponseRun } from './runner.js'
@@ -31,7 +33,9 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
     fastify.log.warn('qwed-middleware is already registered on this instance; the second registration is ignored')
     return
   }
-  const { defaults, metricsEndpoint, verifierOptions } = validateAdapterOptions<FastifyRequest, FastifyReply>(options)
+  const { defaults, metricsEndpoint, health, verifierOptions } = validateAdapterOptions<FastifyRequest, FastifyReply>(options)
+  // Fastify's logger off: request.log drops every audit record unless audit.logger or a store takes them.
+  warnIfAuditUnheard(typeof (fastify.log as { level?: unknown }).level !== 'string' && fastify.log.info.name === 'noop', verifierOptions.audit)
   const verifier = createVerifier(verifierOptions)
   const shared: Shared = { verifier, deadlineMs: responseDeadlineMs(verifierOptions.breaker) }
 
@@ -77,6 +81,14 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
       reply.header('content-type', verifier.metrics.registry.contentType)
       return await verifier.metrics.registry.metrics()
     })
+  }
+
+  if (health.path !== null && health.livePath !== null) {
+    const check = createHealthCheck(verifier, health)
+    const answer = (reply: FastifyReply, { statusCode, body }: HealthAnswer): unknown => reply.code(statusCode).header('cache-control', 'no-store').send(body)
+    const routeOptions = { logLevel: 'warn' as const, exposeHeadRoute: false, config: { qwed: false as const } }
+    fastify.get(health.path, routeOptions, async (_request, reply) => answer(reply, await check.readiness()))
+    fastify.get(health.livePath, routeOptions, async (_request, reply) => answer(reply, check.liveness()))
   }
 }
 

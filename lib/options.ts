@@ -16,13 +16,15 @@ import type { RouteSettings } from './outcome.js'
 import { resolveExtractOptions, type ResolvedExtractOptions } from './extract/index.js'
 import type { ExtractOptions } from '../types/extract.js'
 import { streamLimits } from './stream/options.js'
+import { validateTracingOptions } from './observe/tracing.js'
+import { resolveHealthOptions, type ResolvedHealth } from './health.js'
 
 export { assertKnownKeys, assertObject, describe, optionalBoolean, optionalFunction, optionalNumber, optionalOneOf } from './option-checks.js'
 
 export const MODES: readonly Mode[] = ['enforce', 'shadow', 'off']
 export const UNAVAILABLE_POLICIES: readonly UnavailablePolicy[] = ['closed', 'open']
 
-export const VERIFIER_KEYS = ['cache', 'breaker', 'metrics', 'audit', 'maxClaimBytes', 'limits', 'extraEngines', 'secrets', 'remote', 'engines', 'pool'] as const
+export const VERIFIER_KEYS = ['cache', 'breaker', 'metrics', 'audit', 'maxClaimBytes', 'limits', 'extraEngines', 'secrets', 'remote', 'engines', 'pool', 'tracing'] as const
 
 /** Checks the verifier's own options; `extraKeys` are the adapter's options allowed beside them. */
 export function validateVerifierOptions (options: unknown, extraKeys: readonly string[] = []): VerifierOptions {
@@ -40,7 +42,7 @@ export function validateVerifierOptions (options: unknown, extraKeys: readonly s
   }
   if (audit !== undefined && audit !== false) {
     assertObject(audit, 'audit')
-    assertKnownKeys(audit, ['logger', 'includeClaims', 'store', 'path', 'url', 'pool', 'schema', 'retentionDays', 'queue'], 'audit')
+    assertKnownKeys(audit, ['logger', 'includeClaims', 'store', 'path', 'url', 'pool', 'schema', 'retentionDays', 'queue', 'durability'], 'audit')
     optionalBoolean(audit.includeClaims, 'audit.includeClaims')
     if (audit.logger !== undefined && typeof (audit.logger as { info?: unknown } | null)?.info !== 'function') {
       throw new QwedOptionsError('audit.logger', 'must be a pino logger')
@@ -62,6 +64,7 @@ export function validateVerifierOptions (options: unknown, extraKeys: readonly s
     throw new QwedOptionsError('secrets', 'must be an array of strings')
   }
   if (options.pool !== undefined && options.pool !== false) validatePool(options.pool)
+  validateTracingOptions(options.tracing)
   if (options.remote !== undefined) validateRemote(options.remote)
   if (options.engines !== undefined) validateEngines(options.engines, options.remote !== undefined)
   return options as VerifierOptions
@@ -139,6 +142,9 @@ function validateAuditStore (audit: Record<string, unknown>): void {
     if (audit[key] !== undefined && store !== 'postgres') throw new QwedOptionsError(`audit.${key}`, "is only used with store: 'postgres'")
   }
   if (audit.retentionDays !== undefined && store === undefined) throw new QwedOptionsError('audit.retentionDays', 'needs audit.store')
+  if (optionalOneOf(audit.durability, ['async', 'before-response'] as const, 'audit.durability') === 'before-response' && store === undefined) {
+    throw new QwedOptionsError('audit.durability', "'before-response' needs audit.store (the records are held until they are stored there)")
+  }
   const days = optionalNumber(audit.retentionDays, 'audit.retentionDays', 0)
   if (days === 0) throw new QwedOptionsError('audit.retentionDays', 'must be a number > 0')
   if (queue !== undefined) {
@@ -248,7 +254,7 @@ export function extractSetting (value: unknown, name: string): ResolvedExtractOp
 // The adapters' own options, checked the same way by the Fastify plugin and the Express middleware.
 
 /** Options an adapter accepts beside the verifier's. */
-export const ADAPTER_KEYS = ['mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'exposeDetails', 'input', 'sanitize', 'stream'] as const
+export const ADAPTER_KEYS = ['mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'exposeDetails', 'input', 'sanitize', 'stream', 'health'] as const
 /** Options of one verified route (`config.qwed` in Fastify, `qwed.route()` in Express). */
 export const ROUTE_KEYS = ['claims', 'extract', 'inputs', 'input', 'sanitize', 'mode', 'sampleRate', 'enabled', 'onUnavailable', 'onBlocked', 'stream'] as const
 
@@ -259,6 +265,8 @@ export interface ValidatedAdapterOptions<Req, Rep> {
   defaults: AdapterDefaults<Req, Rep>
   /** Where the Prometheus text is served; null: nowhere. */
   metricsEndpoint: string | null
+  /** The readiness and liveness paths (lib/health.ts). */
+  health: ResolvedHealth
   /** What createVerifier gets: the options without the adapter's own. */
   verifierOptions: VerifierOptions
 }
@@ -275,7 +283,7 @@ export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Re
       throw new QwedOptionsError('metrics.endpoint', 'must be a path starting with "/" or null')
     }
   }
-  const { mode, sampleRate, enabled, onUnavailable, onBlocked, exposeDetails, input, sanitize, stream, metrics, ...verifierOptions } = opts
+  const { mode, sampleRate, enabled, onUnavailable, onBlocked, exposeDetails, input, sanitize, stream, metrics, health, ...verifierOptions } = opts
   const { endpoint, ...metricsOptions } = metrics ?? {}
   return {
     defaults: {
@@ -290,6 +298,7 @@ export function validateAdapterOptions<Req, Rep> (options: QwedAdapterOptions<Re
       stream: streamLimits(stream, 'stream')
     },
     metricsEndpoint: endpoint === undefined ? '/metrics' : endpoint,
+    health: resolveHealthOptions(health),
     verifierOptions: { ...verifierOptions, metrics: metricsOptions }
   }
 }

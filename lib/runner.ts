@@ -4,6 +4,7 @@ import { BREAKER_DEFAULTS } from './breaker.js'
 import { DeadlineQueue } from './deadline-queue.js'
 import { blockedBody, countOutcome, deadlineOutcome, outcomeHeaders, quickGate, shouldVerify, skipped, unavailableBody, verifyPayload, type RouteSettings } from './outcome.js'
 import { checkRouteInputs, sanitizeBody, sanitizes, unsanitizableBody } from './route-guards.js'
+import { traceResponse } from './observe/tracing.js'
 import type { Verifier } from './verifier.js'
 
 // The response runner: the whole per-response sequence, written once, framework-free. An adapter
@@ -73,7 +74,7 @@ export type InputGate = { ok: true, input: QwedInput | null } | { ok: false, bod
 
 /** Checks the route's inputs before the handler. Refused: answer 400 with `body`; the handler must not run. */
 export async function gateInput<Req, Rep> (run: Omit<ResponseRun<Req, Rep>, 'port' | 'deadlineMs'>): Promise<InputGate> {
-  const gate = await checkRouteInputs(run.verifier, run.settings, run.request, run.logger)
+  const gate = await traceResponse(run, undefined, async () => await checkRouteInputs(run.verifier, run.settings, run.request, run.logger), 'input')
   if (gate === null) return { ok: true, input: null }
   if (gate.ok) return gate
   run.record(skipped(run.settings.mode, 'invalid_input'))
@@ -96,13 +97,13 @@ export async function runResponse<Req, Rep> (run: ResponseRun<Req, Rep>, body: u
     return release(run, body)
   }
   const expiry = { expired: false }
-  const outcome = await deadlinesOf(run.deadlineMs).race(decideOutcome(run, view, expiry), () => {
+  const outcome = await traceResponse(run, view, async () => await deadlinesOf(run.deadlineMs).race(decideOutcome(run, view, expiry), () => {
     expiry.expired = true
     const late = deadlineOutcome(settings, run.deadlineMs)
     settle(run, late)
     run.logger?.warn({ route: settings.route, deadline_ms: run.deadlineMs }, 'qwed: verification did not finish in time; the unavailable policy applies')
     return late
-  })
+  }))
   // The client has left: the verdict is recorded (audit, metrics, request.qwed); nothing is written.
   if (port.gone()) return NOTHING
   if (outcome === null) return release(run, body)

@@ -10,7 +10,9 @@ import { remoteSecrets, type RemoteEngine } from './engines/remote.js'
 import { VerdictError } from './errors.js'
 import { checkClaim } from './guard/input.js'
 import { resolveClaimLimits } from './guard/limits.js'
-import { createAuditSink } from './observe/audit.js'
+import { auditUnavailable, createAuditSink } from './observe/audit.js'
+import { InFlight } from './inflight.js'
+import { claimChannel, openTracing, traceClaims } from './observe/tracing.js'
 import { createMetrics, tallyOf, type QwedMetrics } from './observe/metrics.js'
 import { openAuditTrail, type AuditTrail } from './observe/store/trail.js'
 import { validateVerifierOptions } from './options.js'
@@ -42,6 +44,20 @@ export interface Verifier {
   readonly retryAfterSeconds: number
   /** The audit store (`audit.store`): query, verifyChain, export, prune. null when none is configured. */
   readonly audit: AuditTrail | null
+  /** What the readiness check reads (lib/health.ts): closing, warm-up, each engine's breaker. */
+  status(): VerifierStatus
+  /** Asks the QWED server's /health (null when no remote engine is configured). */
+  checkRemote(timeoutMs: number): Promise<boolean | null>
+}
+
+export interface VerifierStatus {
+  /** close() has begun: new claims are answered unavailable (reason `closing`). */
+  closing: boolean
+  /** warmUp(): never called, running, finished, or rejected (an engine could not load). */
+  warmUp: 'not_started' | 'pending' | 'done' | 'failed'
+  /** Verifications running now. */
+  inFlight: number
+  engines: Array<{ name: string, breaker: 'closed' | 'half_open' | 'open' }>
 }
 
 const DIRECT_ROUTE = '__direct__'
@@ -49,7 +65,8 @@ const DIRECT_ROUTE = '__direct__'
 /** A verdict and where it came from. */
 interface Judged { result: Readonly<DiagnosticResult>, cached: boolean }
 
-const CLOSED: Judged = { result: freezeVerdict(blocked('The verifier is closed', { constraint_id: 'verifier.closed' })), cached: false }
+// Closing: unavailable (503 + Retry-After under onUnavailable 'closed'), so a client retries elsewhere.
+const CLOSED: Judged = { result: freezeVerdict(blocked('Verification is temporarily unavailable', { constraint_id: 'verifier.unavailable', reason: 'closing' })), cached: false }
 
 /** The framework-free pipeline: guard -> cache -> breaker -> engine -> result -> audit + metrics. */
 export function createVerifier (options?: VerifierOptions): Verifier {
@@ -60,6 +77,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   const cache = createResultCache(opts.cache, (event) => { tallyOf(metrics.cacheEvents).inc({ tier: 'redis', event }) })
   const auditTrail = openAuditTrail(opts.audit, { secrets, registry: metrics.registry })
   const audit = createAuditSink(opts.audit, secrets, auditTrail)
+  const tracing = openTracing(metrics, opts.tracing, secrets)
 
   const engines = createEngineRegistry({ ...opts, metrics: { ...opts.metrics, registry: metrics.registry } })
   for (const engine of opts.extraEngines ?? []) {
@@ -77,6 +95,8 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     }))
   }
   let closed = false
+  let warm: VerifierStatus['warmUp'] = 'not_started'
+  const inflight = new InFlight()
 
   const verifications = tallyOf(metrics.verifications)
   const cacheEvents = tallyOf(metrics.cacheEvents)
@@ -119,6 +139,14 @@ export function createVerifier (options?: VerifierOptions): Verifier {
    * first-tier cache hit, the engine's fast path), a promise otherwise.
    */
   function verifyNow (claim: Claim, context: VerifyContext): VerificationResult | Promise<VerificationResult> {
+    // Published on the claim channel only when a tracer listens (lib/observe/tracing.ts).
+    if (claimChannel.hasSubscribers) return inflight.add(traced(claim, context))
+    const answer = verifyUntraced(claim, context)
+    // Only a verification still running is counted: close() waits for it.
+    return answer instanceof Promise ? inflight.add(answer) : answer
+  }
+
+  function verifyUntraced (claim: Claim, context: VerifyContext): VerificationResult | Promise<VerificationResult> {
     const started = performance.now()
     if (closed) return report(claim, context, started, CLOSED, null, 'verifier', undefined)
     const checked = checkClaim(claim, knownTypes, limits)
@@ -172,9 +200,11 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       mode,
       decision: decide([result], mode, onUnavailable)
     }, context.logger)
-    // Only with a full audit queue and onFull 'block': wait until the record is queued.
-    return queued === undefined ? result : queued.then(() => result)
+    // A full audit queue with onFull 'block': wait until the record is queued; durability
+    // 'before-response': until it is stored, and a record that could not be is unavailable.
+    return queued === undefined ? result : queued.then((stored) => stored === false ? auditUnavailable(result) : result)
   }
+  const traced = traceClaims(metrics, async (claim, context = {}) => await verifyUntraced(claim, context))
 
   async function verify (claim: Claim, context: VerifyContext = {}): Promise<VerificationResult> {
     return await verifyNow(claim, context)
@@ -184,7 +214,12 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     const selected = claimTypes === undefined
       ? new Set(engines.values())
       : new Set(claimTypes.flatMap((type) => engines.get(type) ?? []))
-    await Promise.all([...selected].map(async (engine) => { await engine.warmUp?.() }).concat(cache?.ready() ?? []))
+    warm = 'pending'
+    const warming = Promise.all([...selected].map(async (engine) => { await engine.warmUp?.() }).concat(cache?.ready() ?? []))
+    await warming.then(() => { warm = 'done' }, (err: unknown) => {
+      warm = 'failed'
+      throw err
+    })
   }
 
   async function verifyBatch (claims: readonly Claim[], options: BatchOptions & VerifyContext = {}): Promise<VerificationResult[]> {
@@ -220,11 +255,16 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   async function close (): Promise<void> {
     if (closed) return
     closed = true
+    // Verifications already running finish (bounded by their breaker's timeout) and queue their
+    // records; a durable one waiting on an unreachable store waits only the store's closing grace.
+    auditTrail?.closing()
+    await inflight.idle()
     for (const breaker of breakers.values()) breaker.shutdown()
     await Promise.allSettled([...breakers.keys()].map(async (engine) => await engine.close?.()))
     cache?.clear()
     await cache?.close()
     await auditTrail?.close()
+    tracing?.close()
   }
 
   return {
@@ -241,9 +281,21 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       }
       return Math.ceil((opts.breaker?.resetTimeout ?? BREAKER_DEFAULTS.resetTimeout) / 1000)
     },
-    audit: auditTrail
+    audit: auditTrail,
+    status: () => ({
+      closing: closed,
+      warmUp: warm,
+      inFlight: inflight.size,
+      engines: [...breakers].map(([engine, breaker]) => ({ name: engine.name, breaker: BREAKER_STATES[breaker.state] }))
+    }),
+    async checkRemote (timeoutMs) {
+      const remote = [...breakers.keys()].find((engine) => engine.name === 'remote') as Partial<RemoteEngine> | undefined
+      return remote?.checkHealth === undefined ? null : await remote.checkHealth(timeoutMs)
+    }
   }
 }
+
+const BREAKER_STATES = ['closed', 'half_open', 'open'] as const
 
 /** The engine's fast path; one that throws (it must not) leaves the claim to verify() and its breaker. */
 function fastVerdict (engine: Engine<Claim>, claim: Claim): EngineResult | undefined {

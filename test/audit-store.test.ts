@@ -277,7 +277,7 @@ t.test('a store that fails: the batch is counted as write_error and logged; veri
   t.equal(await metric(registry, 'qwed_audit_dropped_total', { reason: 'write_error' }), 1)
   t.ok(capture.records.some((rec) => /could not be written/.test(rec.msg) && rec.err?.message === 'disk full'))
   const after = await verifier.verify(script('true', 2))
-  t.equal(after.developer_fields.constraint_id, 'verifier.closed')
+  t.equal(after.developer_fields.constraint_id, 'verifier.unavailable')
   t.equal(await metric(registry, 'qwed_audit_dropped_total', { reason: 'closed' }), 1, 'a record after close is counted, not lost silently')
 })
 

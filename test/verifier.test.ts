@@ -283,13 +283,14 @@ t.test('verifyBatch keeps order, bounds concurrency and verifies every claim', a
   t.same(await verifier.verifyBatch([]), [])
 })
 
-t.test('close(): engines closed, later calls BLOCKED verifier.closed, close twice is harmless', async (t) => {
+t.test('close(): engines closed, later calls unavailable (reason closing), close twice is harmless', async (t) => {
   const { verifier, engine } = setup()
   await verifier.close()
   await verifier.close()
   t.equal(engine.closed, true)
   const r = await verifier.verify(script('true'))
-  t.equal(r.developer_fields.constraint_id, 'verifier.closed')
+  t.equal(r.developer_fields.constraint_id, 'verifier.unavailable')
+  t.equal(r.developer_fields.reason, 'closing')
   t.equal(r.admission, 'BLOCKED')
 })
 

@@ -97,6 +97,13 @@ export interface AuditOptions {
   retentionDays?: number
   /** The in-memory queue in front of the store. */
   queue?: AuditQueueOptions
+  /**
+   * When a record must be in the store (needs `store`): 'async' (default) writes it behind the
+   * response, in batches; 'before-response' holds the response until its records are stored, and a
+   * record that cannot be stored makes the claim unavailable (`audit.unavailable`, 503 by default).
+   * What each can lose: docs/compliance.md.
+   */
+  durability?: 'async' | 'before-response'
 }
 
 /** The part of a pg Pool the PostgreSQL audit store uses; a `pg.Pool` fits. */
@@ -194,6 +201,33 @@ export interface VerifierOptions {
   engines?: Record<string, 'local' | 'remote'>
   /** Worker pool for CPU-bound engines: off unless given (`{}` turns it on with the defaults); see docs/pool.md. */
   pool?: PoolOptions | false
+  /**
+   * OpenTelemetry spans (optional package @opentelemetry/api): on when an SDK has registered a tracer
+   * provider before the verifier is created, or with `enabled: true`; `false` never loads it. See docs/observability.md.
+   */
+  tracing?: TracingOptions | false
+}
+
+/** The readiness and liveness routes (docs/observability.md). */
+export interface HealthOptions {
+  /** Readiness path (liveness: `<path>/live`); null serves neither. Default '/qwed/health'. */
+  path?: string | null
+  /** Longest wait for the audit store's and the QWED server's answers, in ms. Default 1,000. */
+  timeoutMs?: number
+  /** How long one readiness answer is reused, in ms (so the route cannot flood the database or the QWED server). Default 1,000. */
+  cacheMs?: number
+}
+
+/** One span per verified response and one child per claim, named after the GenAI security draft (docs/observability.md). */
+export interface TracingOptions {
+  /** true: trace (and fail at registration when @opentelemetry/api is missing); false: never. Default: when a provider is registered. */
+  enabled?: boolean
+  /** Which names: 'gen_ai_security_development' (default; the OpenTelemetry GenAI security draft) or 'qwed_v1' (our own, stable). */
+  semconv?: 'gen_ai_security_development' | 'qwed_v1'
+  /** Put the claim itself on claim spans (secrets redacted, at most 4,096 characters). Default false: claims may hold PII. */
+  includeClaims?: boolean
+  /** A TracerProvider to use instead of the global one (tests, several providers). */
+  tracerProvider?: { getTracer(name: string, version?: string): unknown }
 }
 
 /** Where a verification came from; used for metric labels and audit records. */

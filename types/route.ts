@@ -2,7 +2,7 @@ import type { Claim } from './claims.js'
 import type { ExtractOptions } from './extract.js'
 import type { InjectionFlag, InputRules } from './input.js'
 import type { SanitizeOptions } from './sanitize.js'
-import type { MetricsOptions, Mode, UnavailablePolicy, VerifierOptions } from './options.js'
+import type { HealthOptions, MetricsOptions, Mode, UnavailablePolicy, VerifierOptions } from './options.js'
 import type { Status, VerificationResult } from './result.js'
 import type { StreamOptions } from './stream.js'
 
@@ -115,6 +115,8 @@ export interface QwedAdapterOptions<Req = unknown, Rep = unknown> extends Verifi
   sanitize?: boolean | SanitizeOptions
   /** Default bounds for streamed answers (docs/streaming.md). */
   stream?: StreamOptions
+  /** Readiness (`path`) and liveness (`<path>/live`) as JSON, 200/503; false or `{ path: null }` serves none. Default path '/qwed/health'. */
+  health?: HealthOptions | false
   metrics?: MetricsOptions & {
     /** Path of the Prometheus endpoint; null serves none. Default '/metrics'. */
     endpoint?: string | null

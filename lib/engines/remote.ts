@@ -47,6 +47,8 @@ export interface RemoteEngine extends Engine<Claim> {
   onBreakerState(state: BreakerStateValue): void
   /** Whole seconds the QWED server's last 429 Retry-After still asks clients to wait; null when none. */
   retryAfterSeconds(): number | null
+  /** GET /health within `timeoutMs`: true when the server says it is healthy (the readiness check, lib/health.ts). */
+  checkHealth(timeoutMs: number): Promise<boolean>
 }
 
 export interface RemoteEngineDeps {
@@ -227,6 +229,14 @@ export function createRemoteEngine (options: RemoteOptions, claimTypes: Readonly
     retryAfterSeconds () {
       const ms = http.serverRetryAfterMs()
       return ms > 0 ? Math.ceil(ms / 1000) : null
+    },
+    async checkHealth (ms) {
+      if (closed) return false
+      try {
+        return await http.health({ signal: AbortSignal.timeout(ms), at: performance.now() + ms })
+      } catch {
+        return false
+      }
     },
     async verify (claim, ctx) {
       if (closed) return uncacheable(blocked('Verification is temporarily unavailable', { constraint_id: 'remote.unavailable', reason: 'closed' }))

@@ -3,6 +3,7 @@ import type { AuditOptions, Mode, QwedLogger } from '../../types/options.js'
 import type { VerificationResult } from '../../types/result.js'
 import type { Decision } from '../../types/route.js'
 import { redactSecrets } from '../guard/redact.js'
+import { refusedResult } from '../result.js'
 import type { AuditTrailWriter } from './store/trail.js'
 
 export interface AuditEntry {
@@ -15,9 +16,12 @@ export interface AuditEntry {
   decision: Decision
 }
 
-/** Returns a promise only when the audit store's queue is full with onFull 'block' (wait for it). */
+/**
+ * Returns a promise only when the audit store's queue is full with onFull 'block' (wait for it), or
+ * with audit.durability 'before-response': then it resolves false when the record could not be stored.
+ */
 export interface AuditSink {
-  (entry: AuditEntry, fallbackLogger?: QwedLogger): void | Promise<void>
+  (entry: AuditEntry, fallbackLogger?: QwedLogger): void | Promise<void> | Promise<boolean>
   /** False with `audit: false`: the verifier need not even make an entry. */
   readonly enabled: boolean
 }
@@ -39,7 +43,7 @@ export function createAuditSink (options: AuditOptions | false | undefined, secr
   const configured = options?.logger
   const includeClaims = options?.includeClaims === true
   let standalone: QwedLogger | undefined
-  const sink = (entry: AuditEntry, fallbackLogger?: QwedLogger): void | Promise<void> => {
+  const sink = (entry: AuditEntry, fallbackLogger?: QwedLogger): void | Promise<void> | Promise<boolean> => {
     const logger = configured ?? fallbackLogger ?? (standalone ??= pino({ name: 'qwed-audit' }))
     const level = entry.decision === 'admit' ? 'info' : 'warn'
     if (writes(logger, level)) {
@@ -89,4 +93,25 @@ function doesNothing (method: unknown): boolean {
     emptiness.set(method, empty)
   }
   return empty
+}
+
+let unheardWarned = false
+
+/**
+ * One process warning (code QWED_AUDIT_NO_SINK) when audit records would go nowhere: the adapter's
+ * logger is off and neither audit.logger nor audit.store takes them.
+ */
+export function warnIfAuditUnheard (loggerOff: boolean, audit: AuditOptions | false | undefined): void {
+  if (!loggerOff || audit === false || audit?.logger !== undefined || audit?.store !== undefined || unheardWarned) return
+  unheardWarned = true
+  process.emitWarning('qwed-middleware: Fastify\'s logger is off and no audit sink is configured, so every audit record is dropped; ' +
+    'pass audit.logger (a pino logger), configure audit.store, or set audit: false to drop them on purpose', { code: 'QWED_AUDIT_NO_SINK' })
+}
+
+/**
+ * The result of a verification whose record could not be stored under durability 'before-response':
+ * unavailable (the route's onUnavailable applies: 503 by default), never released unrecorded as admitted.
+ */
+export function auditUnavailable (result: VerificationResult): VerificationResult {
+  return refusedResult('Verification is temporarily unavailable', { constraint_id: 'audit.unavailable', reason: 'audit_unavailable' }, 'audit', result.duration_ms)
 }

@@ -126,6 +126,11 @@ export interface AuditStore {
   verifyChain(): ChainReport | Promise<ChainReport>
   /** Removes the rows older than `before`, keeping the chain verifiable (see ChainAnchor). */
   prune?(before: Date): PruneReport | Promise<PruneReport>
+  /**
+   * Rejects when records cannot be written now (read-only, closed, unreachable); the readiness check
+   * (lib/health.ts) calls it. Must not write a row: the chain holds verifications only.
+   */
+  probe?(): void | Promise<void>
   /** Called by the verifier's close() only for stores it opened itself (`store: 'sqlite'`). */
   close?(): void | Promise<void>
 }

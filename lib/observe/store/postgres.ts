@@ -246,6 +246,14 @@ export class PostgresAuditStore implements AuditStore {
     this.closingAt ??= Date.now()
   }
 
+  /** Rejects when the database cannot be reached or the tables are missing. Writes nothing. */
+  async probe (): Promise<void> {
+    if (this.closed) throw new Error('the audit store is closed')
+    if (this.readonly) throw new Error('the audit store is read-only')
+    await this.ready()
+    await this.pool.query('SELECT 1')
+  }
+
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true

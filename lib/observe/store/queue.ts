@@ -40,6 +40,8 @@ export class BatchQueue<T> {
   private immediate: NodeJS.Immediate | null = null
   private draining: Promise<void> | null = null
   private closed = false
+  // Items whose pusher waits until they are stored (pushDurable): resolved true once written, false when lost.
+  private readonly acks = new Map<T, (stored: boolean) => void>()
 
   constructor (
     private readonly write: (batch: T[]) => void | Promise<void>,
@@ -68,7 +70,7 @@ export class BatchQueue<T> {
     this.hooks.full?.(this.options.onFull)
     switch (this.options.onFull) {
       case 'drop_oldest':
-        this.take(1)
+        this.settle(this.take(1), false)
         this.enqueue(item)
         this.hooks.depth?.(1)
         this.hooks.dropped?.('drop_oldest', 1)
@@ -76,6 +78,7 @@ export class BatchQueue<T> {
         return
       case 'reject':
         this.hooks.dropped?.('reject', 1)
+        this.settle([item], false)
         this.schedule()
         return
       case 'block':
@@ -85,6 +88,22 @@ export class BatchQueue<T> {
           this.schedule()
         })
     }
+  }
+
+  /**
+   * Pushes `item` and resolves once it is stored (true) or lost (false: dropped, a write error, the
+   * queue closed). The write starts on the next turn of the event loop, not after flushIntervalMs:
+   * every durable push of the same turn shares one batch (one transaction).
+   */
+  async pushDurable (item: T): Promise<boolean> {
+    if (this.closed) {
+      this.hooks.dropped?.('closed', 1)
+      return false
+    }
+    const stored = new Promise<boolean>((resolve) => { this.acks.set(item, resolve) })
+    const pushed = this.push(item)
+    if (pushed !== undefined) await pushed
+    return await stored
   }
 
   /** Writes everything queued (and every blocked push) and resolves when the writer is idle. */
@@ -117,12 +136,32 @@ export class BatchQueue<T> {
     try {
       const out = this.write(batch)
       if (isThenable(out)) {
-        out.then(() => this.hooks.written?.(batch.length), (err: unknown) => this.hooks.dropped?.('write_error', batch.length, err))
+        out.then(() => this.stored(batch), (err: unknown) => this.lost(batch, err))
       } else {
-        this.hooks.written?.(batch.length)
+        this.stored(batch)
       }
     } catch (err) {
-      this.hooks.dropped?.('write_error', batch.length, err)
+      this.lost(batch, err)
+    }
+  }
+
+  private stored (batch: T[]): void {
+    this.hooks.written?.(batch.length)
+    this.settle(batch, true)
+  }
+
+  private lost (batch: T[], err: unknown): void {
+    this.hooks.dropped?.('write_error', batch.length, err)
+    this.settle(batch, false)
+  }
+
+  private settle (items: readonly T[], stored: boolean): void {
+    if (this.acks.size === 0) return
+    for (const item of items) {
+      const ack = this.acks.get(item)
+      if (ack === undefined) continue
+      this.acks.delete(item)
+      ack(stored)
     }
   }
 
@@ -158,7 +197,8 @@ export class BatchQueue<T> {
 
   private schedule (): void {
     if (this.draining !== null || this.immediate !== null) return
-    if (this.size >= this.options.batchSize || this.waiters.length > 0) {
+    // A durable push waits for its write: it does not wait for the interval too.
+    if (this.size >= this.options.batchSize || this.waiters.length > 0 || this.acks.size > 0) {
       if (this.timer !== null) {
         clearTimeout(this.timer)
         this.timer = null
@@ -194,9 +234,9 @@ export class BatchQueue<T> {
       try {
         const out = this.write(batch)
         if (isThenable(out)) await out
-        this.hooks.written?.(batch.length)
+        this.stored(batch)
       } catch (err) {
-        this.hooks.dropped?.('write_error', batch.length, err)
+        this.lost(batch, err)
       }
       // Let requests run between two batches of a long backlog.
       if (this.size > 0) await new Promise<void>((resolve) => setImmediate(resolve))

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs'
 import type Database from 'better-sqlite3'
 import { isNativeLoadFailure, loadOptionalPeer, nativeModuleError } from '../../optional-peer.js'
 import { chainRecords, contentText, GENESIS_HASH, verifyChainRows, type ChainedRow, type ChainFields, type ChainLink, type MalformedRow } from './chain.js'
@@ -133,6 +134,13 @@ export class SqliteAuditStore implements AuditStore {
       throw new Error(`${path} has audit schema version ${String(version)}; this qwed-middleware reads version ${SCHEMA_VERSION}`)
     }
     this.appendBatch = this.db.transaction((records: readonly AuditRecord[]) => { this.write(records) }).immediate
+  }
+
+  /** Throws when a record could not be written now: closed, opened read-only, or the file not writable. Writes nothing. */
+  probe (): void {
+    if (!this.db.open) throw new Error('the audit store is closed')
+    if (this.db.readonly) throw new Error('the audit store is read-only')
+    accessSync(this.path, constants.W_OK)
   }
 
   /** Appends records in one transaction, chained after the head. */

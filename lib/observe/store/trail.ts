@@ -29,12 +29,32 @@ export interface AuditTrail {
   flush(): Promise<void>
   /** Records waiting in memory. */
   readonly pending: number
+  /** Whether records can be written now: the store's own probe, and no failed batch since the last good one. */
+  writable(): Promise<AuditWritable>
 }
+
+export interface AuditWritable {
+  writable: boolean
+  /** Records waiting in memory. */
+  pending: number
+  /** Why not (a short code, never a connection string): `write_error`, `probe_failed`, `closed`. */
+  reason?: string
+}
+
+/** `audit.durability`: when a verification's record must be stored (docs/compliance.md, "What each mode can lose"). */
+export type AuditDurability = 'async' | 'before-response'
+export const AUDIT_DURABILITIES: readonly AuditDurability[] = ['async', 'before-response']
 
 /** The verifier's side: one record per verification, and close(). */
 export interface AuditTrailWriter extends AuditTrail {
-  /** Queues the record of one verification; a promise only when the queue is full and onFull is 'block'. */
-  record(entry: AuditEntry): void | Promise<void>
+  /**
+   * Queues the record of one verification; a promise only when the queue is full and onFull is
+   * 'block', or with durability 'before-response': then it resolves once the record is stored (true)
+   * or could not be (false).
+   */
+  record(entry: AuditEntry): void | Promise<void> | Promise<boolean>
+  /** close() is coming: a store that retries writes (PostgreSQL) retries only a little longer from now on. */
+  closing(): void
   /** Flushes, stops the retention timer, and closes the store when the trail opened it. */
   close(): Promise<void>
 }
@@ -155,6 +175,9 @@ class Trail implements AuditTrailWriter {
   private lastRetryWarn = 0
   private unwarned = 0
   private closed = false
+  private readonly durable: boolean
+  // The last batch write failed and none has succeeded since: the store is not writable.
+  private failing = false
 
   constructor (
     readonly store: AuditStore,
@@ -165,12 +188,16 @@ class Trail implements AuditTrailWriter {
     this.includeClaims = options.includeClaims === true
     this.retentionDays = options.retentionDays
     this.logger = options.logger
+    this.durable = options.durability === 'before-response'
     this.metrics = auditMetrics(deps.registry)
     const queue = { ...AUDIT_QUEUE_DEFAULTS, ...options.queue }
     this.queue = new BatchQueue<AuditRecord>((batch) => store.append(batch), queue, {
       depth: (delta) => this.metrics.depth.inc(delta),
       full: (policy) => this.metrics.full.inc({ policy }),
-      written: (count) => this.metrics.written.inc(count),
+      written: (count) => {
+        this.failing = false
+        this.metrics.written.inc(count)
+      },
       dropped: (reason, count, error) => this.dropped(reason, count, error)
     })
     if (store instanceof PostgresAuditStore) {
@@ -194,7 +221,7 @@ class Trail implements AuditTrailWriter {
     return this.queue.pending
   }
 
-  record (entry: AuditEntry): void | Promise<void> {
+  record (entry: AuditEntry): void | Promise<void> | Promise<boolean> {
     const { result } = entry
     const constraint = result.developer_fields.constraint_id
     const record: AuditRecord = {
@@ -216,7 +243,20 @@ class Trail implements AuditTrailWriter {
       claim: this.includeClaims ? entry.claim : null,
       verifier_version: QWED_MIDDLEWARE_VERSION
     }
-    return this.queue.push(redactSecrets(record, this.deps.secrets))
+    const safe = redactSecrets(record, this.deps.secrets)
+    return this.durable ? this.queue.pushDurable(safe) : this.queue.push(safe)
+  }
+
+  async writable (): Promise<AuditWritable> {
+    const pending = this.queue.pending
+    if (this.closed) return { writable: false, pending, reason: 'closed' }
+    if (this.failing) return { writable: false, pending, reason: 'write_error' }
+    try {
+      await (this.store as { probe?: () => unknown }).probe?.()
+    } catch {
+      return { writable: false, pending, reason: 'probe_failed' }
+    }
+    return { writable: true, pending }
   }
 
   async query (filter?: AuditQuery): Promise<AuditRow[]> {
@@ -253,12 +293,16 @@ class Trail implements AuditTrailWriter {
     await this.queue.flush()
   }
 
+  closing (): void {
+    ;(this.store as { closing?: () => void }).closing?.()
+  }
+
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer)
     // A store that retries writes (PostgreSQL) retries only a little longer from here on.
-    ;(this.store as { closing?: () => void }).closing?.()
+    this.closing()
     await this.queue.close()
     openTrails.delete(this)
     if (this.owned) await this.store.close?.()
@@ -272,6 +316,7 @@ class Trail implements AuditTrailWriter {
   private dropped (reason: DropReason, count: number, error: unknown): void {
     this.metrics.dropped.inc({ reason }, count)
     if (reason === 'write_error') {
+      this.failing = true
       this.log().error({ err: error, count }, 'qwed audit: a batch of audit records could not be written')
       return
     }
