@@ -57,7 +57,7 @@ t.test('one span per verified response, one child per claim, GenAI security draf
   const app = await appWith({ tracerProvider: provider })
   t.teardown(async () => { await app.close() })
   const res = await app.inject({ method: 'POST', url: '/answer', payload: { verdicts: ['true', 'false'] } })
-  t.equal(res.statusCode, 422)
+  t.equal(res.statusCode, 422, res.body)
   const spans = exporter.getFinishedSpans()
   const response = spans.find((s: any) => s.name === 'apply_guardrail qwed-middleware')
   const claims = spans.filter((s: any) => s.name === 'apply_guardrail script')

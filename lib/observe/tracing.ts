@@ -75,10 +75,11 @@ export interface TracedRun {
 export async function traceResponse<T> (run: TracedRun, view: unknown, decide: () => Promise<T>, target: ResponseTrace['target'] = 'output'): Promise<T> {
   if (!responseChannel.hasSubscribers) return await decide()
   const trace: ResponseTrace = { owner: run.verifier.metrics, route: run.settings.route, mode: run.settings.mode, requestId: run.requestId, target, view, outcome: null }
+  // record may be a method of the run (the adapters' run objects): keep its receiver
   const record = run.record
   run.record = (outcome) => {
     trace.outcome = outcome
-    record(outcome)
+    record.call(run, outcome)
   }
   return await responseChannel.tracePromise(decide, trace)
 }
