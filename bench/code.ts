@@ -1,6 +1,6 @@
 // Code engine benchmark on the code corpora (test/fixtures/security/code-attacks.json and
 // code-benign.json): p50 / p99 / max per snippet by language, engine called directly (no verifier,
-// no cache). `npm run bench:code` (`-- --quick` for fewer rounds).
+// no cache); then hostile shapes at n and 2n. `npm run bench:code` (`-- --quick` for fewer rounds).
 //
 // To compare with an earlier engine in the same run, pass `--baseline <dir>`: a directory that
 // holds an earlier checkout of lib/ and types/ (e.g. `git archive <commit> lib types | tar -x -C
@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import type { Engine } from '../types/engine.js'
 import { createCodeEngine } from '../lib/engines/code/index.js'
+import { classifySecretValue, nameWords } from '../lib/engines/code/issues.js'
 
 interface Entry { id: string, language: string, code: string, allow?: string[] }
 
@@ -68,4 +69,43 @@ for (const [key, list] of [...times].sort()) {
   list.sort((a, b) => a - b)
   const [name, language] = key.split(' ') as [string, string]
   console.log(`${name.padEnd(10)} ${language.padEnd(12)} ${String(list.length).padStart(5)}   ${pct(list, 0.5).padStart(6)}   ${pct(list, 0.99).padStart(6)}   ${(list.at(-1) ?? 0).toFixed(2).padStart(6)}`)
+}
+
+// Hostile shapes the unit tests check for verdicts only (test/code-engine-*.test.ts): each at n and
+// 2n, side by side, the median of a few calls. Linear work shows a ratio near 2; quadratic near 4.
+const engine = createCodeEngine()
+const verify = (language: 'javascript' | 'python', code: string) => async () => await engine.verify({ type: 'code', language, code }, { signal })
+const many = (stmt: string, size: number): string => Array.from({ length: Math.floor(size / (stmt.length + 1)) }, () => stmt).join('\n')
+const pySnippet = (size: number): string => {
+  let code = ''
+  for (let n = 0; code.length < size; n++) code += `def summarise_${n}(rows, key="total"):\n    values = [float(r[key]) for r in rows if r.get(key) is not None]\n    return sum(values) / len(values) if values else 0.0\n\n`
+  return code
+}
+const hostile: Array<[string, (k: number) => () => Promise<unknown> | unknown]> = [
+  ['js: a name reassigned 400 times', (k) => verify('javascript', 'let ans = start()\n' + 'ans = ans.fix(ctx)\n'.repeat(400 * k) + 'ans.run()\n')],
+  ['py: a name reassigned 400 times', (k) => verify('python', 'def f(ctx):\n    ans = start()\n' + '    ans = ans._fix(ctx)\n'.repeat(400 * k) + '    return ans\n')],
+  ['js: .constructor() x300 chains, 30 KB', (k) => verify('javascript', many('x' + '.constructor()'.repeat(300), 30_000 * k))],
+  ['js: Reflect.apply( x200 nests, 30 KB', (k) => verify('javascript', many('Reflect.apply('.repeat(200) + 'f' + ')'.repeat(200), 30_000 * k))],
+  ['js: alternating constructor aliases, 30 KB', (k) => verify('javascript', 'let a = b, c = d\n' + many('a = c.constructor; c = a.constructor', 30_000 * k))],
+  ['py: summarise functions, 50 KB', (k) => verify('python', pySnippet(50_000 * k))],
+  ['py: unclosed \\N{ escapes (refused), 30,000', (k) => verify('python', "x = '" + '\\N{'.repeat(30_000 * k) + "'")],
+  ['nameWords: 75 KB identifier of capitals', (k) => () => nameWords('API_KEY_' + 'A'.repeat(75_000 * k))],
+  ['classifySecretValue: 2,000 open classes', (k) => () => classifySecretValue('['.repeat(2_000 * k) + '!')]
+]
+
+const median = async (fn: () => Promise<unknown> | unknown): Promise<number> => {
+  const list: number[] = []
+  for (let i = 0; i < (quick ? 3 : 7); i++) {
+    const t0 = performance.now()
+    await fn()
+    list.push(performance.now() - t0)
+  }
+  return list.sort((a, b) => a - b)[Math.floor(list.length / 2)] as number
+}
+console.log(`\nhostile shapes at n and 2n (median of ${quick ? 3 : 7} calls)\n`)
+console.log(`${'case (n)'.padEnd(46)} ${'n ms'.padStart(10)} ${'2n ms'.padStart(10)} ${'2n/n'.padStart(7)}`)
+for (const [label, make] of hostile) {
+  const one = await median(make(1))
+  const two = await median(make(2))
+  console.log(`${label.padEnd(46)} ${one.toFixed(2).padStart(10)} ${two.toFixed(2).padStart(10)} ${(two / one).toFixed(2).padStart(7)}`)
 }

@@ -260,20 +260,17 @@ t.test('a 100 KB snippet verifies', async (t) => {
   ].join('\n')
   let code = ''
   for (let n = 0; code.length < 100_000; n++) code += block.replace('{n}', String(n))
-  const started = Date.now()
+  // its time is reported by `npm run bench:code`, not asserted here
   const r = await check(code, true)
   t.equal(r.status, 'VERIFIED')
   t.equal(admissionOf(r), 'ADMIT')
-  // Generous bound (CI machines are shared); it still catches super-linear blow-ups.
-  t.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
 })
 
-t.test('a name reassigned many times resolves in linear time', async (t) => {
+// The time at n and 2n assignments is reported by `npm run bench:code`.
+t.test('a name reassigned many times resolves', async (t) => {
   const code = 'def f(ctx):\n    ans = start()\n' + '    ans = ans._fix(ctx)\n'.repeat(400) + '    return ans\n'
-  const started = Date.now()
   const r = await check(code, true)
   t.equal(r.status, 'VERIFIED')
-  t.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`)
 })
 
 // ---- security corpus findings (test/fixtures/security/parser-escapes.json): each escape below
@@ -353,11 +350,13 @@ t.test('string prefixes and named escapes are read in linear time', async (t) =>
   await unsafe(t, "import os\ngetattr(os, 'sys\\N{LATIN SMALL LETTER T}em')('id')", 'dynamic_access')
   // tree-sitter-python's lexer is quadratic on unterminated `\N{` escapes (60,000 of them: minutes):
   // the look-ahead they would cost is counted first and the snippet refused before it is parsed
-  const started = Date.now()
-  const r = await check("x = '" + '\\N{'.repeat(60_000) + "'")
+  const hostile = "x = '" + '\\N{'.repeat(60_000) + "'"
+  const r = await check(hostile)
   t.equal(admissionOf(r), 'BLOCKED', 'not admitted')
   t.equal(r.developer_fields.constraint_id, 'code.too_complex', 'refused before parsing')
-  t.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`)
+  const counted = openEscapeScan(hostile)
+  t.ok(counted > MAX_OPEN_ESCAPE_SCAN, 'the counted look-ahead passed the limit')
+  t.ok(counted <= MAX_OPEN_ESCAPE_SCAN + hostile.length, 'and the count stopped there: the scan itself is bounded')
   t.equal(openEscapeScan("x = '\\N{BULLET}'"), 0, 'a closed escape costs nothing')
   t.equal(openEscapeScan("x = '\\N{'"), 4, 'an open one costs the rest of the snippet')
   t.ok(openEscapeScan("'" + '\\N{'.repeat(5000) + "'") > MAX_OPEN_ESCAPE_SCAN)

@@ -8,7 +8,8 @@ import express, { type ErrorRequestHandler, type Express, type Request } from 'e
 import { QwedOptionsError, type QwedOutcome } from '../lib/index.js'
 import { DEADLINE_MARGIN_MS, qwedExpress, type QwedExpressMiddleware } from '../lib/express.js'
 import { buildExpressServer } from '../examples/express-server.js'
-import { captureLogger, scriptEngine, type ScriptClaim } from './helpers/engines.js'
+import { captureLogger, scriptEngine, scriptGate, type ScriptClaim } from './helpers/engines.js'
+import { manualTimers, turnsUntil } from './helpers/manual-timers.js'
 
 type Verdict = ScriptClaim['verdict']
 const scriptClaims = (payload: { verdict: Verdict }) => ({ type: 'script', verdict: payload.verdict }) as any
@@ -272,15 +273,24 @@ t.test('the deadline: a verification that never ends answers by the unavailable 
   const never = () => new Promise<never>(() => {})
   const closed = await build({ breaker: { timeout: 50, resetTimeout: 7000 } }, { claims: never })
   const base = await listen(closed.app)
-  const started = Date.now()
-  const res = await fetch(`${base}/answer`)
-  const elapsed = Date.now() - started
+  // a manual clock: the response must still be held 1 ms before the deadline and answered at it
+  const timers = manualTimers()
+  t.teardown(() => timers.restore())
+  const deadline = 50 + DEADLINE_MARGIN_MS
+  let answered = false
+  const pending = fetch(`${base}/answer`).then((res) => { answered = true; return res })
+  t.ok(await turnsUntil(() => timers.pending().includes(deadline)), 'the deadline is armed: the breaker timeout plus the margin')
+  timers.advance(deadline - 1)
+  await turnsUntil(() => answered, 50)
+  t.equal(answered, false, 'still held 1 ms before the deadline')
+  timers.advance(1)
+  const res = await pending
+  timers.restore()
   t.equal(res.status, 503)
   t.equal(res.headers.get('retry-after'), '7')
   t.equal(res.headers.get('x-qwed-status'), 'BLOCKED')
   t.match(await res.json(), { code: 'QWED_UNAVAILABLE' })
-  t.ok(elapsed >= 50 + DEADLINE_MARGIN_MS - 20 && elapsed < 50 + DEADLINE_MARGIN_MS + 1500, `held ${elapsed} ms: the breaker timeout plus the margin`)
-  t.match(closed.seen.req?.qwed, { decision: 'fail_closed', results: [{ engine: 'verifier', developer_fields: { constraint_id: 'verifier.unavailable', reason: 'deadline' } }] })
+  t.match(closed.seen.req?.qwed, { decision: 'fail_closed', results: [{ engine: 'verifier', developer_fields: { constraint_id: 'verifier.unavailable', reason: 'deadline', deadline_ms: deadline } }] })
   t.match(await (await fetch(`${base}/metrics`)).text(), 'qwed_unavailable_total{route="/answer",policy="closed"} 1')
 
   const open = await build({ breaker: { timeout: 50 }, onUnavailable: 'open' }, { enabled: never })
@@ -403,13 +413,18 @@ t.test('onBlocked may answer itself with res.status().json(); if it throws, the 
 })
 
 t.test('shadow: answered before the verification ends; req.qwed set when it does', async (t) => {
-  const { app, seen } = await build({ mode: 'shadow' }, { claims: () => ({ type: 'script', verdict: 'false', delayMs: 300 }) })
+  // the engine answers only when the gate opens, after the response is in hand
+  const open = scriptGate('express-shadow')
+  const { app, seen, engine } = await build({ mode: 'shadow' }, { claims: () => ({ type: 'script', verdict: 'false', gate: 'express-shadow' }) })
   const base = await listen(app)
-  const started = Date.now()
   const res = await fetch(`${base}/answer`)
   t.equal(res.status, 200)
-  t.ok(Date.now() - started < 250, 'answered before the 300 ms verification finished')
+  t.same(await res.json(), { answer: 42, verdict: 'true' })
+  t.equal(engine.calls, 1, 'the engine was asked')
+  t.equal(engine.settled, 0, 'answered while the verification was still running')
+  t.equal(seen.req?.qwed ?? null, null, 'no outcome yet')
   t.equal(res.headers.get('x-qwed-status'), null)
+  open()
   await until(() => seen.req?.qwed != null)
   t.match(seen.req?.qwed, { decision: 'shadow' })
 })

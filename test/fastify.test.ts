@@ -1,7 +1,7 @@
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import qwed, { QwedOptionsError } from '../lib/index.js'
-import { captureLogger, scriptEngine, type ScriptClaim } from './helpers/engines.js'
+import { captureLogger, scriptEngine, scriptGate, type ScriptClaim } from './helpers/engines.js'
 
 type Verdict = ScriptClaim['verdict']
 
@@ -92,12 +92,18 @@ t.test('shadow does not delay the response while the engine works', async (t) =>
   const engine = scriptEngine()
   const app = Fastify()
   await app.register(qwed, { extraEngines: [engine], audit: false, mode: 'shadow' })
-  app.get('/slow', { config: { qwed: { claims: () => ({ type: 'script', verdict: 'true', delayMs: 300 } as any) } } }, async () => ({ ok: 1 }))
+  // the engine answers only when the gate opens, after the response is in hand
+  const open = scriptGate('fastify-shadow')
+  app.get('/slow', { config: { qwed: { claims: () => ({ type: 'script', verdict: 'true', gate: 'fastify-shadow' } as any) } } }, async () => ({ ok: 1 }))
   t.teardown(() => app.close())
-  const started = Date.now()
   const res = await get(app, '/slow')
   t.equal(res.statusCode, 200)
-  t.ok(Date.now() - started < 250, 'answered before the 300 ms verification finished')
+  t.same(res.json(), { ok: 1 })
+  t.equal(engine.calls, 1, 'the engine was asked')
+  t.equal(engine.settled, 0, 'answered while the verification was still running')
+  open()
+  for (let i = 0; i < 100 && engine.settled === 0; i++) await new Promise((resolve) => setImmediate(resolve))
+  t.equal(engine.settled, 1, 'the verification ends behind the response')
 })
 
 t.test('per-route mode overrides the plugin mode; mode off skips verification', async (t) => {

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { performance } from 'node:perf_hooks'
 import t from 'tap'
 import { findInjection, INJECTION_RULES } from '../lib/guard/injection.js'
 import { checkInputs, DEFAULT_INPUT_RULES } from '../lib/guard/input.js'
@@ -126,29 +125,23 @@ t.test('each rule on its own', async (t) => {
   t.notOk(rule('exfiltration_request').test('send my password reset link to me@example.com'))
 })
 
-t.test('linear time on 100 KB adversarial text', async (t) => {
-  const SIZE = 100_000
-  const fill = (unit: string): string => unit.repeat(Math.ceil(SIZE / unit.length)).slice(0, SIZE)
+// The time each rule takes on 100 KB of such text is measured by the security lane (every regex of
+// lib/ at 100 KB, test/security-redos.test.ts) and reported by `npm run bench:guards`; here the
+// verdicts on the same shapes, at two sizes.
+t.test('adversarial repetitions: the same verdict at 10 KB and 20 KB', async (t) => {
+  const fill = (unit: string, size: number): string => unit.repeat(Math.ceil(size / unit.length)).slice(0, size)
   const inputs = [
     'a', ' ', 'a ', 'ignore ', 'ignore all ', 'you are now ', '<|', '< | ', '[inst', '\n### system', '\nsystem: ',
     'send the password ', 'http://', 'a@', 'aA0', 'aA0/', '![a](//x?', 'decode base64 and ', 'i g n o r e ', '1gn0r3 ', 'й',
     '\u200b', '😀\u200d', 'rules of ', 'dan '
   ]
-  let worst = 0
-  let worstUnit = ''
+  // a run of base64 alphabet is a payload; every other repetition is noise, not an instruction
+  const expected = (unit: string): string[] => unit === 'aA0' ? ['encoded_payload'] : []
   for (const unit of inputs) {
-    for (const text of [fill(unit), fill(unit) + '!']) {
-      const started = performance.now()
-      findInjection(text)
-      const ms = performance.now() - started
-      if (ms > worst) {
-        worst = ms
-        worstUnit = unit
+    for (const size of [10_000, 20_000]) {
+      for (const text of [fill(unit, size), fill(unit, size) + '!']) {
+        t.same(findInjection(text).map((r) => r.id), expected(unit), `${JSON.stringify(unit)} x ${size}${text.endsWith('!') ? ' + "!"' : ''}`)
       }
     }
   }
-  t.comment(`slowest: ${worst.toFixed(1)} ms (${JSON.stringify(worstUnit)} repeated to 100 KB)`)
-  // All rules together on 100 KB take milliseconds; a super-linear rule takes minutes. The bound
-  // only separates the two on a shared machine.
-  t.ok(worst < 2000, 'every rule on every input well under 2 s')
 })

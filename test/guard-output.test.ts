@@ -402,26 +402,28 @@ t.test('validateSanitizeOptions: valid options come back as a checked copy', asy
   t.same(validateSanitizeOptions({ html: false, pii: true }, 'sanitize'), { html: false, pii: true })
 })
 
-t.test('performance: big inputs finish (generous limits: the machine is shared)', async (t) => {
-  const started = Date.now()
-  const mb = 'Hello <b>world</b> alice@example.com 4111 1111 1111 1111 +44 20 7946 0958 10.0.0.1 AKIAIOSFODNN7EXAMPLE. '.repeat(10_000)
-  const out = sanitizeOutput(mb)
-  t.ok(mb.length > 1_000_000)
+// The same shapes at 1 MB / 200,000 tags / 50,000 rows are timed by `npm run bench:guards`
+// (hostile rows), not asserted here: no size limit of the sanitizer lies between the two scales.
+t.test('big inputs: 100 KB of mixed text, 100 KB of plain text, 40,000 unclosed tags, 5,000 rows', async (t) => {
+  const mixed = 'Hello <b>world</b> alice@example.com 4111 1111 1111 1111 +44 20 7946 0958 10.0.0.1 AKIAIOSFODNN7EXAMPLE. '.repeat(1_000)
+  const out = sanitizeOutput(mixed)
+  t.ok(mixed.length > 100_000)
   t.notOk(out.includes('alice@example.com') || out.includes('AKIAIOSFODNN7EXAMPLE') || out.includes('<b>'))
 
-  const plain = 'lorem ipsum dolor sit amet 12345 '.repeat(32_000)
-  t.equal(sanitizeOutput(plain), plain, '1 MB of plain text is unchanged')
+  const plain = 'lorem ipsum dolor sit amet 12345 '.repeat(3_200)
+  t.equal(sanitizeOutput(plain), plain, '100 KB of plain text is unchanged')
 
   // Deeply unclosed markup makes the HTML parser quadratic: past MAX_TAGS_PARSED tags it is not parsed.
-  const nested = '<b><i>'.repeat(100_000) + 'text <script>x</script>'
+  const nested = '<b><i>'.repeat(20_000) + 'text <script>x</script>'
+  t.ok(MAX_TAGS_PARSED < 40_000, 'more tags than are parsed')
   const flat = sanitizeOutput(nested, { pii: false, secrets: false })
   t.notOk(/<[A-Za-z!/?]/.test(flat), 'still no tag start')
   t.ok(flat.startsWith('text '), 'tags removed')
   t.ok(MAX_TAGS_PARSED >= 1000)
 
-  const wide = Array.from({ length: 50_000 }, (_, i) => ({ id: i, text: `row ${i} mail u${i}@example.com` }))
+  const wide = Array.from({ length: 5_000 }, (_, i) => ({ id: i, text: `row ${i} mail u${i}@example.com` }))
   const clean = sanitizeOutput(wide)
-  t.equal(clean.length, 50_000)
-  t.equal(clean[49_999]?.text, 'row 49999 mail [EMAIL]')
-  t.ok(Date.now() - started < 30_000, `all of it in ${Date.now() - started} ms`)
+  t.equal(clean.length, 5_000)
+  t.equal(clean[4_999]?.text, 'row 4999 mail [EMAIL]')
+  t.equal(clean[0]?.text, 'row 0 mail [EMAIL]')
 })

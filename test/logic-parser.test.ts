@@ -141,7 +141,6 @@ t.test('syntax errors', async (t) => {
 })
 
 t.test('caps: length, depth, tokens', async (t) => {
-  const started = performance.now()
   t.equal(code(() => parseFormula('x + '.repeat(25_000) + 'x > 0')), 'too_large', '100 KB formula')
   t.equal(code(() => parseFormula('x'.repeat(MAX_FORMULA_CHARS + 1))), 'too_large')
   t.equal(code(() => parseFormula('('.repeat(400) + 'x' + ')'.repeat(400) + ' > 0')), 'too_deep')
@@ -149,7 +148,6 @@ t.test('caps: length, depth, tokens', async (t) => {
   t.equal(code(() => parseFormula('-'.repeat(500) + 'x > 0')), 'too_deep')
   t.equal(code(() => parseFormula('1+'.repeat(2000) + '1 > 0')), 'too_large', 'token cap')
   t.equal(code(() => parseFormula('a'.repeat(65) + ' > 0')), 'too_large', 'name length')
-  t.ok(performance.now() - started < 1000, 'refused quickly')
   // 40 levels of nesting are fine
   const nested = 'Not('.repeat(40) + 'P' + ')'.repeat(40)
   t.equal(code(() => parseFormula(nested)), null)

@@ -348,13 +348,12 @@ t.test('keep-alive: sequential requests reuse connections; close() ends it and i
 
   const engine = createRemoteEngine({ url: server.url, apiKey: server.apiKey, timeoutMs: 5000 }, ['math'])
   server.inject({ kind: 'hang' })
-  const started = Date.now()
   const pending = Promise.resolve(engine.verify({ type: 'math', expression: '1 = 1' }, { signal: new AbortController().signal }))
   const ended = t.rejects(pending, { code: 'ECLOSED' })
   await new Promise((resolve) => setTimeout(resolve, 50))
   await engine.close?.()
+  // ECLOSED, not a timeout: the in-flight claim ended because the engine closed (timeoutMs is 5 s)
   await ended
-  t.ok(Date.now() - started < 1000, 'an in-flight claim ends when the engine closes')
   const after = await engine.verify({ type: 'math', expression: '1 = 1' }, { signal: new AbortController().signal })
   t.match(after, { status: 'BLOCKED', cacheable: false })
   t.match(after.developer_fields, { constraint_id: 'remote.unavailable', reason: 'closed' })

