@@ -9,7 +9,7 @@ const SURROGATE = /[\uD800-\uDFFF]/
 /**
  * RFC 8785 (JCS) canonical JSON: keys sorted by UTF-16 code units, ECMAScript number and string
  * serialisation, no whitespace. Throws a TypeError for values JSON cannot represent exactly
- * (non-finite numbers, bigint, functions, symbols, cycles, lone surrogates).
+ * (non-finite numbers, bigint, functions, symbols, cycles, lone surrogates, holes in arrays).
  *
  * Every claim is hashed on its way to the cache, so this runs on the hot path: plain loops and
  * string concatenation, and the cycle check only remembers containers.
@@ -43,6 +43,8 @@ function write (value: unknown, depth: number, open: object[]): string {
   if (Array.isArray(obj)) {
     out = '['
     for (let i = 0; i < obj.length; i++) {
+      // a hole is not JSON (JSON.stringify would invent a null for it)
+      if (!(i in obj)) throw new TypeError('array with a hole cannot be canonicalized')
       const item: unknown = obj[i]
       if (i > 0) out += ','
       out += write(item === undefined ? null : item, depth + 1, open)

@@ -22,7 +22,9 @@ t.test('values JSON cannot represent exactly are refused', async (t) => {
   for (let i = 0; i < 300; i++) deep = [deep]
   for (const [value, why] of [
     [Number.NaN, /non-finite/], [Infinity, /non-finite/], [10n, /bigint/], [() => 1, /function/],
-    [Symbol('s'), /symbol/], [cyclic, /cyclic/], [deep, /too deeply/], ['\ud800', /lone surrogate/]
+    [Symbol('s'), /symbol/], [cyclic, /cyclic/], [deep, /too deeply/], ['\ud800', /lone surrogate/],
+    // eslint-disable-next-line no-sparse-arrays
+    [[1, , 2], /hole/], [{ toJSON: () => new Array(2) }, /hole/]
   ] as Array<[unknown, RegExp]>) {
     t.throws(() => canonicalize(value), why)
   }

@@ -41,7 +41,7 @@ const MARKER = 'Qzx7marker'
 // ---------------------------------------------------------------------------------------------
 // Checks shared by every property
 
-const ENGINES = new Set(['math', 'sql', 'code', 'schema', 'logic', 'stats', 'verifier'])
+const ENGINES = new Set(['math', 'sql', 'code', 'schema', 'transaction', 'logic', 'stats', 'verifier'])
 const PROOF_REF = /^sha256:[0-9a-f]{64}$/
 
 /** Why a result is malformed, or null. Holds for every result, positive or not. */

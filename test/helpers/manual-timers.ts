@@ -1,7 +1,9 @@
 /**
  * Replaces the global setTimeout / clearTimeout with timers that fire only when the test calls
- * advance(ms): a deadline is then asserted by what happens just before and at it, not by reading
- * the wall clock. Sockets, setImmediate and promises keep running for real.
+ * advance(ms), and performance.now() with the same manual clock (code that schedules by a time
+ * it computed, like the runner's shared deadline queue, sees the time the timers see): a deadline
+ * is then asserted by what happens just before and at it, not by reading the wall clock. Sockets,
+ * setImmediate and promises keep running for real.
  */
 export interface ManualTimers {
   /** Moves the manual clock forward, firing every timer due by then in order. */
@@ -23,6 +25,8 @@ class FakeHandle {
 export function manualTimers (): ManualTimers {
   const realSet = globalThis.setTimeout
   const realClear = globalThis.clearTimeout
+  const realNow = Object.getOwnPropertyDescriptor(performance, 'now')
+  const startedAt = performance.now()
   let now = 0
   let entries: Entry[] = []
   const fakeSet = (fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]): FakeHandle => {
@@ -34,6 +38,7 @@ export function manualTimers (): ManualTimers {
   const fakeClear = (handle: unknown): void => { entries = entries.filter((e) => e.handle !== handle) }
   globalThis.setTimeout = fakeSet as unknown as typeof setTimeout
   globalThis.clearTimeout = fakeClear as unknown as typeof clearTimeout
+  Object.defineProperty(performance, 'now', { value: () => startedAt + now, configurable: true, writable: true })
   return {
     advance (ms) {
       const until = now + ms
@@ -50,6 +55,8 @@ export function manualTimers (): ManualTimers {
     restore () {
       globalThis.setTimeout = realSet
       globalThis.clearTimeout = realClear
+      if (realNow === undefined) delete (performance as { now?: unknown }).now
+      else Object.defineProperty(performance, 'now', realNow)
     }
   }
 }
