@@ -57,7 +57,7 @@ async function packages () {
 }
 `
 
-const HEAVY = ['mathjs', 'node-sql-parser', 'z3-solver', 'ajv', 'oxc-parser', 'web-tree-sitter', 're2js', 'typed-function']
+const HEAVY = ['mathjs', 'node-sql-parser', 'z3-solver', 'ajv', 'oxc-parser', 'web-tree-sitter', 're2js', 'typed-function', 'sanitize-html', 'undici']
 
 t.test('importing the package and creating a verifier load no engine; the first symbolic math claim loads mathjs', async (t) => {
   const out = await child(`${RECORDER}

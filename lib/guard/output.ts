@@ -1,9 +1,19 @@
-import sanitizeHtml from 'sanitize-html'
+import { createRequire } from 'node:module'
+import type SanitizeHtml from 'sanitize-html'
 import type { HtmlAllowlist, PiiKind, SanitizedKind, SanitizeOptions } from '../../types/sanitize.js'
 import { QwedOptionsError } from '../errors.js'
 import { describe } from '../options.js'
 import { maskPii, PII_KINDS } from './pii.js'
 import { maskSecrets } from './secrets.js'
+
+// sanitize-html (and its HTML parser) loads on the first string that has markup, not with the
+// package: most answers have none, and importing it costs as much as the rest of the guard.
+const requireHere = createRequire(import.meta.url)
+let sanitizer: typeof SanitizeHtml | undefined
+function sanitizeHtml (html: string, options: SanitizeHtml.IOptions): string {
+  sanitizer ??= requireHere('sanitize-html') as typeof SanitizeHtml
+  return sanitizer(html, options)
+}
 
 // The output guard: every string of a JSON payload (or the strings at the given paths) goes through
 // HTML sanitization, then secret scrubbing, then PII masking. The payload keeps its shape.
@@ -71,7 +81,7 @@ const NON_TEXT_TAGS = [
   'noembed', 'noframes', 'xmp', 'plaintext', 'object', 'applet', 'frameset'
 ]
 
-const TEXT_ONLY: sanitizeHtml.IOptions = {
+const TEXT_ONLY: SanitizeHtml.IOptions = {
   allowedTags: [],
   allowedAttributes: {},
   disallowedTagsMode: 'discard',
@@ -384,7 +394,7 @@ function sanitizeString (text: string, c: Compiled, counts: Counts): string {
   if (markup) {
     const clean = tooManyTags(out)
       ? stripTagsUnparsed(out)
-      : c.html === 'text' ? htmlToText(out) : sanitizeHtml(escapeUnknownTags(out), c.html as sanitizeHtml.IOptions)
+      : c.html === 'text' ? htmlToText(out) : sanitizeHtml(escapeUnknownTags(out), c.html as SanitizeHtml.IOptions)
     if (clean !== out) add(counts, 'html', 1)
     out = clean
   }

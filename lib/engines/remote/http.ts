@@ -21,13 +21,16 @@
  * setTimeout: Node 20 can collect an AbortSignal.timeout() before it fires.
  */
 import type { IncomingHttpHeaders } from 'node:http'
+import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleepFor } from 'node:timers/promises'
-import { Pool } from 'undici'
+import type { Pool } from 'undici'
 import type { EngineResult } from '../../../types/engine.js'
 import { busyResult } from '../busy.js'
 import { createSlots, type Release } from '../slots.js'
 import type { RemoteMetrics } from './metrics.js'
+
+const requireHere = createRequire(import.meta.url)
 import { authError, badResponse, errorDetail, parseJson, rateLimited, rejected, type Endpoint } from './mapping.js'
 import type { Quota } from './quota.js'
 
@@ -119,7 +122,9 @@ export function createHttpClient (options: HttpClientOptions): HttpClient {
   const prefix = trimTrailingSlashes(base.pathname)
   const secrets = [apiKey]
   const slots = createSlots(connections, MAX_WAITING_FOR_CONNECTION)
-  const pool = new Pool(base.origin, {
+  // undici loads with the first remote client, not with the package (cold start: docs/architecture.md)
+  const { Pool: UndiciPool } = requireHere('undici') as typeof import('undici')
+  const pool: Pool = new UndiciPool(base.origin, {
     connections,
     keepAliveTimeout: 10_000,
     keepAliveMaxTimeout: 60_000,
