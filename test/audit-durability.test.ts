@@ -1,29 +1,14 @@
 import t, { type Test } from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import Fastify from 'fastify'
 import { qwed } from '../lib/fastify.js'
 import { createVerifier } from '../lib/verifier.js'
 import { scriptEngine } from './helpers/engines.js'
+import { countAuditRows, tempAuditDb } from './helpers/audit-db.js'
 
 const silent = { info () {}, warn () {}, error () {} }
 
-function tempDb (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'qwed-durable-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return join(dir, 'audit.db')
-}
-
-function countRows (path: string): number {
-  const db = new Database(path, { readonly: true })
-  try {
-    return (db.prepare('SELECT count(*) AS n FROM qwed_audit').get() as { n: number }).n
-  } finally {
-    db.close()
-  }
-}
+const tempDb = (t: Test): string => tempAuditDb(t, 'qwed-durable-')
+const countRows = countAuditRows
 
 t.test('Fastify with its logger off and no audit sink: one warning naming audit.logger', async (t) => {
   const warnings: Error[] = []

@@ -1,15 +1,13 @@
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import pg from 'pg'
 import Fastify from 'fastify'
 import { createVerifier } from '../lib/verifier.js'
 import { qwed } from '../lib/fastify.js'
 import { scriptEngine } from './helpers/engines.js'
+import { countAuditRows, tempAuditDb } from './helpers/audit-db.js'
 import { freePort, missingServer, ROOT } from './helpers/fleet.js'
 import { TS_LOADER } from './helpers/loader.js'
 
@@ -18,20 +16,8 @@ t.setTimeout(240_000)
 
 const silent = { info () {}, warn () {}, error () {} }
 
-function tempDb (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'qwed-shutdown-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return join(dir, 'audit.db')
-}
-
-function countRows (path: string): number {
-  const db = new Database(path, { readonly: true })
-  try {
-    return (db.prepare('SELECT count(*) AS n FROM qwed_audit').get() as { n: number }).n
-  } finally {
-    db.close()
-  }
-}
+const tempDb = (t: Test): string => tempAuditDb(t, 'qwed-shutdown-')
+const countRows = countAuditRows
 
 t.test('close() waits for running verifications, then flushes every record to SQLite; claims after it are unavailable (closing)', async (t) => {
   const path = tempDb(t)
