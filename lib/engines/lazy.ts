@@ -13,6 +13,8 @@
  */
 import type { Engine, EngineContext, EngineResult } from '../../types/engine.js'
 import { blocked } from '../result.js'
+import { QueueWaitExpired } from './abort-reasons.js'
+import { busyResult } from './busy.js'
 
 export interface LazyEngine<C extends { type: string }> extends Engine<C> {
   /** true once the engine's module is loaded and the engine built. */
@@ -70,6 +72,10 @@ export function lazyEngine<C extends { type: string }> (name: string, claimTypes
           return loadFailedResult(name, err)
         }
       }
+      // The caller stopped waiting during the load (the breaker answered it busy): do not run it
+      // now. Only that reason: a light claim's time slice may run out during the load, and then the
+      // engine must still run it and say `aborted`, so that it goes to a worker (index.ts).
+      if (ctx?.signal?.reason instanceof QueueWaitExpired) return busyResult(name, { waited_for: 'engine_load' })
       if (built.queues !== true) ctx?.started?.()
       return await built.verify(claim, ctx)
     },
