@@ -1,6 +1,6 @@
 import type { HealthOptions } from '../types/options.js'
 import { QwedOptionsError } from './errors.js'
-import { assertKnownKeys, assertObject, describe, optionalNumber } from './options.js'
+import { assertKnownKeys, assertObject, describe, optionalNumber } from './option-checks.js'
 import type { Verifier, VerifierStatus } from './verifier.js'
 
 // Readiness and liveness as JSON, framework-free: the Fastify plugin serves them as routes, the

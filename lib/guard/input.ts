@@ -1,7 +1,7 @@
 import type { ClaimLimits, InjectionAction, InjectionFlag, InputCheckFailure, InputCheckPass, InputRule, InputRules } from '../../types/input.js'
 import type { DiagnosticResult } from '../../types/result.js'
 import { canonicalize, sha256Hex } from '../canonical.js'
-import { assertKnownKeys, assertObject, optionalBoolean, optionalNumber, optionalOneOf } from '../options.js'
+import { assertKnownKeys, assertObject, optionalBoolean, optionalNumber, optionalOneOf } from '../option-checks.js'
 import { blocked } from '../result.js'
 import { findInjection } from './injection.js'
 import { CLAIM_FIELDS, SQL_SCHEMA_MAX_LENGTH, type ResolvedClaimLimits } from './limits.js'

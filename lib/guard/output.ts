@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import type SanitizeHtml from 'sanitize-html'
 import type { HtmlAllowlist, PiiKind, SanitizedKind, SanitizeOptions } from '../../types/sanitize.js'
 import { QwedOptionsError } from '../errors.js'
-import { describe } from '../options.js'
+import { describe } from '../option-checks.js'
 import { maskPii, PII_KINDS } from './pii.js'
 import { maskSecrets } from './secrets.js'
 

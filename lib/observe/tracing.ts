@@ -6,7 +6,7 @@ import type { Mode } from '../../types/options.js'
 import type { QwedOutcome } from '../../types/route.js'
 import { QwedOptionsError } from '../errors.js'
 import { MissingPeerError, loadOptionalPeer } from '../optional-peer.js'
-import { assertKnownKeys, assertObject, describe, optionalBoolean, optionalOneOf } from '../options.js'
+import { assertKnownKeys, assertObject, describe, optionalBoolean, optionalOneOf } from '../option-checks.js'
 import { attachOtelBridge, type OtelApi } from './tracing-otel.js'
 import { SEMCONV_VERSIONS } from './tracing-semconv.js'
 
