@@ -15,7 +15,7 @@ function replica (t: Test, server: QwedTestServer, redisUrl: string, keyPrefix: 
     audit: { logger: silent },
     cache: false,
     engines: { math: 'remote' },
-    remote: { url: server.url, apiKey: server.apiKey, ratePerMinute: 5, timeoutMs: 400, retries: 0, quota: { redis: { url: redisUrl, prefix: keyPrefix } }, ...extra }
+    remote: { url: server.url, apiKey: server.apiKey, ratePerMinute: 5, timeoutMs: 3000, retries: 0, quota: { redis: { url: redisUrl, prefix: keyPrefix } }, ...extra }
   })
   t.teardown(() => verifier.close())
   return verifier
@@ -88,7 +88,7 @@ if (redisSkip !== null) {
     t.match(limited.developer_fields, { reason: 'rate_limited', limiter: 'server' })
     await waitFor(async () => await quotaEvents(a, 'paused') === 1)
     const before = server.requests.length
-    // B never got a 429 itself, yet it holds back: its deadline (400 ms) ends long before the pause.
+    // B never got a 429 itself, yet it holds back: its deadline (3 s) ends long before the pause.
     const held = await b.verify(math(3))
     t.match(held.developer_fields, { reason: 'rate_limited', limiter: 'client' })
     t.equal(server.requests.length, before, 'nothing was sent while the fleet is paused')

@@ -12,8 +12,8 @@ import { createVerifier } from '../lib/verifier.js'
 // Each pool worker loads the TypeScript loader and the engines anew: about a second on an idle
 // machine, but a shared, loaded one was measured at 7 s per boot (and over 30 s with every engine).
 // So this file keeps the number of pools small, reuses them across tests, and asks for more time
-// than the default; time bounds in the assertions separate "milliseconds" from "a worker boot" or
-// "a hang", nothing finer.
+// than the default. No assertion reads the clock: verdicts, pool counters and the order of events
+// show what happened (the file's timeout catches a hang); elapsed times are only printed.
 t.setTimeout(600_000)
 
 // Test-only engines, written as a module the workers can import (a data: URL needs no file).
@@ -111,19 +111,18 @@ t.test('a claim past the deadline is BLOCKED <engine>.timeout; its worker is rep
   t.equal(id(hostile.value), 'spin.timeout')
   t.equal(hostile.value.developer_fields.deadline_ms, 1000)
   t.equal(hostile.value.cacheable, false, 'a timeout is not a verdict about the claim: never cached')
-  t.ok(hostile.ms >= 1000 && hostile.ms < 5000, `stopped near the deadline (${hostile.ms.toFixed(0)} ms)`)
+  t.comment(`stopped after ${hostile.ms.toFixed(0)} ms (deadline 1000 ms)`)
 
-  // Right after the timeout another worker takes the next claim at once, while the stuck one gets
+  // Right after the timeout another worker takes the next claim, while the stuck one gets
   // KILL_GRACE_MS to stop on its own, then is ended and replaced.
   const after = await timed(async () => await ask(spin, spinClaim()))
   t.equal(id(after.value), 'spin.done')
-  t.ok(after.ms < 500, `the next claim took ${after.ms.toFixed(1)} ms`)
   t.equal(pool.stats().timeouts, 1)
-  const killed = await timed(async () => await until(() => pool.stats().killed === 1))
-  t.ok(killed.ms < KILL_GRACE_MS + 2000, `the stuck worker was ended ${killed.ms.toFixed(0)} ms later`)
-  // Right after the kill the spare takes the next claim at once; the replacement boots meanwhile.
-  const afterKill = await timed(async () => await ask(spin, spinClaim()))
-  t.ok(afterKill.ms < 500, `the claim after the kill took ${afterKill.ms.toFixed(1)} ms`)
+  t.comment(`the next claim took ${after.ms.toFixed(1)} ms; the stuck worker gets ${KILL_GRACE_MS} ms`)
+  await until(() => pool.stats().killed === 1)
+  // After the kill the spare takes the next claim; the replacement boots meanwhile.
+  const afterKill = await ask(spin, spinClaim())
+  t.equal(id(afterKill), 'spin.done')
   const stats = pool.stats()
   t.equal(stats.replaced, 1, 'one worker was ended')
   t.equal(stats.workers, 2, 'and a replacement started')
@@ -140,9 +139,8 @@ t.test('an engine that watches its signal stops at the deadline and keeps its wa
     const r = await timed(async () => await ask(spin, spinClaim({ mode, ms: 600_000 })))
     t.equal(id(r.value), 'spin.timeout', `${mode}: BLOCKED spin.timeout`)
     t.equal(r.value.cacheable, false)
-    // The timeout verdict says the deadline stopped it; the clock only shows it did not run its 600 s
-    // (a lower bound flaked: the worker's timer and this thread's clock differ by a fraction of a ms).
-    t.ok(r.ms < 60_000, `${mode}: stopped at ${r.ms.toFixed(0)} ms`)
+    // The timeout verdict says the deadline stopped it, not the end of its 600 s.
+    t.comment(`${mode}: stopped at ${r.ms.toFixed(0)} ms`)
   }
   const after = pool.stats()
   t.equal(after.timeouts, before.timeouts + 2)
@@ -165,20 +163,13 @@ t.test('the deadline counts from the start of the claim in a worker, not from th
 t.test('the event loop keeps turning while a claim runs in a worker', async (t) => {
   const { pool, spin } = fast
   await pool.warm()
+  // Timers fire while the claim runs: the loop is free (how often depends on the machine's load).
   let ticks = 0
-  let last = performance.now()
-  let maxGap = 0
-  const timer = setInterval(() => {
-    const now = performance.now()
-    maxGap = Math.max(maxGap, now - last)
-    last = now
-    ticks++
-  }, 10)
+  const timer = setInterval(() => { ticks++ }, 10)
   const r = await spin.verify(spinClaim({ mode: 'spin', ms: 600_000 }), { signal: never })
   clearInterval(timer)
   t.equal(id(r), 'spin.timeout')
-  t.ok(ticks >= 30, `${ticks} ticks of a 10 ms interval during the 1 s the claim ran`)
-  t.ok(maxGap < 500, `longest gap between ticks ${maxGap.toFixed(0)} ms`)
+  t.ok(ticks > 0, `${ticks} ticks of a 10 ms interval while the claim ran`)
 
   // The same engine on the event loop: not one tick until it is done.
   ticks = 0
@@ -251,7 +242,7 @@ t.test('the worker side, run in the main thread: deadline signal, late results, 
   // A busy engine sees the deadline through signal.aborted (read against the clock) and stops.
   const polite = await timed(async () => await handler({ id: 5, engine: 0, claim: spinClaim({ mode: 'polite', ms: 60_000 }) }))
   t.same(polite.value, timeoutResult('spin', 200))
-  t.ok(polite.ms >= 200 && polite.ms < 2000, `stopped after ${polite.ms.toFixed(0)} ms`)
+  t.comment(`stopped after ${polite.ms.toFixed(0)} ms of its 60 s`)
   // An engine waiting on something else gets the abort event.
   t.equal(id(await handler({ id: 6, engine: 0, claim: spinClaim({ mode: 'waits' }) })), 'spin.timeout')
   // A result that comes back past the deadline is replaced by the timeout verdict.

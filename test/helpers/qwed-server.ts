@@ -18,7 +18,8 @@ export type Fault =
   | { kind: 'garbage' }
   | { kind: 'reset' }
   | { kind: 'text-500' }
-  | { kind: 'rate-limit', retryAfter: string }
+  /** A 429 with this Retry-After; with `enforce`, requests before it has passed get 429 again, as a real limiter would. */
+  | { kind: 'rate-limit', retryAfter: string, enforce?: boolean }
   | { kind: 'reply', status: number, body: unknown, headers?: Record<string, string> }
   /** Answers normally, `ms` late. */
   | { kind: 'delay', ms: number }
@@ -66,6 +67,8 @@ export async function startQwedServer (options: QwedServerOptions = {}): Promise
   const sockets = new Set<Socket>()
   let connections = 0
   let standing: Fault | null = null
+  // Set by an enforced rate-limit fault: the performance.now() before which /verify answers 429.
+  let pausedUntil = 0
 
   const state = {
     healthy: true,
@@ -101,6 +104,8 @@ export async function startQwedServer (options: QwedServerOptions = {}): Promise
         return
       }
       if (fault !== null && applyFault(fault, res)) return
+      const early = pausedUntil - performance.now()
+      if (early > 0) return json(res, 429, { detail: 'API key rate limit exceeded.' }, { 'retry-after': String(Math.ceil(early / 1000)) })
     }
     if (req.method === 'GET' && path === '/health') {
       if (!state.healthy) return text(res, 503, 'Service Unavailable')
@@ -151,6 +156,8 @@ export async function startQwedServer (options: QwedServerOptions = {}): Promise
       case 'garbage': text(res, 200, '{"status": "VERIFIED", "agent_message": "ok", "proof_ref": '); return true
       case 'text-500': text(res, 500, 'Internal Server Error'); return true
       case 'rate-limit':
+        // A few ms of grace: the client's timer and this clock may round differently.
+        if (fault.enforce === true) pausedUntil = performance.now() + Number(fault.retryAfter) * 1000 - 5
         json(res, 429, { detail: 'API key rate limit exceeded. Try again in a few seconds.' }, { 'retry-after': fault.retryAfter })
         return true
       case 'reply': json(res, fault.status, fault.body, fault.headers); return true
