@@ -61,8 +61,14 @@ export function manualTimers (): ManualTimers {
   }
 }
 
-/** Lets sockets and promises make progress (setImmediate is never faked) until `check` holds. */
-export async function turnsUntil (check: () => boolean, turns = 2000): Promise<boolean> {
-  for (let i = 0; i < turns && !check(); i++) await new Promise((resolve) => setImmediate(resolve))
+/**
+ * Lets sockets and promises make progress (setImmediate is never faked) until `check` holds, for at
+ * most `turns` turns of the event loop. With no count it waits as long as it takes: on a loaded
+ * machine a loopback round trip can need thousands of turns. `giveUpMs` of real time (Date, which is
+ * not faked) only keeps a broken test from hanging; it is no assertion about time.
+ */
+export async function turnsUntil (check: () => boolean, turns = Number.POSITIVE_INFINITY, giveUpMs = 60_000): Promise<boolean> {
+  const giveUpAt = Date.now() + giveUpMs
+  for (let i = 0; i < turns && !check() && Date.now() < giveUpAt; i++) await new Promise((resolve) => setImmediate(resolve))
   return check()
 }
