@@ -10,7 +10,7 @@ import type { RouteSettings } from './outcome.js'
 import { sanitizes, unsanitizableBody } from './route-guards.js'
 import { gateInput, responseDeadlineMs, runResponse, settleSkip, type Reply, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
-import { createWarmUpPlan, warmUpWaitMs } from './warm-up.js'
+import { createWarmUpPlan, validateWarmUpOption, warmUpWaitMs } from './warm-up.js'
 import { formatOf } from './stream/formats.js'
 import { planStream, STATUS_TRAILER } from './stream/run.js'
 
@@ -33,7 +33,10 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
     fastify.log.warn('qwed-middleware is already registered on this instance; the second registration is ignored')
     return
   }
-  const { defaults, metricsEndpoint, health, verifierOptions } = validateAdapterOptions<FastifyRequest, FastifyReply>(options)
+  // warmUp is the plugin's own option: the Express middleware has no ready hook to run it in.
+  const { warmUp: warmUpOption, ...adapterOptions } = options ?? {}
+  const { defaults, metricsEndpoint, health, verifierOptions } = validateAdapterOptions<FastifyRequest, FastifyReply>(adapterOptions)
+  const warmUp = createWarmUpPlan(validateWarmUpOption(warmUpOption, verifierOptions.extraEngines?.flatMap((engine) => engine.claimTypes)))
   // Fastify's logger off: request.log drops every audit record unless audit.logger or a store takes them.
   warnIfAuditUnheard(typeof (fastify.log as { level?: unknown }).level !== 'string' && fastify.log.info.name === 'noop', verifierOptions.audit)
   const verifier = createVerifier(verifierOptions)
@@ -45,7 +48,6 @@ async function qwedPlugin (fastify: FastifyInstance, options: QwedPluginOptions)
   fastify.decorateRequest(kHandled, false)
   fastify.addHook('onClose', async () => { await verifier.close() })
   // The engines the routes use load (and the pool starts) before the first request: lib/warm-up.ts.
-  const warmUp = createWarmUpPlan()
   fastify.addHook('onReady', async () => { await warmUp.run(verifier, (err) => fastify.log.error({ err }, 'qwed: engine warm-up failed'), warmUpWaitMs(fastify.initialConfig.pluginTimeout)) })
 
   // The route options this plugin configured: a route with config.qwed that is not among them was

@@ -3,8 +3,13 @@
  * the claim types its routes can produce, so that no first claim loads an engine (or Z3, or the
  * pool's workers) inside its deadline. A route with `claims: 'auto'` produces the extractor's claim
  * types; a route with a claims() function can produce any type, so every engine is warmed; an app
- * with no verified route warms nothing.
+ * with no verified route warms nothing. The plugin's `warmUp` option overrides this: `false` warms
+ * nothing, an array of claim types warms exactly those (an app whose claims() only makes math
+ * claims need not load Z3).
  */
+import { CLAIM_TYPE_ROUTES } from './engines/descriptors.js'
+import { QwedOptionsError } from './errors.js'
+import { describe } from './option-checks.js'
 import type { Verifier } from './verifier.js'
 
 /** The claim types `claims: 'auto'` extracts (lib/extract: arithmetic prose, fenced code, SQL and JSON). */
@@ -31,11 +36,32 @@ export function warmUpWaitMs (pluginTimeoutMs: number | undefined): number {
   return pluginTimeoutMs === undefined || pluginTimeoutMs <= 0 ? Number.POSITIVE_INFINITY : pluginTimeoutMs / 2
 }
 
-export function createWarmUpPlan (): WarmUpPlan {
-  const types = new Set<string>()
+/**
+ * The plugin's `warmUp` option: `true` (default) what the routes use, `false` nothing (each engine
+ * loads on its first claim), or the claim types to warm. Checked at registration: a misspelt claim
+ * type would otherwise leave its engine cold without a word. `extraTypes`: the claim types of
+ * `extraEngines`.
+ */
+export function validateWarmUpOption (value: unknown, extraTypes: readonly string[] = []): boolean | readonly string[] {
+  if (value === undefined) return true
+  if (typeof value === 'boolean') return value
+  if (!Array.isArray(value)) throw new QwedOptionsError('warmUp', `must be a boolean or an array of claim types, got ${describe(value)}`)
+  const known = new Set([...Object.keys(CLAIM_TYPE_ROUTES), ...extraTypes])
+  for (const type of value) {
+    if (typeof type !== 'string' || !known.has(type)) {
+      throw new QwedOptionsError('warmUp', `${describe(type)} is not a claim type (known: ${[...known].sort().join(', ')})`)
+    }
+  }
+  return Object.freeze([...value] as string[])
+}
+
+/** `setting`: the validated `warmUp` option; true derives the claim types from the routes. */
+export function createWarmUpPlan (setting: boolean | readonly string[] = true): WarmUpPlan {
+  const types = new Set<string>(Array.isArray(setting) ? setting : [])
   let all = false
   const plan: WarmUpPlan = {
     addRoute (claims) {
+      if (setting !== true) return
       if (claims === 'auto') for (const type of AUTO_CLAIM_TYPES) types.add(type)
       else if (claims !== undefined) all = true
     },

@@ -308,7 +308,8 @@ async function settled (read: () => QwedOutcome | null | undefined, row: Row): P
 async function viaFastify (row: Row): Promise<Answer> {
   const engine = scriptEngine()
   const app = Fastify()
-  await app.register(qwed, pluginOptions(row, engine))
+  // Engines load at onReady only for the rows that use them (the others judge with the script engine).
+  await app.register(qwed, { ...pluginOptions(row, engine), warmUp: row.realEngines === true ? ['math'] : false })
   let last: any
   app.get('/answer', { config: { qwed: routeOptions(row) as any } }, async (request, reply) => {
     last = request

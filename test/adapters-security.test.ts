@@ -259,7 +259,7 @@ function parse (type: string, text: string): unknown {
 
 async function viaFastify (row: Row): Promise<Answer> {
   const app = Fastify({ bodyLimit: 10 * 1024 * 1024 })
-  await app.register(qwed, pluginOptions(row, scriptEngine()))
+  await app.register(qwed, { ...pluginOptions(row, scriptEngine()), warmUp: false })
   let ran = false
   let input: QwedInput | null | undefined
   const answer = row.answer ?? DEFAULT_ANSWER

@@ -36,7 +36,7 @@ t.test('Fastify with its logger off and no audit sink: one warning naming audit.
 async function app (path: string, durability?: 'async' | 'before-response', store?: unknown): Promise<ReturnType<typeof Fastify>> {
   const server = Fastify({ logger: false })
   // A flush interval far past the test: in async mode nothing is stored before the response.
-  await server.register(qwed, { extraEngines: [scriptEngine()], audit: { logger: silent, store: (store ?? 'sqlite') as never, ...(store === undefined ? { path } : {}), queue: { flushIntervalMs: 60_000 }, ...(durability === undefined ? {} : { durability }) } })
+  await server.register(qwed, { warmUp: false, extraEngines: [scriptEngine()], audit: { logger: silent, store: (store ?? 'sqlite') as never, ...(store === undefined ? { path } : {}), queue: { flushIntervalMs: 60_000 }, ...(durability === undefined ? {} : { durability }) } })
   server.post('/v', { config: { qwed: { claims: (body: { verdicts: string[] }) => body.verdicts.map((verdict, id) => ({ type: 'script', verdict, id }) as never) } } }, async (request) => request.body)
   return server
 }

@@ -124,7 +124,7 @@ t.test('verifier.audit.query filters by time, status, admission, route, and page
 t.test('the Fastify plugin writes one row per verified claim with route pattern and request id', async (t) => {
   const path = tempDb(t)
   const app = Fastify()
-  await app.register(qwed, { extraEngines: [scriptEngine()], audit: { logger: silent, store: 'sqlite', path } })
+  await app.register(qwed, { warmUp: false, extraEngines: [scriptEngine()], audit: { logger: silent, store: 'sqlite', path } })
   app.get('/answer/:id', {
     config: { qwed: { claims: (payload: { v: ScriptClaim['verdict'] }) => script(payload.v) } }
   }, async (request) => ({ v: (request.query as { v: string }).v }))

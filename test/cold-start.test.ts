@@ -134,3 +134,27 @@ t.test('a verifier without the plugin: warmUp(claimTypes) loads only those engin
   t.notOk(out.afterWarm.includes('z3-solver'), 'nor Z3')
   t.equal(out.status, 'VERIFIED')
 })
+
+t.test('Fastify: the warmUp option narrows what loads at onReady (a list), or loads nothing (false)', async (t) => {
+  const out = await child(`${RECORDER}
+    const { default: Fastify } = await import(${JSON.stringify(import.meta.resolve('fastify'))})
+    const { default: qwed } = await import(${JSON.stringify(INDEX)})
+    const loadedBy = async (warmUp) => {
+      const app = Fastify({ pluginTimeout: 0 })
+      await app.register(qwed, { audit: false, warmUp })
+      app.post('/answer', { config: { qwed: { claims: (request) => request.body.claims } } }, async () => ({ ok: true }))
+      await app.ready()
+      const loaded = await packages()
+      await app.close()
+      return loaded
+    }
+    const off = await loadedBy(false)
+    const sql = await loadedBy(['sql'])
+    console.log(JSON.stringify({ off, sql }))
+  `) as { off: string[], sql: string[] }
+  // Fastify itself loads ajv (its schema compiler): ajv says nothing about our engines here.
+  for (const pkg of HEAVY.filter((name) => name !== 'ajv')) t.notOk(out.off.includes(pkg), `warmUp: false: ${pkg} not loaded at ready`)
+  t.ok(out.sql.includes('node-sql-parser'), "warmUp: ['sql']: the SQL engine loaded")
+  t.notOk(out.sql.includes('z3-solver'), 'but not Z3, though the route has a claims() function')
+  t.notOk(out.sql.includes('mathjs'), 'nor mathjs')
+})

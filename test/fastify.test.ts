@@ -10,7 +10,7 @@ async function build (pluginOptions: Record<string, unknown> = {}, routeOptions:
   const engine = scriptEngine()
   const audit = captureLogger()
   const app = Fastify()
-  await app.register(qwed, { extraEngines: [engine], audit: { logger: audit.logger }, ...pluginOptions })
+  await app.register(qwed, { warmUp: false, extraEngines: [engine], audit: { logger: audit.logger }, ...pluginOptions })
   app.get('/answer', {
     config: { qwed: { claims: (payload: { verdict: Verdict }) => ({ type: 'script', verdict: payload.verdict } as any), ...routeOptions } }
   }, async (request) => ({ answer: 42, verdict: (request.query as { v?: Verdict }).v ?? 'true' }))
@@ -91,7 +91,7 @@ t.test('shadow: the response is sent unchanged; the verdict is still recorded, l
 t.test('shadow does not delay the response while the engine works', async (t) => {
   const engine = scriptEngine()
   const app = Fastify()
-  await app.register(qwed, { extraEngines: [engine], audit: false, mode: 'shadow' })
+  await app.register(qwed, { warmUp: false, extraEngines: [engine], audit: false, mode: 'shadow' })
   // the engine answers only when the gate opens, after the response is in hand
   const open = scriptGate('fastify-shadow')
   app.get('/slow', { config: { qwed: { claims: () => ({ type: 'script', verdict: 'true', gate: 'fastify-shadow' } as any) } } }, async () => ({ ok: 1 }))
@@ -158,7 +158,7 @@ t.test('onUnavailable closed: 503 QWED_UNAVAILABLE with Retry-After; open: sent 
 
 t.test('several claims: all must be admitted; the proofs go out comma-separated', async (t) => {
   const app = Fastify()
-  await app.register(qwed, { extraEngines: [scriptEngine()], audit: false })
+  await app.register(qwed, { warmUp: false, extraEngines: [scriptEngine()], audit: false })
   app.get('/many', { config: { qwed: { claims: (p: any) => p.ids.map((id: number) => ({ type: 'script', verdict: id === 0 ? 'false' : 'true', id })) } } }, async (request) => ({ ids: (request.query as { ids: string }).ids.split(',').map(Number) }))
   t.teardown(() => app.close())
   const ok = await get(app, '/many?ids=1,2,3')
@@ -173,7 +173,7 @@ t.test('several claims: all must be admitted; the proofs go out comma-separated'
 t.test('a false claim next to an unavailable engine is a block, not an outage', async (t) => {
   const engine = scriptEngine()
   const app = Fastify()
-  await app.register(qwed, { extraEngines: [engine], audit: false, onUnavailable: 'open' })
+  await app.register(qwed, { warmUp: false, extraEngines: [engine], audit: false, onUnavailable: 'open' })
   app.get('/two', { config: { qwed: { claims: () => [{ type: 'script', verdict: 'throw' }, { type: 'script', verdict: 'false' }] as any } } }, async () => ({}))
   t.teardown(() => app.close())
   t.equal((await get(app, '/two')).statusCode, 422)
@@ -182,7 +182,7 @@ t.test('a false claim next to an unavailable engine is a block, not an outage', 
 t.test('string payloads are verified in onSend; a block answers JSON', async (t) => {
   const engine = scriptEngine()
   const app = Fastify()
-  await app.register(qwed, { extraEngines: [engine], audit: false, cache: false })
+  await app.register(qwed, { warmUp: false, extraEngines: [engine], audit: false, cache: false })
   const claims = (payload: string) => ({ type: 'script', verdict: payload.includes('right') ? 'true' : 'false' } as any)
   app.get('/text', { config: { qwed: { claims } } }, async (request, reply) => {
     reply.type('text/plain')
@@ -210,7 +210,7 @@ t.test('string payloads are verified in onSend; a block answers JSON', async (t)
 t.test('claims() returning null or [] skips; one that throws fails closed', async (t) => {
   const engine = scriptEngine()
   const app = Fastify()
-  await app.register(qwed, { extraEngines: [engine], audit: false })
+  await app.register(qwed, { warmUp: false, extraEngines: [engine], audit: false })
   let last: any
   app.addHook('onResponse', async (request) => { last = request.qwed })
   app.get('/none', { config: { qwed: { claims: () => null } } }, async () => ({ a: 1 }))
@@ -260,7 +260,7 @@ t.test('request.qwed holds the outcome; fastify.qwed is the verifier', async (t)
 t.test('an existing route hook is kept, ours runs after it', async (t) => {
   const engine = scriptEngine()
   const app = Fastify()
-  await app.register(qwed, { extraEngines: [engine], audit: false })
+  await app.register(qwed, { warmUp: false, extraEngines: [engine], audit: false })
   app.get('/hooked', {
     preSerialization: async (_req: any, _reply: any, payload: any) => ({ ...payload, verdict: 'false' }),
     config: { qwed: { claims: (p: any) => ({ type: 'script', verdict: p.verdict }) as any } }
@@ -272,8 +272,8 @@ t.test('an existing route hook is kept, ours runs after it', async (t) => {
 t.test('registering twice is harmless', async (t) => {
   const engine = scriptEngine()
   const app = Fastify()
-  await app.register(qwed, { extraEngines: [engine], audit: false })
-  await app.register(qwed, { extraEngines: [engine], audit: false })
+  await app.register(qwed, { warmUp: false, extraEngines: [engine], audit: false })
+  await app.register(qwed, { warmUp: false, extraEngines: [engine], audit: false })
   app.get('/x', { config: { qwed: { claims: () => ({ type: 'script', verdict: 'true' } as any) } } }, async () => ({}))
   t.teardown(() => app.close())
   t.equal((await get(app, '/x')).statusCode, 200)
@@ -314,7 +314,7 @@ t.test('audit: one record per verification through the configured logger, with t
 t.test('audit defaults to request.log, so the record carries Fastify\'s reqId', async (t) => {
   const capture = captureLogger()
   const app = Fastify({ loggerInstance: capture.logger })
-  await app.register(qwed, { extraEngines: [scriptEngine()] })
+  await app.register(qwed, { warmUp: false, extraEngines: [scriptEngine()] })
   app.get('/x', { config: { qwed: { claims: () => ({ type: 'script', verdict: 'true' } as any) } } }, async () => ({}))
   t.teardown(() => app.close())
   await get(app, '/x')

@@ -16,7 +16,7 @@ const failingStore = { append () { throw new Error('disk full') }, query: () => 
 
 async function fastifyApp (options: Record<string, unknown> = {}): Promise<ReturnType<typeof Fastify>> {
   const app = Fastify({ logger: false })
-  await app.register(qwed, { extraEngines: [scriptEngine()], audit: { logger: silent }, ...options })
+  await app.register(qwed, { warmUp: false, extraEngines: [scriptEngine()], audit: { logger: silent }, ...options })
   return app
 }
 

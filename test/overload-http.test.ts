@@ -20,7 +20,7 @@ const claims = () => ({ type: 'gate', n: 1 }) as any
 
 const viaFastify: Adapter = async (gate, options) => {
   const app = Fastify()
-  await app.register(qwed, { extraEngines: [gate.engine], audit: false, ...options })
+  await app.register(qwed, { warmUp: false, extraEngines: [gate.engine], audit: false, ...options })
   let last: any
   app.get('/answer', { config: { qwed: { claims } as any } }, async (request) => {
     last = request

@@ -39,7 +39,7 @@ t.test('close() waits for running verifications, then flushes every record to SQ
 t.test('Fastify onClose flushes the queue: every answered request has its row', async (t) => {
   const path = tempDb(t)
   const app = Fastify({ logger: false })
-  await app.register(qwed, { extraEngines: [scriptEngine()], audit: { logger: silent, store: 'sqlite', path, queue: { flushIntervalMs: 60_000 } } })
+  await app.register(qwed, { warmUp: false, extraEngines: [scriptEngine()], audit: { logger: silent, store: 'sqlite', path, queue: { flushIntervalMs: 60_000 } } })
   app.post('/v', { config: { qwed: { claims: (body: { id: number }) => ({ type: 'script', verdict: 'true', id: body.id }) as never } } }, async (request) => request.body)
   for (let i = 0; i < 25; i++) {
     const res = await app.inject({ method: 'POST', url: '/v', payload: { id: i } })

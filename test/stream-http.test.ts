@@ -100,7 +100,7 @@ async function fastifyServer (t: Test): Promise<Server> {
   const engine = scriptEngine()
   const sources: Source[] = []
   const app = Fastify({ loggerInstance: log.logger })
-  await app.register(qwed, { extraEngines: [engine], audit: { logger: log.logger }, metrics: { endpoint: null } })
+  await app.register(qwed, { warmUp: false, extraEngines: [engine], audit: { logger: log.logger }, metrics: { endpoint: null } })
   app.get('/answer', { config: { qwed: { claims: (unit: string) => slowFinder(unit), sanitize: false } } }, async (request, reply) => {
     const query = request.query as Record<string, string>
     reply.type(CONTENT_TYPES[(query.format ?? 'text') as Format])

@@ -45,7 +45,7 @@ async function sdk (): Promise<{ provider: any, exporter: any, api: typeof impor
 
 async function appWith (tracing: Record<string, unknown>): Promise<ReturnType<typeof Fastify>> {
   const app = Fastify({ logger: false })
-  await app.register(qwed, { extraEngines: [scriptEngine()], audit: { logger: silent }, tracing, health: false, metrics: { endpoint: null } })
+  await app.register(qwed, { warmUp: false, extraEngines: [scriptEngine()], audit: { logger: silent }, tracing, health: false, metrics: { endpoint: null } })
   app.post('/answer', {
     config: { qwed: { claims: (body: { verdicts: string[] }) => body.verdicts.map((verdict, id) => ({ type: 'script', verdict, id }) as never) } }
   }, async (request) => request.body)

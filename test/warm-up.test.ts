@@ -1,5 +1,6 @@
 import t from 'tap'
-import { AUTO_CLAIM_TYPES, createWarmUpPlan, warmUpWaitMs } from '../lib/warm-up.js'
+import { QwedOptionsError } from '../lib/errors.js'
+import { AUTO_CLAIM_TYPES, createWarmUpPlan, validateWarmUpOption, warmUpWaitMs } from '../lib/warm-up.js'
 
 function recorder (warmUp: (types?: readonly string[]) => Promise<void>): { calls: Array<readonly string[] | undefined>, verifier: { warmUp: (types?: readonly string[]) => Promise<void> } } {
   const calls: Array<readonly string[] | undefined> = []
@@ -49,4 +50,36 @@ t.test('the wait is half the plugin timeout; none when the timeout is off', asyn
   t.equal(warmUpWaitMs(10_000), 5_000)
   t.equal(warmUpWaitMs(0), Number.POSITIVE_INFINITY)
   t.equal(warmUpWaitMs(undefined), Number.POSITIVE_INFINITY)
+})
+
+t.test('the warmUp option: false warms nothing, a list warms exactly its claim types, whatever the routes', async (t) => {
+  const off = createWarmUpPlan(false)
+  off.addRoute(() => [])
+  off.addRoute('auto')
+  const a = recorder(async () => {})
+  await off.run(a.verifier, () => t.fail('no error'))
+  t.same(a.calls, [], 'false: nothing, even with a claims() function')
+
+  const listed = createWarmUpPlan(['math', 'sql'])
+  listed.addRoute(() => [])
+  const b = recorder(async () => {})
+  await listed.run(b.verifier, () => t.fail('no error'))
+  t.same(b.calls, [['math', 'sql']], 'the list, not every engine')
+
+  const routes = createWarmUpPlan(true)
+  routes.addRoute('auto')
+  t.same(routes.claimTypes(), AUTO_CLAIM_TYPES, 'true: what the routes use')
+})
+
+t.test('the warmUp option is checked at registration: a misspelt claim type is an error, not a cold engine', async (t) => {
+  t.equal(validateWarmUpOption(undefined), true)
+  t.equal(validateWarmUpOption(false), false)
+  t.same(validateWarmUpOption(['logic', 'fact']), ['logic', 'fact'], 'remote-only types count')
+  t.same(validateWarmUpOption(['script'], ['script']), ['script'], 'and the extra engines\' types')
+  for (const [value, message] of [[['maths'], /"maths" is not a claim type \(known: .*math.*\)/], ['math', /boolean or an array/], [[1], /1 is not a claim type/], [null, /got null/]] as const) {
+    const err = (() => { try { validateWarmUpOption(value) } catch (e) { return e } })()
+    t.ok(err instanceof QwedOptionsError, JSON.stringify(value))
+    t.equal((err as QwedOptionsError).option, 'warmUp')
+    t.match((err as Error).message, message)
+  }
 })
