@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { PgClientLike, PgPoolLike } from '../../../types/options.js'
 import { loadOptionalPeer } from '../../optional-peer.js'
-import { chainRecords, contentText, GENESIS_HASH, verifyChainPages, type ChainedRow, type ChainFields, type ChainLink, type MalformedRow } from './chain.js'
+import { chainRecords, GENESIS_HASH, verifyChainPages, type ChainedRow, type ChainFields, type ChainLink, type MalformedRow } from './chain.js'
+import { readAuditRow, storedLink, type StoredColumns } from './rows.js'
 import {
   normalizeQuery,
   type AuditQuery, type AuditRecord, type AuditRow, type AuditStore, type ChainAnchor, type ChainHead, type ChainReport, type NormalizedQuery, type PruneReport
@@ -178,11 +179,7 @@ export class PostgresAuditStore implements AuditStore {
     await this.ready()
     const { sql, params } = this.select(q, '*')
     const { rows } = await this.pool.query(sql, params)
-    return (rows as RawRow[]).map((raw) => {
-      const row = readRow(raw)
-      if ('malformed' in row) throw new Error(`audit row ${row.id} cannot be read: ${row.malformed}`)
-      return row
-    })
+    return (rows as RawRow[]).map((raw) => readAuditRow(columnsOf(raw)))
   }
 
   /** Rows matching the filter (limit and afterId ignored), for progress reporting. */
@@ -328,7 +325,7 @@ export class PostgresAuditStore implements AuditStore {
         ? await client.query(`SELECT * FROM ${this.table(TABLE)} WHERE id > $1 ORDER BY id LIMIT ${PAGE_ROWS}`, [after])
         : await client.query(`SELECT * FROM ${this.table(TABLE)} WHERE id > $1 AND id <= $2 ORDER BY id LIMIT ${PAGE_ROWS}`, [after, throughId])
       if (rows.length === 0) return
-      yield (rows as RawRow[]).map(rawLink)
+      yield (rows as RawRow[]).map((raw) => storedLink(columnsOf(raw)))
       if (rows.length < PAGE_ROWS) return
       after = Number((rows[rows.length - 1] as RawRow).id)
     }
@@ -424,45 +421,7 @@ export function isTransient (err: unknown): boolean {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(String((err as Error)?.message))
 }
 
-function readRow (raw: RawRow): AuditRow | MalformedRow {
-  const id = Number(raw.id)
-  let evidence: unknown
-  let claim: unknown
-  try {
-    evidence = JSON.parse(raw.evidence)
-    claim = raw.claim === null ? null : JSON.parse(raw.claim)
-  } catch {
-    return { id, malformed: 'its evidence or claim is not JSON' }
-  }
-  if (evidence === null || typeof evidence !== 'object' || Array.isArray(evidence)) {
-    return { id, malformed: 'its evidence is not a JSON object' }
-  }
-  return {
-    id,
-    time: raw.time,
-    request_id: raw.request_id,
-    route: raw.route,
-    engine: raw.engine,
-    claim_hash: raw.claim_hash,
-    status: raw.status,
-    admission: raw.admission,
-    constraint_id: raw.constraint_id,
-    proof_ref: raw.proof_ref,
-    duration_ms: raw.duration_ms,
-    mode: raw.mode,
-    decision: raw.decision,
-    cached: raw.cached,
-    agent_message: raw.agent_message,
-    evidence: evidence as Record<string, unknown>,
-    claim,
-    verifier_version: raw.verifier_version,
-    prev_hash: raw.prev_hash,
-    hash: raw.hash
-  }
-}
-
-/** The chain link of a stored row, from the stored canonical texts (no parse, byte-exact). */
-function rawLink (raw: RawRow): ChainLink {
-  const id = Number(raw.id)
-  return { id, prev_hash: raw.prev_hash, hash: raw.hash, content: contentText({ ...raw, id }, raw.evidence, raw.claim ?? 'null') }
+/** The stored columns of a row as PostgreSQL returns them (a BIGSERIAL id may come back as text). */
+function columnsOf (raw: RawRow): StoredColumns {
+  return { ...raw, id: Number(raw.id) }
 }

@@ -1,7 +1,8 @@
 import { accessSync, constants } from 'node:fs'
 import type Database from 'better-sqlite3'
 import { isNativeLoadFailure, loadOptionalPeer, nativeModuleError } from '../../optional-peer.js'
-import { chainRecords, contentText, GENESIS_HASH, verifyChainRows, type ChainedRow, type ChainFields, type ChainLink, type MalformedRow } from './chain.js'
+import { chainRecords, GENESIS_HASH, verifyChainRows, type ChainedRow } from './chain.js'
+import { readAuditRow, storedLink, type StoredColumns } from './rows.js'
 import {
   normalizeQuery,
   type AuditQuery, type AuditRecord, type AuditRow, type AuditStore, type ChainAnchor, type ChainHead, type ChainReport, type NormalizedQuery, type PruneReport
@@ -151,11 +152,7 @@ export class SqliteAuditStore implements AuditStore {
   query (filter?: AuditQuery): AuditRow[] {
     const q = normalizeQuery(filter)
     const { sql, params } = select(q, '*')
-    return (this.statement(sql).all(params) as RawRow[]).map((raw) => {
-      const row = readRow(raw)
-      if ('malformed' in row) throw new Error(`audit row ${row.id} cannot be read: ${row.malformed}`)
-      return row
-    })
+    return (this.statement(sql).all(params) as RawRow[]).map((raw) => readAuditRow(columnsOf(raw)))
   }
 
   /** Rows matching the filter (limit and afterId ignored), for progress reporting. */
@@ -168,7 +165,7 @@ export class SqliteAuditStore implements AuditStore {
     // One read transaction: the rows, the head and the anchor come from the same snapshot.
     return this.db.transaction(() => {
       const rows = this.statement(`SELECT * FROM ${TABLE} ORDER BY id`).iterate() as IterableIterator<RawRow>
-      return verifyChainRows(mapIterable(rows, rawLink), { anchor: this.anchor(), head: this.head() })
+      return verifyChainRows(mapIterable(rows, (raw: RawRow) => storedLink(columnsOf(raw))), { anchor: this.anchor(), head: this.head() })
     }).deferred()
   }
 
@@ -187,7 +184,7 @@ export class SqliteAuditStore implements AuditStore {
         : this.statement(`SELECT id, hash FROM ${TABLE} WHERE id < ? ORDER BY id DESC LIMIT 1`).get(keep.id)) as ChainHead | undefined
       if (last === undefined) return { pruned: 0, anchor }
       const doomed = this.statement(`SELECT * FROM ${TABLE} WHERE id <= ? ORDER BY id`).iterate(last.id) as IterableIterator<RawRow>
-      const check = verifyChainRows(mapIterable(doomed, rawLink), { anchor, head: last })
+      const check = verifyChainRows(mapIterable(doomed, (raw: RawRow) => storedLink(columnsOf(raw))), { anchor, head: last })
       if (!check.ok) return { pruned: 0, anchor, refused: check.broken ?? undefined }
       const { changes } = this.statement(`DELETE FROM ${TABLE} WHERE id <= ?`).run(last.id)
       const next: ChainAnchor = { id: last.id, hash: last.hash, prunedAt: new Date().toISOString(), prunedTotal: (anchor?.prunedTotal ?? 0) + changes }
@@ -291,45 +288,9 @@ function select (q: NormalizedQuery, columns: string): { sql: string, params: Re
   return { sql, params }
 }
 
-function readRow (raw: RawRow): AuditRow | MalformedRow {
-  let evidence: unknown
-  let claim: unknown
-  try {
-    evidence = JSON.parse(raw.evidence)
-    claim = raw.claim === null ? null : JSON.parse(raw.claim)
-  } catch {
-    return { id: raw.id, malformed: 'its evidence or claim is not JSON' }
-  }
-  if (evidence === null || typeof evidence !== 'object' || Array.isArray(evidence)) {
-    return { id: raw.id, malformed: 'its evidence is not a JSON object' }
-  }
-  return {
-    id: raw.id,
-    time: raw.time,
-    request_id: raw.request_id,
-    route: raw.route,
-    engine: raw.engine,
-    claim_hash: raw.claim_hash,
-    status: raw.status as AuditRow['status'],
-    admission: raw.admission as AuditRow['admission'],
-    constraint_id: raw.constraint_id,
-    proof_ref: raw.proof_ref,
-    duration_ms: raw.duration_ms,
-    mode: raw.mode as AuditRow['mode'],
-    decision: raw.decision as AuditRow['decision'],
-    cached: raw.cached === 1,
-    agent_message: raw.agent_message,
-    evidence: evidence as Record<string, unknown>,
-    claim,
-    verifier_version: raw.verifier_version,
-    prev_hash: raw.prev_hash,
-    hash: raw.hash
-  }
-}
-
-/** The chain link of a stored row, from the stored canonical texts (no parse, byte-exact). */
-function rawLink (raw: RawRow): ChainLink {
-  return { id: raw.id, prev_hash: raw.prev_hash, hash: raw.hash, content: contentText(raw as unknown as ChainFields, raw.evidence, raw.claim ?? 'null') }
+/** SQLite's columns are untyped text and numbers: the stored values, read as the row's fields. */
+function columnsOf (raw: RawRow): StoredColumns {
+  return raw as unknown as StoredColumns
 }
 
 function * mapIterable<A, B> (items: Iterable<A>, map: (item: A) => B): Generator<B> {
