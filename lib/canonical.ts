@@ -11,11 +11,121 @@ const SURROGATE = /[\uD800-\uDFFF]/
  * serialisation, no whitespace. Throws a TypeError for values JSON cannot represent exactly
  * (non-finite numbers, bigint, functions, symbols, cycles, lone surrogates, holes in arrays).
  *
- * Every claim is hashed on its way to the cache, so this runs on the hot path: plain loops and
- * string concatenation, and the cycle check only remembers containers.
+ * Every claim is hashed on its way to the cache, so this runs on the hot path, on the event loop:
+ * plain JSON data (what a parsed body holds) is written by the engine's own JSON.stringify in one
+ * call (canonicalizeNative); anything else by the value-by-value writer (canonicalizeByWalk),
+ * which defines the result. Both give the same text wherever the first applies
+ * (test/canonical-native.test.ts compares them on random values).
  */
 export function canonicalize (value: unknown): string {
+  return canonicalizeNative(value) ?? canonicalizeByWalk(value)
+}
+
+/**
+ * The value-by-value writer: the definition of canonicalize(). Plain loops and string
+ * concatenation; the cycle check only remembers containers.
+ */
+export function canonicalizeByWalk (value: unknown): string {
   return write(value, 0, [])
+}
+
+/**
+ * canonicalize() of plain JSON data written by native JSON.stringify, or undefined when the value
+ * holds anything it could write differently from canonicalizeByWalk (which then decides, and
+ * throws where it must). RFC 8785 numbers and strings are ECMAScript's, exactly what
+ * JSON.stringify writes; what differs is key order and what JSON.stringify tolerates. So a first
+ * pass (no string is built) accepts only:
+ *  - null, booleans, finite numbers, strings without a lone surrogate (JSON.stringify would
+ *    escape one; the writer refuses it), in keys too;
+ *  - arrays without holes or undefined members and without a toJSON (JSON.stringify would call it,
+ *    the writer does not look for one on an array);
+ *  - objects whose prototype is Object.prototype or null, whose own string keys are all
+ *    enumerable (Object.keys is what both write) and whose values are none of undefined,
+ *    functions, symbols or bigints;
+ *  - containers less than MAX_DEPTH - 1 deep (the writer's depth error stays the writer's).
+ * Key order: when every object's keys are already sorted, JSON.stringify(value) writes them as
+ * they are. Otherwise JSON.stringify(value, keys) with the sorted union of all keys as its property
+ * list writes every object's keys in that order, skipping those an object lacks (an absent key
+ * reads undefined: no key of the list may be found on Object.prototype, and Object.prototype has no
+ * toJSON). That costs (objects × keys in the union) reads, so a value whose union is much larger
+ * than its objects' own keys (many differently shaped objects) is left to the writer.
+ * Getters are read once here and once more by JSON.stringify (plain data has none).
+ */
+export function canonicalizeNative (value: unknown): string | undefined {
+  // A toJSON on Object.prototype (a polluted prototype) would reach every plain object.
+  if ((Object.prototype as { toJSON?: unknown }).toJSON !== undefined) return undefined
+  const kind = memberKind(value)
+  if (kind === BAIL) return undefined
+  if (kind === LEAF) return JSON.stringify(value)
+  const union = new Set<string>()
+  let inOrder = true
+  let objects = 0
+  let ownKeys = 0
+  const stack: object[] = [value as object]
+  const depths: number[] = [0]
+  while (stack.length > 0) {
+    const container = stack.pop() as object
+    const depth = depths.pop() as number
+    if (depth >= MAX_DEPTH - 1) return undefined
+    if (Array.isArray(container)) {
+      for (let i = 0; i < container.length; i++) {
+        const item: unknown = container[i]
+        const k = memberKind(item)
+        if (k === BAIL) return undefined
+        if (k === CONTAINER) {
+          stack.push(item as object)
+          depths.push(depth + 1)
+        }
+      }
+      continue
+    }
+    const keys = Object.keys(container)
+    if (Object.getOwnPropertyNames(container).length !== keys.length) return undefined
+    objects++
+    ownKeys += keys.length
+    const record = container as Record<string, unknown>
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string
+      if (i > 0 && inOrder && (keys[i - 1] as string) > key) inOrder = false
+      if (SURROGATE.test(key) && LONE_SURROGATE.test(key)) return undefined
+      union.add(key)
+      const member = record[key]
+      const k = memberKind(member)
+      if (k === BAIL) return undefined
+      if (k === CONTAINER) {
+        stack.push(member as object)
+        depths.push(depth + 1)
+      }
+    }
+  }
+  if (inOrder) return JSON.stringify(value)
+  if (objects * union.size > 8 * ownKeys + 4096) return undefined
+  for (const key of union) if (key in Object.prototype) return undefined
+  return JSON.stringify(value, [...union].sort())
+}
+
+const LEAF = 0
+const CONTAINER = 1
+const BAIL = 2
+
+/** How canonicalizeNative treats one value: written as it is, walked into, or left to the writer. */
+function memberKind (value: unknown): typeof LEAF | typeof CONTAINER | typeof BAIL {
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value) ? LEAF : BAIL
+    case 'string':
+      return SURROGATE.test(value) && LONE_SURROGATE.test(value) ? BAIL : LEAF
+    case 'boolean':
+      return LEAF
+    case 'object': {
+      if (value === null) return LEAF
+      if (Array.isArray(value)) return (value as { toJSON?: unknown }).toJSON === undefined ? CONTAINER : BAIL
+      const proto = Object.getPrototypeOf(value) as unknown
+      return proto === Object.prototype || proto === null ? CONTAINER : BAIL
+    }
+    default:
+      return BAIL
+  }
 }
 
 function write (value: unknown, depth: number, open: object[]): string {
