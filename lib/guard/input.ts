@@ -385,6 +385,23 @@ function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>):
     const level = levels[levels.length - 1] as Level
     const { frame, items, keys } = level
     if (items !== null) {
+      // A run of numbers, booleans, nulls and short strings (a data set) is counted right here,
+      // with visit's checks in visit's order; anything else goes through visit.
+      if (frame.depth < maxDepth) {
+        let i = level.next
+        for (; i < items.length; i++) {
+          const item = items[i]
+          if (typeof item === 'number' || typeof item === 'boolean' || item === null) total += 5
+          else if (typeof item === 'string' && item.length <= maxLength) total += item.length + 2
+          else break
+          if (total > maxBytes) break
+        }
+        level.next = i
+        if (total > maxBytes) {
+          problem = tooLarge()
+          continue
+        }
+      }
       if (level.next >= items.length) {
         levels.pop()
         continue
