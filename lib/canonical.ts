@@ -48,7 +48,9 @@ export function canonicalizeByWalk (value: unknown): string {
  * list writes every object's keys in that order, skipping those an object lacks (an absent key
  * reads undefined: no key of the list may be found on Object.prototype, and Object.prototype has no
  * toJSON). That costs (objects × keys in the union) reads, so a value whose union is much larger
- * than its objects' own keys (many differently shaped objects) is left to the writer.
+ * than its objects' own keys (many differently shaped objects) is left to the writer. A plain
+ * object at the top (a claim) is written member by member, each with its own union: the keys of a
+ * schema do not make the 12,000 objects of the data set beside it read them all.
  * Getters are read once here and once more by JSON.stringify (plain data has none).
  */
 export function canonicalizeNative (value: unknown): string | undefined {
@@ -57,12 +59,38 @@ export function canonicalizeNative (value: unknown): string | undefined {
   const kind = memberKind(value)
   if (kind === BAIL) return undefined
   if (kind === LEAF) return JSON.stringify(value)
+  if (Array.isArray(value)) return writeNative(value, 0)
+  const record = value as Record<string, unknown>
+  const keys = ownKeys(record)
+  if (keys === undefined) return undefined
+  let out = '{'
+  for (const key of keys.sort()) {
+    const member = record[key]
+    const k = memberKind(member)
+    if (k === BAIL) return undefined
+    const text = k === LEAF ? JSON.stringify(member) : writeNative(member as object, 1)
+    if (text === undefined) return undefined
+    out += (out.length > 1 ? ',' : '') + JSON.stringify(key) + ':' + text
+  }
+  return out + '}'
+}
+
+/** Object.keys of a plain object, or undefined when a key has a lone surrogate or an own key is not enumerable. */
+function ownKeys (record: object): string[] | undefined {
+  const keys = Object.keys(record)
+  if (Object.getOwnPropertyNames(record).length !== keys.length) return undefined
+  for (const key of keys) if (SURROGATE.test(key) && LONE_SURROGATE.test(key)) return undefined
+  return keys
+}
+
+/** canonicalizeNative of one container at `depth` (see there), with one union of keys for all of it. */
+function writeNative (root: object, rootDepth: number): string | undefined {
   const union = new Set<string>()
   let inOrder = true
   let objects = 0
-  let ownKeys = 0
-  const stack: object[] = [value as object]
-  const depths: number[] = [0]
+  let keyCount = 0
+  const stack: object[] = [root]
+  const depths: number[] = [rootDepth]
   while (stack.length > 0) {
     const container = stack.pop() as object
     const depth = depths.pop() as number
@@ -79,15 +107,14 @@ export function canonicalizeNative (value: unknown): string | undefined {
       }
       continue
     }
-    const keys = Object.keys(container)
-    if (Object.getOwnPropertyNames(container).length !== keys.length) return undefined
+    const keys = ownKeys(container)
+    if (keys === undefined) return undefined
     objects++
-    ownKeys += keys.length
+    keyCount += keys.length
     const record = container as Record<string, unknown>
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string
       if (i > 0 && inOrder && (keys[i - 1] as string) > key) inOrder = false
-      if (SURROGATE.test(key) && LONE_SURROGATE.test(key)) return undefined
       union.add(key)
       const member = record[key]
       const k = memberKind(member)
@@ -98,10 +125,10 @@ export function canonicalizeNative (value: unknown): string | undefined {
       }
     }
   }
-  if (inOrder) return JSON.stringify(value)
-  if (objects * union.size > 8 * ownKeys + 4096) return undefined
+  if (inOrder) return JSON.stringify(root)
+  if (objects * union.size > 8 * keyCount + 4096) return undefined
   for (const key of union) if (key in Object.prototype) return undefined
-  return JSON.stringify(value, [...union].sort())
+  return JSON.stringify(root, [...union].sort())
 }
 
 const LEAF = 0

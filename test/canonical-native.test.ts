@@ -184,6 +184,12 @@ t.test('many differently shaped objects are left to the writer (the property lis
   const value = Array.from({ length: 2000 }, (_, i) => ({ [`k${i}`]: i, a: 1 }))
   t.equal(canonicalizeNative(value), undefined)
   agree(t, value, 'unique keys')
+  t.equal(canonicalizeNative({ type: 'schema', data: value }), undefined, 'as a member of a claim too')
+  agree(t, { type: 'schema', data: value }, 'unique keys in a claim')
+  // Each member of a claim has its own union: the schema's keys do not count against the data's objects.
+  const claim = { type: 'schema', data: Array.from({ length: 2000 }, (_, i) => ({ id: i, name: 'n' })), schema: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, {}])) }
+  t.type(canonicalizeNative(claim), 'string', 'a wide schema beside a long data set')
+  agree(t, claim, 'wide schema beside a long data set')
   const sorted = Array.from({ length: 2000 }, (_, i) => ({ a: 1, [`k${i}`]: i }))
   t.type(canonicalizeNative(sorted), 'string', 'keys already in order need no property list')
   agree(t, sorted, 'unique keys in order')
