@@ -385,8 +385,8 @@ function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>):
     const level = levels[levels.length - 1] as Level
     const { frame, items, keys } = level
     if (items !== null) {
-      // A run of numbers, booleans, nulls and short strings (a data set) is counted right here,
-      // with visit's checks in visit's order; anything else goes through visit.
+      // A run of numbers, booleans, nulls and strings within maxLength (a data set) is counted right
+      // here, with visit's checks in visit's order; anything else goes through visit.
       if (frame.depth < maxDepth) {
         let i = level.next
         for (; i < items.length; i++) {
@@ -409,6 +409,23 @@ function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>):
       const i = level.next++
       problem = visit(items[i], frame.depth + 1, frame, i)
     } else if (keys !== null) {
+      // The same for an object's leaves (a longer string goes through visit, which knows the SQL DDL's bound).
+      if (frame.depth < maxDepth) {
+        const record = frame.value as Record<string, unknown>
+        let i = level.next
+        for (; i < keys.length; i++) {
+          const item = record[keys[i] as string]
+          if (typeof item === 'number' || typeof item === 'boolean' || item === null) total += 5
+          else if (typeof item === 'string' && item.length <= maxLength) total += item.length + 2
+          else break
+          if (total > maxBytes) break
+        }
+        level.next = i
+        if (total > maxBytes) {
+          problem = tooLarge()
+          continue
+        }
+      }
       if (level.next >= keys.length) {
         levels.pop()
         continue
