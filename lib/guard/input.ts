@@ -321,6 +321,12 @@ function pathOf (frame: Frame): string {
   return out
 }
 
+/** What visit() adds to the size of a number, boolean, null or string within maxLength; -1 for anything else. */
+function leafSize (value: unknown, maxLength: number): number {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return 5
+  return typeof value === 'string' && value.length <= maxLength ? value.length + 2 : -1
+}
+
 /** A container being walked: its frame (for paths) and the next member to visit. */
 interface Level { frame: Frame, items: readonly unknown[] | null, keys: readonly string[] | null, next: number }
 
@@ -389,12 +395,10 @@ function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>):
       // here, with visit's checks in visit's order; anything else goes through visit.
       if (frame.depth < maxDepth) {
         let i = level.next
-        for (; i < items.length; i++) {
-          const item = items[i]
-          if (typeof item === 'number' || typeof item === 'boolean' || item === null) total += 5
-          else if (typeof item === 'string' && item.length <= maxLength) total += item.length + 2
-          else break
-          if (total > maxBytes) break
+        for (; i < items.length && total <= maxBytes; i++) {
+          const size = leafSize(items[i], maxLength)
+          if (size < 0) break
+          total += size
         }
         level.next = i
         if (total > maxBytes) {
@@ -413,12 +417,10 @@ function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>):
       if (frame.depth < maxDepth) {
         const record = frame.value as Record<string, unknown>
         let i = level.next
-        for (; i < keys.length; i++) {
-          const item = record[keys[i] as string]
-          if (typeof item === 'number' || typeof item === 'boolean' || item === null) total += 5
-          else if (typeof item === 'string' && item.length <= maxLength) total += item.length + 2
-          else break
-          if (total > maxBytes) break
+        for (; i < keys.length && total <= maxBytes; i++) {
+          const size = leafSize(record[keys[i] as string], maxLength)
+          if (size < 0) break
+          total += size
         }
         level.next = i
         if (total > maxBytes) {
