@@ -51,7 +51,8 @@ export function canonicalizeByWalk (value: unknown): string {
  * than its objects' own keys (many differently shaped objects) is left to the writer. A plain
  * object at the top (a claim) is written member by member, each with its own union: the keys of a
  * schema do not make the 12,000 objects of the data set beside it read them all.
- * Getters are read once here and once more by JSON.stringify (plain data has none).
+ * Getters and proxies are read here and again by JSON.stringify, so one that answers differently
+ * the second time could be written unlike the writer would (plain data has neither).
  */
 export function canonicalizeNative (value: unknown): string | undefined {
   // A toJSON on Object.prototype (a polluted prototype) would reach every plain object.
