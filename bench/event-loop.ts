@@ -13,6 +13,8 @@
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { createEngineRegistry } from '../lib/engines/index.js'
+import { checkClaim } from '../lib/guard/input.js'
+import { resolveClaimLimits } from '../lib/guard/limits.js'
 import { poolOf, type EnginePool } from '../lib/engines/pool.js'
 import { createVerifier, type Verifier } from '../lib/verifier.js'
 import type { Claim } from '../types/claims.js'
@@ -183,6 +185,26 @@ const LARGEST: Record<string, Array<(i: number) => Claim>> = {
 const FLOOD = quick ? 8 : 24
 const FLOOD_TYPES = Object.keys(LARGEST)
 
+/**
+ * What stays on the event loop with the pool on: the claim guard (limits walk, canonical JSON,
+ * SHA-256) of one claim per shape, ms, median of 5, with the default limits.
+ */
+function guardCost (type: string): string {
+  const known = new Set(FLOOD_TYPES)
+  const limits = resolveClaimLimits(undefined)
+  return (LARGEST[type] ?? []).map((shape, n) => {
+    const times: number[] = []
+    for (let k = 0; k < 5; k++) {
+      const claim = shape(2000 + n * 10 + k)
+      const started = performance.now()
+      const checked = checkClaim(claim, known, limits)
+      times.push(performance.now() - started)
+      if (!checked.ok) throw new Error(`the ${type} flood claim is refused by the guard`)
+    }
+    return pct(times, 0.5)
+  }).join(', ')
+}
+
 /** One claim at a time on the event loop (pool off, engines loaded): ms per claim, median of 3 per shape. */
 async function costOnLoop (verifier: Verifier, type: string): Promise<string> {
   const shapes = LARGEST[type] ?? []
@@ -232,13 +254,14 @@ async function floodTables (): Promise<void> {
   await on.warmUp(FLOOD_TYPES)
   const onWarm = ((performance.now() - started) / 1000).toFixed(1)
   console.log(`warmUp: ${offWarm} s without a pool, ${onWarm} s with one (3 workers, every pooled engine)\n`)
-  console.log('| engine | one claim on the event loop, ms (verdict) | pool off: event-loop p50 / p99 / max (ms) | pool off: time, results | pool on: event-loop p50 / p99 / max (ms) | pool on: time, results |')
-  console.log('|---|---|---|---|---|---|')
+  console.log('| engine | one claim on the event loop, ms (verdict) | its claim guard alone, ms | pool off: event-loop p50 / p99 / max (ms) | pool off: time, results | pool on: event-loop p50 / p99 / max (ms) | pool on: time, results |')
+  console.log('|---|---|---|---|---|---|---|')
   for (const type of FLOOD_TYPES) {
     const cost = await costOnLoop(off, type)
+    const guard = guardCost(type)
     const a = await flood(off, type)
     const b = await flood(on, type)
-    console.log(`| ${type} | ${cost} | ${a.delay} | ${a.seconds} s: ${a.results} | ${b.delay} | ${b.seconds} s: ${b.results} |`)
+    console.log(`| ${type} | ${cost} | ${guard} | ${a.delay} | ${a.seconds} s: ${a.results} | ${b.delay} | ${b.seconds} s: ${b.results} |`)
   }
   await off.close()
   await on.close()

@@ -321,31 +321,45 @@ function pathOf (frame: Frame): string {
   return out
 }
 
+/** What visit() adds to the size of a number, boolean, null or string within maxLength; -1 for anything else. */
+function leafSize (value: unknown, maxLength: number): number {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return 5
+  return typeof value === 'string' && value.length <= maxLength ? value.length + 2 : -1
+}
+
+/** A container being walked: its frame (for paths) and the next member to visit. */
+interface Level { frame: Frame, items: readonly unknown[] | null, keys: readonly string[] | null, next: number }
+
 /**
  * One iterative walk: depth, string lengths, array lengths and a lower bound of the JSON size (in
  * UTF-16 units; the exact UTF-8 size is checked after canonicalisation) that stops as soon as it
  * passes maxBytes. Nothing is pushed for an array or object that is too long or too large.
  * Paths name top-level fields the claim type defines, array indexes and '*' for any other key:
  * never a key the client chose (it is claim text).
+ *
+ * Values are visited in document order, each container's own size counted when it is reached and
+ * its members after that, so the first limit broken is the first in that order. A leaf (a number,
+ * a string) costs no allocation: only containers get a frame, since a 100,000-number array is a
+ * legal stats claim and this walk runs on the event loop.
  */
 function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>): ClaimCheck | null {
   const { maxLength, maxDepth, maxArrayLength, maxBytes } = limits
   const known = Object.hasOwn(CLAIM_FIELDS, type) ? CLAIM_FIELDS[type] : undefined
   const tooLarge = (): ClaimCheck => reject('The claim is too large to verify', 'claim.too_large', { max_bytes: maxBytes })
   let total = 0
-  const stack: Frame[] = [{ value: claim, depth: 0, parent: null, name: '' }]
-  while (stack.length > 0) {
-    const frame = stack.pop() as Frame
-    const { value, depth } = frame
+  const levels: Level[] = []
+  // The checks of one value; a container is entered (pushed on `levels`) and its members come next.
+  const visit = (value: unknown, depth: number, parent: Frame | null, name: string | number): ClaimCheck | null => {
     if (depth > maxDepth) return reject('The claim is nested too deeply', 'claim.too_deep', { max_depth: maxDepth })
     if (typeof value === 'string') {
       // The SQL claim's DDL may always be as long as the SQL engine accepts.
-      const bound = type === 'sql' && depth === 1 && frame.name === 'schema' ? Math.max(maxLength, SQL_SCHEMA_MAX_LENGTH) : maxLength
+      const bound = type === 'sql' && depth === 1 && name === 'schema' ? Math.max(maxLength, SQL_SCHEMA_MAX_LENGTH) : maxLength
       if (value.length > bound) {
-        return reject('The claim has a text field too long to verify', 'claim.too_long', { field: pathOf(frame), max_length: bound })
+        return reject('The claim has a text field too long to verify', 'claim.too_long', { field: pathOf({ value, depth, parent, name }), max_length: bound })
       }
       total += value.length + 2
     } else if (value !== null && typeof value === 'object') {
+      const frame: Frame = { value, depth, parent, name }
       if (Array.isArray(value)) {
         if (value.length > maxArrayLength) {
           return reject('The claim has a list too long to verify', 'claim.too_many_items', { field: pathOf(frame), max_array_length: maxArrayLength })
@@ -355,24 +369,73 @@ function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>):
         for (let i = value.length - 1; i >= 0; i--) {
           // A hole (`[, 1]`, `new Array(3)`) is not JSON data: engines would see undefined where a value must be.
           if (!(i in value)) return reject('The claim is not valid JSON data', 'claim.invalid', { field: pathOf({ value: undefined, depth: depth + 1, parent: frame, name: i }), reason: 'sparse_array' })
-          stack.push({ value: value[i], depth: depth + 1, parent: frame, name: i })
         }
+        levels.push({ frame, items: value, keys: null, next: 0 })
       } else {
         const keys = Object.keys(value)
         total += 2 + keys.length
         if (total > maxBytes) return tooLarge()
         for (let i = keys.length - 1; i >= 0; i--) {
-          const key = keys[i] as string
-          total += key.length + 3
+          total += (keys[i] as string).length + 3
           if (total > maxBytes) return tooLarge()
-          const name = depth === 0 && known?.has(key) === true ? key : '*'
-          stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1, parent: frame, name })
         }
+        levels.push({ frame, items: null, keys, next: 0 })
       }
     } else {
       total += 5
     }
-    if (total > maxBytes) return tooLarge()
+    return total > maxBytes ? tooLarge() : null
   }
-  return null
+  let problem = visit(claim, 0, null, '')
+  while (problem === null && levels.length > 0) {
+    const level = levels[levels.length - 1] as Level
+    const { frame, items, keys } = level
+    if (items !== null) {
+      // A run of numbers, booleans, nulls and strings within maxLength (a data set) is counted right
+      // here, with visit's checks in visit's order; anything else goes through visit.
+      if (frame.depth < maxDepth) {
+        let i = level.next
+        for (; i < items.length && total <= maxBytes; i++) {
+          const size = leafSize(items[i], maxLength)
+          if (size < 0) break
+          total += size
+        }
+        level.next = i
+        if (total > maxBytes) {
+          problem = tooLarge()
+          continue
+        }
+      }
+      if (level.next >= items.length) {
+        levels.pop()
+        continue
+      }
+      const i = level.next++
+      problem = visit(items[i], frame.depth + 1, frame, i)
+    } else if (keys !== null) {
+      // The same for an object's leaves (a longer string goes through visit, which knows the SQL DDL's bound).
+      if (frame.depth < maxDepth) {
+        const record = frame.value as Record<string, unknown>
+        let i = level.next
+        for (; i < keys.length && total <= maxBytes; i++) {
+          const size = leafSize(record[keys[i] as string], maxLength)
+          if (size < 0) break
+          total += size
+        }
+        level.next = i
+        if (total > maxBytes) {
+          problem = tooLarge()
+          continue
+        }
+      }
+      if (level.next >= keys.length) {
+        levels.pop()
+        continue
+      }
+      const key = keys[level.next++] as string
+      const name = frame.depth === 0 && known?.has(key) === true ? key : '*'
+      problem = visit((frame.value as Record<string, unknown>)[key], frame.depth + 1, frame, name)
+    }
+  }
+  return problem
 }
