@@ -5,7 +5,7 @@ import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions } fro
 import { validateAdapterOptions, validateRouteOptions } from './options.js'
 import { createHealthCheck, type HealthAnswer } from './health.js'
 import type { RouteSettings } from './outcome.js'
-import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, settleSkip, type ResponsePort, type ResponseRun } from './runner.js'
+import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, settleSkip, type Reply, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
 import { sanitizes, unsanitizableBody } from './route-guards.js'
 import { formatOf, type StreamFormat } from './stream/formats.js'
@@ -248,10 +248,19 @@ function intercept (shared: Shared, base: Settings, req: Request, res: Response,
       return kind === 'json' ? originalJson.call(res, body) : originalSend.call(res, body)
     }
     state = 'holding'
-    hold(shared, settings, req, res, kind, body, control).catch((err: unknown) => {
+    const failed = (err: unknown): void => {
       state = 'done'
       if (!control.gone()) next(err)
-    })
+    }
+    // A verdict known at once (a cache hit) is written now, before res.json returns; else when it comes.
+    let held: void | Promise<void>
+    try {
+      held = hold(shared, settings, req, res, kind, body, control)
+    } catch (err) {
+      failed(err)
+      return res
+    }
+    if (held instanceof Promise) held.catch(failed)
     return res
   }
 
@@ -424,7 +433,7 @@ interface HoldControl {
   finish: () => void
 }
 
-async function hold (shared: Shared, settings: Settings, req: Request, res: Response, kind: Kind, body: unknown, control: HoldControl): Promise<void> {
+function hold (shared: Shared, settings: Settings, req: Request, res: Response, kind: Kind, body: unknown, control: HoldControl): void | Promise<void> {
   const port: ResponsePort = {
     statusCode: () => res.statusCode,
     setStatus: (code) => { res.status(code) },
@@ -434,7 +443,12 @@ async function hold (shared: Shared, settings: Settings, req: Request, res: Resp
     handOver: control.answer,
     answered: () => res.headersSent
   }
-  const answer = await runResponse(runOf(shared, settings, req, res, port), body, payloadOf(body))
+  const answer = runResponse(runOf(shared, settings, req, res, port), body, payloadOf(body))
+  if (answer instanceof Promise) return answer.then((decided) => { writeAnswer(res, kind, decided, control) })
+  writeAnswer(res, kind, answer, control)
+}
+
+function writeAnswer (res: Response, kind: Kind, answer: Reply, control: HoldControl): void {
   switch (answer.kind) {
     case 'release':
       control.write(kind, answer.body)
