@@ -180,8 +180,12 @@ export function countOutcome (verifier: Verifier, settings: RouteSettings<any, a
 export function outcomeHeaders (outcome: QwedOutcome): Record<string, string> {
   if (outcome.status === null || outcome.mode === 'shadow') return {}
   const headers: Record<string, string> = { 'x-qwed-status': outcome.status }
-  const proofs = outcome.results.map((r) => r.proof_ref).filter((p): p is string => p !== null)
-  if (outcome.decision === 'admit' && proofs.length > 0) headers['x-qwed-proof'] = proofs.join(',')
+  if (outcome.decision !== 'admit') return headers
+  let proofs: string | null = null
+  for (const { proof_ref: proof } of outcome.results) {
+    if (proof !== null) proofs = proofs === null ? proof : `${proofs},${proof}`
+  }
+  if (proofs !== null) headers['x-qwed-proof'] = proofs
   return headers
 }
 
