@@ -103,7 +103,9 @@ export class CheckedClaims<T> {
     const proto = Object.getPrototypeOf(claim) as unknown
     if (proto !== Object.prototype && proto !== null) return undefined
     let length = 0
-    for (const key of Object.keys(claim)) {
+    for (const key in claim) {
+      // Inherited keys are in neither the JSON text nor the canonical form.
+      if (!Object.hasOwn(claim, key)) continue
       const value = (claim as Record<string, unknown>)[key]
       if (typeof value === 'string') length += value.length + key.length
       else if (!(value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))) return undefined

@@ -3,6 +3,7 @@ import type { Claim } from '../types/claims.js'
 import type { Engine, EngineResult } from '../types/engine.js'
 import type { BatchOptions, Mode, UnavailablePolicy, VerifierOptions, VerifyContext } from '../types/options.js'
 import type { DiagnosticResult, VerificationResult } from '../types/result.js'
+import type { Decision } from '../types/route.js'
 import { BREAKER_DEFAULTS, createEngineBreaker, type EngineBreaker } from './breaker.js'
 import { CACHE_DEFAULTS, CHECKED_CLAIMS_MAX, CheckedClaims, createResultCache } from './cache.js'
 import { createEngineRegistry } from './engines/index.js'
@@ -10,7 +11,7 @@ import { remoteSecrets, type RemoteEngine } from './engines/remote.js'
 import { VerdictError } from './errors.js'
 import { checkClaim, type ClaimCheck } from './guard/input.js'
 import { resolveClaimLimits } from './guard/limits.js'
-import { auditUnavailable, createAuditSink } from './observe/audit.js'
+import { auditUnavailable, createAuditSink, type AuditEntry } from './observe/audit.js'
 import { InFlight } from './inflight.js'
 import { claimChannel, openTracing, traceClaims } from './observe/tracing.js'
 import { createMetrics, tallyOf, type QwedMetrics } from './observe/metrics.js'
@@ -75,6 +76,26 @@ interface InternalVerifier extends Verifier { [VERIFY_BATCH_NOW]: BatchNow }
 export function verifyBatchNow (verifier: Verifier, claims: readonly Claim[], options: BatchOptions & VerifyContext): VerificationResult[] | Promise<VerificationResult[]> {
   const now = (verifier as Partial<InternalVerifier>)[VERIFY_BATCH_NOW]
   return now === undefined ? verifier.verifyBatch(claims, options) : now(claims, options)
+}
+
+// The local tier's cache events: the same label objects every time.
+const LOCAL_HIT = { tier: 'local', event: 'hit' } as const
+const LOCAL_MISS = { tier: 'local', event: 'miss' } as const
+const LOCAL_STORE = { tier: 'local', event: 'store' } as const
+
+/** One claim's audit entry; the request id is read only by a record that is written. */
+class ClaimAudit implements AuditEntry {
+  constructor (
+    readonly context: VerifyContext,
+    readonly route: string,
+    readonly claimHash: string | null,
+    readonly claim: unknown,
+    readonly result: VerificationResult,
+    readonly mode: Mode,
+    readonly decision: Decision
+  ) {}
+
+  get requestId (): string | undefined { return this.context.requestId }
 }
 
 /** A claim of a batch that its engine must decide: verified when its lane starts it. */
@@ -152,7 +173,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     freezeVerdict(result)
     if (cache !== null && cacheable !== false) {
       cache.set(key, result)
-      cacheEvents.inc({ tier: 'local', event: 'store' })
+      cacheEvents.inc(LOCAL_STORE)
     }
     return result
   }
@@ -185,7 +206,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     if (cache !== null) {
       const hit = cache.get(key)
       if (hit !== undefined) {
-        cacheEvents.inc({ tier: 'local', event: 'hit' })
+        cacheEvents.inc(LOCAL_HIT)
         return report(claim, context, started, { result: hit, cached: true }, claimHash, engine.name, type)
       }
     }
@@ -193,7 +214,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     // unless a shared tier is asked first.
     const quick = cache?.shared == null ? fastVerdict(engine, claim) : undefined
     if (quick === undefined && probing) return LATER
-    if (cache !== null) cacheEvents.inc({ tier: 'local', event: 'miss' })
+    if (cache !== null) cacheEvents.inc(LOCAL_MISS)
     if (quick !== undefined) {
       return report(claim, context, started, { result: store(key, quick), cached: false }, claimHash, engine.name, type)
     }
@@ -234,16 +255,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     if (isUnavailable(result)) metrics.engineErrors.inc({ engine: engineLabel, reason: String(result.developer_fields.reason) })
     if (!audit.enabled) return result
     const onUnavailable: UnavailablePolicy = context.onUnavailable ?? 'closed'
-    const queued = audit({
-      // Read only by a record that is written.
-      get requestId () { return context.requestId },
-      route,
-      claimHash,
-      claim,
-      result,
-      mode,
-      decision: decide([result], mode, onUnavailable)
-    }, context.logger)
+    const queued = audit(new ClaimAudit(context, route, claimHash, claim, result, mode, decide([result], mode, onUnavailable)), context.logger)
     // A full audit queue with onFull 'block': wait until the record is queued; durability
     // 'before-response': until it is stored, and a record that could not be is unavailable.
     return queued === undefined ? result : queued.then((stored) => stored === false ? auditUnavailable(result) : result)
