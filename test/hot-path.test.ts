@@ -215,3 +215,33 @@ t.test('the runner answers a hit without a promise, and the same outcome as the 
   const flagged = { ...settings, enabled: () => true }
   t.ok(runResponse({ ...run(), settings: flagged }, { verdict: 'true' }) instanceof Promise, 'a feature flag is a promise')
 })
+
+t.test('a flat claim seen before skips the guard: the same key, hash and verdicts as the guard gives', async (t) => {
+  const engine = scriptEngine()
+  const audit = captureLogger()
+  const verifier = createVerifier({ extraEngines: [engine], audit: { logger: audit.logger } })
+  t.teardown(() => verifier.close())
+  const first = await verifier.verify({ type: 'script', verdict: 'true', id: 1 } as any)
+  const again = await verifier.verify({ type: 'script', verdict: 'true', id: 1 } as any)
+  const reordered = await verifier.verify({ id: 1, verdict: 'true', type: 'script' } as any)
+  t.same([first.cached, again.cached, reordered.cached], [false, true, true], 'one engine call, then hits whatever the key order')
+  t.equal(engine.calls, 1)
+  t.equal(again.proof_ref, first.proof_ref)
+  const hashes = audit.records.filter((r) => r.audit === 'qwed.verification').map((r) => r.claim_hash)
+  t.equal(hashes.length, 3)
+  t.match(hashes[0], /^sha256:[0-9a-f]{64}$/)
+  t.same(new Set(hashes).size, 1, 'the canonical hash, whichever way the claim was recognised')
+
+  // Claims the guard refuses are never remembered: refused every time, for the same reason.
+  for (let i = 0; i < 2; i++) {
+    const bad = await verifier.verify({ type: 'script', verdict: 'true', id: Number.NaN } as any)
+    t.equal(bad.developer_fields.constraint_id, 'claim.invalid')
+    const unknown = await verifier.verify({ type: 'nope', verdict: 'true' } as any)
+    t.equal(unknown.developer_fields.constraint_id, 'claim.unknown_type')
+  }
+  // A claim with a nested value takes the guard every time and still hits the cache.
+  const nested = await verifier.verify({ type: 'script', verdict: 'true', id: 2, extra: { a: [1] } } as any)
+  const nestedAgain = await verifier.verify({ type: 'script', verdict: 'true', id: 2, extra: { a: [1] } } as any)
+  t.same([nested.cached, nestedAgain.cached], [false, true])
+  t.equal(engine.calls, 2)
+})
