@@ -141,7 +141,8 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   const inflight = new InFlight()
 
   // Only with a cache: a claim seen again is most likely a cache hit.
-  const checkedClaims = cache === null ? null : new CheckedClaims<Checked>(Math.min(opts.cache === undefined || opts.cache === false ? CACHE_DEFAULTS.max : opts.cache.max ?? CACHE_DEFAULTS.max, CHECKED_CLAIMS_MAX))
+  const cacheMax = (opts.cache === false ? undefined : opts.cache?.max) ?? CACHE_DEFAULTS.max
+  const checkedClaims = cache === null ? null : new CheckedClaims<Checked>(Math.min(cacheMax, CHECKED_CLAIMS_MAX))
   const verifications = tallyOf(metrics.verifications)
   const cacheEvents = tallyOf(metrics.cacheEvents)
 
