@@ -76,3 +76,54 @@ export function createResultCache (options: CacheOptions | false | undefined, co
     close: async () => { await redis?.close() }
   }
 }
+
+/** The most flat claims' checks kept, and the longest JSON text of one (a longer claim always takes the guard). */
+export const CHECKED_CLAIMS_MAX = 4096
+const CHECKED_TEXT_MAX = 1024
+
+/**
+ * The guard's answer for flat claims it already passed, by the claim's JSON text: a repeated claim
+ * (a cache hit) skips the walk, the RFC 8785 form and the SHA-256 that give it the same answer
+ * again. Only flat plain objects whose values are strings, finite numbers, booleans or null are
+ * kept: for them the guard's answer depends on nothing but their keys and values, which the JSON
+ * text spells out (another key order is another text, so only a miss). Only claims that passed the
+ * guard are kept; the oldest goes first once `max` are.
+ */
+export class CheckedClaims<T> {
+  readonly #checked = new Map<string, T>()
+  readonly #max: number
+
+  constructor (max: number) {
+    this.#max = max
+  }
+
+  /** The claim's JSON text when it is flat and short; undefined for any other claim. */
+  textOf (claim: unknown): string | undefined {
+    if (claim === null || typeof claim !== 'object' || Array.isArray(claim)) return undefined
+    const proto = Object.getPrototypeOf(claim) as unknown
+    if (proto !== Object.prototype && proto !== null) return undefined
+    let length = 0
+    for (const key in claim) {
+      // Inherited keys are in neither the JSON text nor the canonical form.
+      if (!Object.hasOwn(claim, key)) continue
+      const value = (claim as Record<string, unknown>)[key]
+      if (typeof value === 'string') length += value.length + key.length
+      else if (!(value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))) return undefined
+      if (length > CHECKED_TEXT_MAX) return undefined
+    }
+    return JSON.stringify(claim)
+  }
+
+  get (text: string): T | undefined {
+    return this.#checked.get(text)
+  }
+
+  set (text: string, checked: T): void {
+    if (this.#checked.size >= this.#max) this.#checked.delete(this.#checked.keys().next().value as string)
+    this.#checked.set(text, checked)
+  }
+
+  clear (): void {
+    this.#checked.clear()
+  }
+}

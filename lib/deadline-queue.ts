@@ -75,7 +75,9 @@ export class DeadlineQueue {
     if (first === undefined || (this.#timer !== null && this.#armedFor <= first.at)) return
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#armedFor = first.at
-    this.#timer = setTimeout(() => { this.#fire() }, Math.max(0, first.at - performance.now()))
+    // Whole milliseconds: (now + ms) - now is not always ms in floating point, and a timer that
+    // fires a fraction early only re-arms (#fire checks each entry's time).
+    this.#timer = setTimeout(() => { this.#fire() }, Math.max(0, Math.round(first.at - performance.now())))
   }
 
   #fire (): void {

@@ -5,7 +5,7 @@ import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions } fro
 import { validateAdapterOptions, validateRouteOptions } from './options.js'
 import { createHealthCheck, type HealthAnswer } from './health.js'
 import type { RouteSettings } from './outcome.js'
-import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, settleSkip, type ResponsePort, type ResponseRun } from './runner.js'
+import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, settleSkip, type Reply, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
 import { sanitizes, unsanitizableBody } from './route-guards.js'
 import { formatOf, type StreamFormat } from './stream/formats.js'
@@ -173,9 +173,12 @@ function runOf (shared: Shared, settings: Settings, req: Request, res: Response,
 class ExpressRun implements ResponseRun<Request, Response> {
   readonly verifier: Verifier
   readonly deadlineMs: number
-  constructor (readonly shared: Shared, readonly settings: Settings, readonly request: Request, readonly reply: Response, readonly port: ResponsePort) {
+  readonly port: ResponsePort
+  /** `port` null: the run is its own port (HeldRun). */
+  constructor (readonly shared: Shared, readonly settings: Settings, readonly request: Request, readonly reply: Response, port: ResponsePort | null) {
     this.verifier = shared.verifier
     this.deadlineMs = shared.deadlineMs
+    this.port = port ?? (this as unknown as ResponsePort)
   }
 
   get requestId (): string { return requestId(this.request) }
@@ -212,58 +215,16 @@ function proceed (shared: Shared, base: Settings, req: Request, res: Response, n
  * being written (`writing`) both wrappers hand straight through to Express, so a body is seen once.
  */
 function intercept (shared: Shared, base: Settings, req: Request, res: Response, next: NextFunction): void {
-  const originalJson = res.json
-  const originalSend = res.send
-  let state: 'open' | 'holding' | 'writing' | 'done' = 'open'
-
-  const control: HoldControl = {
-    // A client that left destroyed the socket; a response that ended is writableEnded: no 'close' listener needed.
-    gone: () => res.writableEnded || res.destroyed || req.socket?.destroyed === true,
-    write: (kind, body) => {
-      state = 'writing'
-      try {
-        kind === 'json' ? originalJson.call(res, body) : originalSend.call(res, body)
-      } finally {
-        state = 'done'
-      }
-    },
-    answer: () => { state = 'writing' },
-    finish: () => { state = 'done' }
-  }
-
-  const wrapper = (kind: Kind) => function qwedIntercept (this: Response, body?: unknown): Response {
-    if (state === 'writing' || state === 'done') {
-      return kind === 'json' ? originalJson.call(res, body) : originalSend.call(res, body)
-    }
-    if (state === 'holding') {
-      logger(shared, req)?.warn({ route: routeLabel(req) }, 'qwed: the response was sent twice while being verified; the second body is ignored')
-      return res
-    }
-    const settings = settingsFor(base, req)
-    if (res.headersSent || res.statusCode >= 400) {
-      // Nothing can be held once the headers are out, and error answers are not verified:
-      // Express answers exactly as it would without the middleware.
-      settleSkip(runOf(shared, settings, req, res, NO_PORT), res.headersSent ? 'headers_sent' : 'error_status')
-      state = 'done'
-      return kind === 'json' ? originalJson.call(res, body) : originalSend.call(res, body)
-    }
-    state = 'holding'
-    hold(shared, settings, req, res, kind, body, control).catch((err: unknown) => {
-      state = 'done'
-      if (!control.gone()) next(err)
-    })
-    return res
-  }
-
-  res.json = wrapper('json')
-  res.send = wrapper('send')
+  const held = new Interception(shared, base, req, res, next)
+  res.json = function qwedJson (body?: unknown): Response { return held.take('json', body) }
+  res.send = function qwedSend (body?: unknown): Response { return held.take('send', body) }
 
   // Bodies written with res.write / res.end (and pipe): a text stream is verified claim by claim.
   const originals: Originals = { write: res.write, end: res.end }
   let stream: 'none' | 'pass' | PushSource = 'none'
   const route = (args: unknown[], ending: boolean): 'pass' | PushSource => {
-    if (stream === 'none' && state === 'open' && (!ending || hasChunk(args))) {
-      stream = openStream(shared, settingsFor(base, req), req, res, originals, control.gone)
+    if (stream === 'none' && held.state === 'open' && (!ending || hasChunk(args))) {
+      stream = openStream(shared, settingsFor(base, req), req, res, originals, () => held.gone())
     }
     return stream === 'none' ? 'pass' : stream
   }
@@ -284,6 +245,78 @@ function intercept (shared: Shared, base: Settings, req: Request, res: Response,
     target.end()
     return res
   } as Response['end']
+}
+
+/**
+ * One response's interception: its state and the answer's way out. A class, so a response costs
+ * one object and no closures for it.
+ */
+class Interception implements HoldControl {
+  state: 'open' | 'holding' | 'writing' | 'done' = 'open'
+  readonly #json: Response['json']
+  readonly #send: Response['send']
+
+  constructor (readonly shared: Shared, readonly base: Settings, readonly req: Request, readonly res: Response, readonly next: NextFunction) {
+    this.#json = res.json
+    this.#send = res.send
+  }
+
+  /** A client that left destroyed the socket; a response that ended is writableEnded: no 'close' listener needed. */
+  gone (): boolean {
+    const res = this.res
+    return res.writableEnded || res.destroyed || this.req.socket?.destroyed === true
+  }
+
+  /** Writes through Express's own res.json / res.send. */
+  write (kind: Kind, body: unknown): void {
+    this.state = 'writing'
+    try {
+      this.express(kind, body)
+    } finally {
+      this.state = 'done'
+    }
+  }
+
+  answer (): void { this.state = 'writing' }
+  finish (): void { this.state = 'done' }
+
+  express (kind: Kind, body: unknown): Response {
+    return kind === 'json' ? this.#json.call(this.res, body) : this.#send.call(this.res, body)
+  }
+
+  /** res.json / res.send from the handler. */
+  take (kind: Kind, body: unknown): Response {
+    const { shared, req, res } = this
+    if (this.state === 'writing' || this.state === 'done') return this.express(kind, body)
+    if (this.state === 'holding') {
+      logger(shared, req)?.warn({ route: routeLabel(req) }, 'qwed: the response was sent twice while being verified; the second body is ignored')
+      return res
+    }
+    const settings = settingsFor(this.base, req)
+    if (res.headersSent || res.statusCode >= 400) {
+      // Nothing can be held once the headers are out, and error answers are not verified:
+      // Express answers exactly as it would without the middleware.
+      settleSkip(runOf(shared, settings, req, res, NO_PORT), res.headersSent ? 'headers_sent' : 'error_status')
+      this.state = 'done'
+      return this.express(kind, body)
+    }
+    this.state = 'holding'
+    // A verdict known at once (a cache hit) is written now, before res.json returns; else when it comes.
+    let held: void | Promise<void>
+    try {
+      held = hold(shared, settings, req, res, kind, body, this)
+    } catch (err) {
+      this.failed(err)
+      return res
+    }
+    if (held instanceof Promise) held.catch((err: unknown) => { this.failed(err) })
+    return res
+  }
+
+  failed (err: unknown): void {
+    this.state = 'done'
+    if (!this.gone()) this.next(err)
+  }
 }
 
 interface Originals {
@@ -424,17 +457,28 @@ interface HoldControl {
   finish: () => void
 }
 
-async function hold (shared: Shared, settings: Settings, req: Request, res: Response, kind: Kind, body: unknown, control: HoldControl): Promise<void> {
-  const port: ResponsePort = {
-    statusCode: () => res.statusCode,
-    setStatus: (code) => { res.status(code) },
-    setHeaders: (headers) => { res.set(headers) },
-    contentType: () => res.get('content-type'),
-    gone: control.gone,
-    handOver: control.answer,
-    answered: () => res.headersSent
+function hold (shared: Shared, settings: Settings, req: Request, res: Response, kind: Kind, body: unknown, control: HoldControl): void | Promise<void> {
+  const answer = runResponse(new HeldRun(shared, settings, req, res, control), body, payloadOf(body))
+  if (answer instanceof Promise) return answer.then((decided) => { writeAnswer(res, kind, decided, control) })
+  writeAnswer(res, kind, answer, control)
+}
+
+/** A held response's run and its port in one object (the runner calls its methods on it). */
+class HeldRun extends ExpressRun implements ResponsePort {
+  constructor (shared: Shared, settings: Settings, req: Request, res: Response, readonly control: HoldControl) {
+    super(shared, settings, req, res, null)
   }
-  const answer = await runResponse(runOf(shared, settings, req, res, port), body, payloadOf(body))
+
+  statusCode (): number { return this.reply.statusCode }
+  setStatus (code: number): void { this.reply.status(code) }
+  setHeaders (headers: Record<string, string>): void { this.reply.set(headers) }
+  contentType (): string | undefined { return this.reply.get('content-type') }
+  gone (): boolean { return this.control.gone() }
+  handOver (): void { this.control.answer() }
+  answered (): boolean { return this.reply.headersSent }
+}
+
+function writeAnswer (res: Response, kind: Kind, answer: Reply, control: HoldControl): void {
   switch (answer.kind) {
     case 'release':
       control.write(kind, answer.body)

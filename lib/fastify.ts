@@ -154,7 +154,8 @@ function preHandler (shared: Shared, settings: Settings): preHandlerAsyncHookHan
 
 /**
  * Objects, before Fastify serialises them: a replacement is returned as an object too. Callback
- * style, so a response this hook lets through costs no promise.
+ * style: a response this hook lets through, or whose verdict is known at once (a cache hit), is
+ * answered without a promise.
  */
 function preSerialization (shared: Shared, settings: Settings): preSerializationHookHandler<unknown> {
   return function qwedPreSerialization (request, reply, payload, done) {
@@ -163,13 +164,24 @@ function preSerialization (shared: Shared, settings: Settings): preSerialization
       return
     }
     ;(request as Handled)[kHandled] = true
-    runResponse(runOf(shared, settings, request, reply), payload).then((answer) => { done(null, write(answer, (body) => body)) }, done)
+    let answer: Reply | Promise<Reply>
+    try {
+      answer = runResponse(runOf(shared, settings, request, reply), payload)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
+    if (answer instanceof Promise) answer.then((decided) => { done(null, write(decided, asObject)) }, done)
+    else done(null, write(answer, asObject))
   }
 }
 
+const asObject = (body: unknown): unknown => body
+
 /**
  * Strings and Buffers (text routes, pre-serialised JSON): a replacement is JSON text. A response
- * already verified (as an object, in preSerialization) goes straight through, without a promise.
+ * already verified (as an object, in preSerialization) goes straight through, without a promise,
+ * and so does one whose verdict is known at once.
  */
 function onSend (shared: Shared, settings: Settings): onSendHookHandler<unknown> {
   return function qwedOnSend (request, reply, payload, done) {
@@ -178,22 +190,33 @@ function onSend (shared: Shared, settings: Settings): onSendHookHandler<unknown>
       return
     }
     ;(request as Handled)[kHandled] = true
-    verifySent(shared, settings, request, reply, payload).then((sent) => { done(null, sent) }, done)
+    let sent: unknown
+    try {
+      sent = verifySent(shared, settings, request, reply, payload)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
+    if (sent instanceof Promise) sent.then((out: unknown) => { done(null, out) }, done)
+    else done(null, sent)
   }
 }
 
-async function verifySent (shared: Shared, settings: Settings, request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+/** The payload to send: synchronous for text whose verdict is known at once, a promise otherwise (streams always). */
+function verifySent (shared: Shared, settings: Settings, request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
   if (typeof payload !== 'string' && !Buffer.isBuffer(payload) && payload !== null) {
     const format = formatOf(contentTypeOf(reply))
     if (format === null || !isAsyncIterable(payload)) return unverifiableStream(runOf(shared, settings, request, reply), payload)
-    return await verifiedStream(shared, settings, request, reply, payload, format)
+    return verifiedStream(shared, settings, request, reply, payload, format)
   }
   // Only text reaches claims(): a Buffer is decoded.
   const view = Buffer.isBuffer(payload) ? payload.toString('utf8') : payload
-  return write(await runResponse(runOf(shared, settings, request, reply), payload, view), (body) => {
+  const encode = (body: unknown): unknown => {
     reply.header('content-type', 'application/json; charset=utf-8')
     return JSON.stringify(body)
-  })
+  }
+  const answer = runResponse(runOf(shared, settings, request, reply), payload, view)
+  return answer instanceof Promise ? answer.then((decided) => write(decided, encode)) : write(answer, encode)
 }
 
 /**

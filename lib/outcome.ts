@@ -1,12 +1,12 @@
 import type { Claim } from '../types/claims.js'
-import type { Mode, QwedLogger, UnavailablePolicy } from '../types/options.js'
+import type { Mode, QwedLogger, UnavailablePolicy, VerifyContext } from '../types/options.js'
 import type { ClaimsResult, QwedOutcome, QwedRouteSettings } from '../types/route.js'
 import type { VerificationResult } from '../types/result.js'
 import type { InputRules } from '../types/input.js'
 import { decide, outcomeStatus, sampled } from './policy.js'
 import type { CompiledSanitizeOptions } from './guard/output.js'
 import { isUnavailable, refusedResult } from './result.js'
-import type { Verifier } from './verifier.js'
+import { verifyBatchNow, type Verifier } from './verifier.js'
 import { autoClaims } from './auto-claims.js'
 import { resolveExtractOptions, type ResolvedExtractOptions } from './extract/index.js'
 import type { StreamLimits } from './stream/verify.js'
@@ -72,44 +72,83 @@ export async function shouldVerify<Req> (settings: RouteSettings<Req, any>, requ
  * something that is not a claim fails closed: its result is BLOCKED.
  */
 export async function verifyPayload<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, payload: unknown, info: RequestInfo<Req>): Promise<QwedOutcome> {
+  return await verifyPayloadNow(verifier, settings, payload, info)
+}
+
+/**
+ * verifyPayload without a promise when it can: `claims()` answers at once (not a promise) and every
+ * verdict is known at once (lib/verifier.ts verifyBatchNow). The same steps either way, so the same
+ * outcome.
+ */
+export function verifyPayloadNow<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, payload: unknown, info: RequestInfo<Req>): QwedOutcome | Promise<QwedOutcome> {
   if (settings.claims === undefined) return skipped(settings.mode, 'no_claims')
-  if (settings.claims === 'auto') return await verifyAuto(verifier, settings, payload, info)
-  let extracted: ClaimsResult
+  if (settings.claims === 'auto') return verifyAuto(verifier, settings, payload, info)
+  let extracted: ClaimsResult | Promise<ClaimsResult>
   try {
-    extracted = await settings.claims(payload, info.request)
+    extracted = settings.claims(payload, info.request)
   } catch (err) {
-    info.logger?.error({ err, route: settings.route }, 'qwed: the route\'s claims() threw; the response is not admitted')
-    return finish(settings, [refusedResult('The response could not be checked', { constraint_id: 'route.claims_error' }, 'verifier')])
+    return claimsFailed(settings, info, err)
   }
+  if (isThenable(extracted)) {
+    return Promise.resolve(extracted).then((claims) => verifyExtracted(verifier, settings, claims, info), (err: unknown) => claimsFailed(settings, info, err))
+  }
+  return verifyExtracted(verifier, settings, extracted, info)
+}
+
+function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+function claimsFailed<Req> (settings: RouteSettings<Req, any>, info: RequestInfo<Req>, err: unknown): QwedOutcome {
+  info.logger?.error({ err, route: settings.route }, 'qwed: the route\'s claims() threw; the response is not admitted')
+  return finish(settings, [refusedResult('The response could not be checked', { constraint_id: 'route.claims_error' }, 'verifier')])
+}
+
+function verifyExtracted<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, extracted: ClaimsResult, info: RequestInfo<Req>): QwedOutcome | Promise<QwedOutcome> {
   if (extracted === null || extracted === undefined) return skipped(settings.mode, 'no_claims')
   const claims: readonly Claim[] = Array.isArray(extracted) ? extracted : [extracted as Claim]
   if (claims.length === 0) return skipped(settings.mode, 'no_claims')
-  return finish(settings, await verifyClaims(verifier, settings, claims, info))
+  const results = verifyClaims(verifier, settings, claims, info)
+  return results instanceof Promise ? results.then((r) => finish(settings, r)) : finish(settings, results)
 }
 
 /**
  * `claims: 'auto'`: the extractor finds the claims in the body. A body it could not read whole (a
  * cap stopped it) is not released as checked: one BLOCKED result says so, beside the others.
  */
-async function verifyAuto<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, payload: unknown, info: RequestInfo<Req>): Promise<QwedOutcome> {
+function verifyAuto<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, payload: unknown, info: RequestInfo<Req>): QwedOutcome | Promise<QwedOutcome> {
   const found = autoClaims(payload, settings.extract ?? resolveExtractOptions())
-  const results = found.claims.length === 0 ? [] : await verifyClaims(verifier, settings, found.claims, info)
-  if (!found.complete) {
-    results.push(refusedResult('The response is too large to check in full', { constraint_id: 'extract.incomplete', limit: found.limit }, 'extract'))
+  const finishAuto = (results: VerificationResult[]): QwedOutcome => {
+    if (!found.complete) {
+      results.push(refusedResult('The response is too large to check in full', { constraint_id: 'extract.incomplete', limit: found.limit }, 'extract'))
+    }
+    if (results.length === 0) return skipped(settings.mode, 'no_claims')
+    return finish(settings, results)
   }
-  if (results.length === 0) return skipped(settings.mode, 'no_claims')
-  return finish(settings, results)
+  const results = found.claims.length === 0 ? [] : verifyClaims(verifier, settings, found.claims, info)
+  return results instanceof Promise ? results.then(finishAuto) : finishAuto(results)
 }
 
-async function verifyClaims<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, claims: readonly Claim[], info: RequestInfo<Req>): Promise<VerificationResult[]> {
-  return await verifier.verifyBatch(claims, {
-    route: settings.route,
-    mode: settings.mode,
-    onUnavailable: settings.onUnavailable,
-    // Read when an audit record is written, not before.
-    get requestId () { return info.requestId },
-    get logger () { return info.logger }
-  })
+function verifyClaims<Req> (verifier: Verifier, settings: RouteSettings<Req, any>, claims: readonly Claim[], info: RequestInfo<Req>): VerificationResult[] | Promise<VerificationResult[]> {
+  return verifyBatchNow(verifier, claims, new ClaimContext(settings, info))
+}
+
+/** The verify context of a response's claims: requestId and logger are read when an audit record is written, not before. */
+class ClaimContext<Req> implements VerifyContext {
+  readonly route: string
+  readonly mode: Mode
+  readonly onUnavailable: UnavailablePolicy
+  readonly #info: RequestInfo<Req>
+
+  constructor (settings: RouteSettings<Req, any>, info: RequestInfo<Req>) {
+    this.route = settings.route
+    this.mode = settings.mode
+    this.onUnavailable = settings.onUnavailable
+    this.#info = info
+  }
+
+  get requestId (): string | undefined { return this.#info.requestId }
+  get logger (): QwedLogger | undefined { return this.#info.logger }
 }
 
 /** The response-level outcome of a route's results: decision and worst status. */
@@ -141,8 +180,12 @@ export function countOutcome (verifier: Verifier, settings: RouteSettings<any, a
 export function outcomeHeaders (outcome: QwedOutcome): Record<string, string> {
   if (outcome.status === null || outcome.mode === 'shadow') return {}
   const headers: Record<string, string> = { 'x-qwed-status': outcome.status }
-  const proofs = outcome.results.map((r) => r.proof_ref).filter((p): p is string => p !== null)
-  if (outcome.decision === 'admit' && proofs.length > 0) headers['x-qwed-proof'] = proofs.join(',')
+  if (outcome.decision !== 'admit') return headers
+  let proofs: string | null = null
+  for (const { proof_ref: proof } of outcome.results) {
+    if (proof !== null) proofs = proofs === null ? proof : `${proofs},${proof}`
+  }
+  if (proofs !== null) headers['x-qwed-proof'] = proofs
   return headers
 }
 

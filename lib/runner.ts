@@ -2,9 +2,9 @@ import type { QwedInput, QwedOutcome } from '../types/route.js'
 import type { BreakerOptions, QwedLogger } from '../types/options.js'
 import { BREAKER_DEFAULTS } from './breaker.js'
 import { DeadlineQueue } from './deadline-queue.js'
-import { blockedBody, countOutcome, deadlineOutcome, outcomeHeaders, quickGate, shouldVerify, skipped, unavailableBody, verifyPayload, type RouteSettings } from './outcome.js'
+import { blockedBody, countOutcome, deadlineOutcome, outcomeHeaders, quickGate, shouldVerify, skipped, unavailableBody, verifyPayload, verifyPayloadNow, type RouteSettings } from './outcome.js'
 import { checkRouteInputs, sanitizeBody, sanitizes, unsanitizableBody } from './route-guards.js'
-import { traceResponse } from './observe/tracing.js'
+import { responseChannel, traceResponse } from './observe/tracing.js'
 import type { Verifier } from './verifier.js'
 
 // The response runner: the whole per-response sequence, written once, framework-free. An adapter
@@ -85,9 +85,14 @@ export async function gateInput<Req, Rep> (run: Omit<ResponseRun<Req, Rep>, 'por
  * Verifies one buffered response. `body` is what leaves when it is admitted; `view` is what
  * `claims()` sees (decoded text where the body is bytes). Flags, sampling, `claims()` and the
  * verification all run inside one deadline; past it, the unavailable policy answers.
+ *
+ * Synchronous when nothing has to be waited for (no feature flag, no response tracer, `claims()`
+ * not a promise, every verdict known at once: a cache hit, a refusal, the engine's fast path), so a
+ * cached verdict costs no promise and no deadline; a promise otherwise. The steps are the same
+ * either way: only whether one of them returned a promise differs.
  */
-export async function runResponse<Req, Rep> (run: ResponseRun<Req, Rep>, body: unknown, view: unknown = body): Promise<Reply> {
-  const { settings, port } = run
+export function runResponse<Req, Rep> (run: ResponseRun<Req, Rep>, body: unknown, view: unknown = body): Reply | Promise<Reply> {
+  const { port } = run
   if (port.statusCode() >= 400) {
     settleSkip(run, 'error_status')
     return { kind: 'release', body }
@@ -96,21 +101,37 @@ export async function runResponse<Req, Rep> (run: ResponseRun<Req, Rep>, body: u
     settleSkip(run, 'unsupported_payload')
     return release(run, body)
   }
+  if (responseChannel.hasSubscribers) {
+    return traceResponse(run, view, async () => await decideInTime(run, view)).then((outcome) => answer(run, body, outcome))
+  }
+  const outcome = decideInTime(run, view)
+  return outcome instanceof Promise ? outcome.then((decided) => answer(run, body, decided)) : answer(run, body, outcome)
+}
+
+/** The outcome, held to the response's deadline when it has to be waited for. */
+function decideInTime<Req, Rep> (run: ResponseRun<Req, Rep>, view: unknown): QwedOutcome | null | Promise<QwedOutcome | null> {
   const expiry = { expired: false }
-  const outcome = await traceResponse(run, view, async () => await deadlinesOf(run.deadlineMs).race(decideOutcome(run, view, expiry), () => {
+  const outcome = decideOutcome(run, view, expiry)
+  if (!(outcome instanceof Promise)) return outcome
+  return deadlinesOf(run.deadlineMs).race(outcome, () => {
     expiry.expired = true
-    const late = deadlineOutcome(settings, run.deadlineMs)
+    const late = deadlineOutcome(run.settings, run.deadlineMs)
     settle(run, late)
-    run.logger?.warn({ route: settings.route, deadline_ms: run.deadlineMs }, 'qwed: verification did not finish in time; the unavailable policy applies')
+    run.logger?.warn({ route: run.settings.route, deadline_ms: run.deadlineMs }, 'qwed: verification did not finish in time; the unavailable policy applies')
     return late
-  }))
+  })
+}
+
+/** What the adapter writes for an outcome (null: the body as it is). */
+function answer<Req, Rep> (run: ResponseRun<Req, Rep>, body: unknown, outcome: QwedOutcome | null): Reply | Promise<Reply> {
+  const { port } = run
   // The client has left: the verdict is recorded (audit, metrics, request.qwed); nothing is written.
   if (port.gone()) return NOTHING
   if (outcome === null) return release(run, body)
   port.setHeaders(outcomeHeaders(outcome))
   switch (outcome.decision) {
     case 'block':
-      return await answerBlocked(run, outcome)
+      return answerBlocked(run, outcome)
     case 'fail_closed':
       port.setStatus(503)
       port.setHeaders({ 'retry-after': String(run.verifier.retryAfterSeconds) })
@@ -120,16 +141,20 @@ export async function runResponse<Req, Rep> (run: ResponseRun<Req, Rep>, body: u
   }
 }
 
-/** 422, with onBlocked's answer when it gives one, else the client-safe blocked body. */
-async function answerBlocked<Req, Rep> (run: ResponseRun<Req, Rep>, outcome: QwedOutcome): Promise<Reply> {
+/** 422, with onBlocked's answer when it gives one (a promise then), else the client-safe blocked body. */
+function answerBlocked<Req, Rep> (run: ResponseRun<Req, Rep>, outcome: QwedOutcome): Reply | Promise<Reply> {
   const { settings, port } = run
   port.setStatus(422)
-  if (settings.onBlocked !== undefined) {
-    port.handOver()
-    const answer = await settings.onBlocked(outcome, run.request, run.reply)
-    if (port.answered() || port.gone()) return NOTHING
-    if (answer !== undefined) return { kind: 'json', body: answer }
-  }
+  if (settings.onBlocked === undefined) return { kind: 'json', body: blockedBody(outcome, settings.exposeDetails) }
+  return askOnBlocked(run, settings.onBlocked, outcome)
+}
+
+async function askOnBlocked<Req, Rep> (run: ResponseRun<Req, Rep>, onBlocked: NonNullable<RouteSettings<Req, Rep>['onBlocked']>, outcome: QwedOutcome): Promise<Reply> {
+  const { settings, port } = run
+  port.handOver()
+  const answer = await onBlocked(outcome, run.request, run.reply)
+  if (port.answered() || port.gone()) return NOTHING
+  if (answer !== undefined) return { kind: 'json', body: answer }
   return { kind: 'json', body: blockedBody(outcome, settings.exposeDetails) }
 }
 
@@ -145,27 +170,39 @@ function release<Req, Rep> (run: ResponseRun<Req, Rep>, body: unknown): Reply {
 
 /**
  * The gates, then the verification; records the outcome. null: send the body as it is (skipped,
- * shadow mode verifying behind the response, or the deadline already answered).
+ * shadow mode verifying behind the response, or the deadline already answered). A promise only
+ * when a step returned one (the feature flag, claims(), a verdict not known at once).
  */
-async function decideOutcome<Req, Rep> (run: ResponseRun<Req, Rep>, view: unknown, expiry: { expired: boolean }): Promise<QwedOutcome | null> {
+function decideOutcome<Req, Rep> (run: ResponseRun<Req, Rep>, view: unknown, expiry: { expired: boolean }): QwedOutcome | null | Promise<QwedOutcome | null> {
+  const { settings } = run
+  // Without a feature flag the gates are synchronous.
+  if (settings.enabled === undefined) return afterGates(run, view, expiry, quickGate(settings))
+  return shouldVerify(settings, run.request).then((gate) => afterGates(run, view, expiry, gate))
+}
+
+function afterGates<Req, Rep> (run: ResponseRun<Req, Rep>, view: unknown, expiry: { expired: boolean }, gate: QwedOutcome | null): QwedOutcome | null | Promise<QwedOutcome | null> {
   const { settings, verifier } = run
-  // Without a feature flag the gates are synchronous: no await.
-  const gate = settings.enabled === undefined ? quickGate(settings) : await shouldVerify(settings, run.request)
   if (expiry.expired) return null
   if (gate !== null) {
     settle(run, gate)
     return null
   }
-  // Read only when an audit record is written (Express makes a UUID for a request without an id).
-  const info = { request: run.request, get requestId () { return run.requestId }, get logger () { return run.logger } }
+  // The run is the request's info: its requestId and logger are read only when an audit record is
+  // written (Express makes a UUID for a request without an id).
   if (settings.mode === 'shadow') {
     // Shadow: the response leaves now; the verdict is recorded when it arrives.
-    verifyPayload(verifier, settings, view, info).then((outcome) => settle(run, outcome), (err: unknown) => run.logger?.error({ err }, 'qwed: shadow verification failed'))
+    verifyPayload(verifier, settings, view, run).then((outcome) => settle(run, outcome), (err: unknown) => run.logger?.error({ err }, 'qwed: shadow verification failed'))
     return null
   }
-  const outcome = await verifyPayload(verifier, settings, view, info)
-  // Past the deadline the response went out under the unavailable policy; the audit record stays.
-  if (expiry.expired) return null
+  const outcome = verifyPayloadNow(verifier, settings, view, run)
+  if (outcome instanceof Promise) {
+    return outcome.then((verified) => {
+      // Past the deadline the response went out under the unavailable policy; the audit record stays.
+      if (expiry.expired) return null
+      settle(run, verified)
+      return verified
+    })
+  }
   settle(run, outcome)
   return outcome
 }

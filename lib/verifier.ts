@@ -3,14 +3,15 @@ import type { Claim } from '../types/claims.js'
 import type { Engine, EngineResult } from '../types/engine.js'
 import type { BatchOptions, Mode, UnavailablePolicy, VerifierOptions, VerifyContext } from '../types/options.js'
 import type { DiagnosticResult, VerificationResult } from '../types/result.js'
+import type { Decision } from '../types/route.js'
 import { BREAKER_DEFAULTS, createEngineBreaker, type EngineBreaker } from './breaker.js'
-import { createResultCache } from './cache.js'
+import { CACHE_DEFAULTS, CHECKED_CLAIMS_MAX, CheckedClaims, createResultCache } from './cache.js'
 import { createEngineRegistry } from './engines/index.js'
 import { remoteSecrets, type RemoteEngine } from './engines/remote.js'
 import { VerdictError } from './errors.js'
-import { checkClaim } from './guard/input.js'
+import { checkClaim, type ClaimCheck } from './guard/input.js'
 import { resolveClaimLimits } from './guard/limits.js'
-import { auditUnavailable, createAuditSink } from './observe/audit.js'
+import { auditUnavailable, createAuditSink, type AuditEntry } from './observe/audit.js'
 import { InFlight } from './inflight.js'
 import { claimChannel, openTracing, traceClaims } from './observe/tracing.js'
 import { createMetrics, tallyOf, type QwedMetrics } from './observe/metrics.js'
@@ -62,6 +63,47 @@ export interface VerifierStatus {
 
 const DIRECT_ROUTE = '__direct__'
 
+/**
+ * The adapters' entry (not public): verifyBatch without a promise when every verdict is known at
+ * once. Read it with verifyBatchNow(); a verifier made elsewhere falls back to verifyBatch.
+ */
+const VERIFY_BATCH_NOW = Symbol('qwed.verifyBatchNow')
+
+type BatchNow = (claims: readonly Claim[], options?: BatchOptions & VerifyContext) => VerificationResult[] | Promise<VerificationResult[]>
+interface InternalVerifier extends Verifier { [VERIFY_BATCH_NOW]: BatchNow }
+
+/** Verifies a batch, synchronously when the verifier can tell every verdict at once. */
+export function verifyBatchNow (verifier: Verifier, claims: readonly Claim[], options: BatchOptions & VerifyContext): VerificationResult[] | Promise<VerificationResult[]> {
+  const now = (verifier as Partial<InternalVerifier>)[VERIFY_BATCH_NOW]
+  return now === undefined ? verifier.verifyBatch(claims, options) : now(claims, options)
+}
+
+// The local tier's cache events: the same label objects every time.
+const LOCAL_HIT = { tier: 'local', event: 'hit' } as const
+const LOCAL_MISS = { tier: 'local', event: 'miss' } as const
+const LOCAL_STORE = { tier: 'local', event: 'store' } as const
+
+/** One claim's audit entry; the request id is read only by a record that is written. */
+class ClaimAudit implements AuditEntry {
+  constructor (
+    readonly context: VerifyContext,
+    readonly route: string,
+    readonly claimHash: string | null,
+    readonly claim: unknown,
+    readonly result: VerificationResult,
+    readonly mode: Mode,
+    readonly decision: Decision
+  ) {}
+
+  get requestId (): string | undefined { return this.context.requestId }
+}
+
+/** A claim of a batch that its engine must decide: verified when its lane starts it. */
+const LATER = Symbol('later')
+
+/** A claim that passed the guard: its engine, its cache key and its hash (`sha256:<hex>`, for the audit record). */
+interface Checked { ok: true, type: string, engine: Engine<Claim>, key: string, claimHash: string }
+
 /** A verdict and where it came from. */
 interface Judged { result: Readonly<DiagnosticResult>, cached: boolean }
 
@@ -98,6 +140,9 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   let warm: VerifierStatus['warmUp'] = 'not_started'
   const inflight = new InFlight()
 
+  // Only with a cache: a claim seen again is most likely a cache hit.
+  const cacheMax = (opts.cache === false ? undefined : opts.cache?.max) ?? CACHE_DEFAULTS.max
+  const checkedClaims = cache === null ? null : new CheckedClaims<Checked>(Math.min(cacheMax, CHECKED_CLAIMS_MAX))
   const verifications = tallyOf(metrics.verifications)
   const cacheEvents = tallyOf(metrics.cacheEvents)
 
@@ -129,7 +174,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     freezeVerdict(result)
     if (cache !== null && cacheable !== false) {
       cache.set(key, result)
-      cacheEvents.inc({ tier: 'local', event: 'store' })
+      cacheEvents.inc(LOCAL_STORE)
     }
     return result
   }
@@ -141,34 +186,58 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   function verifyNow (claim: Claim, context: VerifyContext): VerificationResult | Promise<VerificationResult> {
     // Published on the claim channel only when a tracer listens (lib/observe/tracing.ts).
     if (claimChannel.hasSubscribers) return inflight.add(traced(claim, context))
-    const answer = verifyUntraced(claim, context)
-    // Only a verification still running is counted: close() waits for it.
+    return counted(verifyUntraced(claim, context, false) as VerificationResult | Promise<VerificationResult>)
+  }
+
+  /** Only a verification still running is counted: close() waits for it. */
+  function counted (answer: VerificationResult | Promise<VerificationResult>): VerificationResult | Promise<VerificationResult> {
     return answer instanceof Promise ? inflight.add(answer) : answer
   }
 
-  function verifyUntraced (claim: Claim, context: VerifyContext): VerificationResult | Promise<VerificationResult> {
+  /**
+   * `probing` (a batch asking which verdicts are known at once): a claim the engine itself must
+   * decide returns LATER with nothing counted or reported, and its lane verifies it in full later.
+   */
+  function verifyUntraced (claim: Claim, context: VerifyContext, probing: boolean): VerificationResult | Promise<VerificationResult> | typeof LATER {
     const started = performance.now()
     if (closed) return report(claim, context, started, CLOSED, null, 'verifier', undefined)
-    const checked = checkClaim(claim, knownTypes, limits)
+    const checked = guard(claim)
     if (!checked.ok) return report(claim, context, started, { result: freezeVerdict(checked.result), cached: false }, null, 'verifier', undefined)
-    const engine = engines.get(checked.type) as Engine<Claim>
-    const key = `${engine.name}:${checked.hash}`
-    const claimHash = 'sha256:' + checked.hash
+    const { engine, key, claimHash, type } = checked
     if (cache !== null) {
       const hit = cache.get(key)
       if (hit !== undefined) {
-        cacheEvents.inc({ tier: 'local', event: 'hit' })
-        return report(claim, context, started, { result: hit, cached: true }, claimHash, engine.name, checked.type)
+        cacheEvents.inc(LOCAL_HIT)
+        return report(claim, context, started, { result: hit, cached: true }, claimHash, engine.name, type)
       }
-      cacheEvents.inc({ tier: 'local', event: 'miss' })
     }
     // A claim the engine decides at once, without its breaker (exact arithmetic on a short text),
     // unless a shared tier is asked first.
     const quick = cache?.shared == null ? fastVerdict(engine, claim) : undefined
+    if (quick === undefined && probing) return LATER
+    if (cache !== null) cacheEvents.inc(LOCAL_MISS)
     if (quick !== undefined) {
-      return report(claim, context, started, { result: store(key, quick), cached: false }, claimHash, engine.name, checked.type)
+      return report(claim, context, started, { result: store(key, quick), cached: false }, claimHash, engine.name, type)
     }
-    return judge(claim, engine, key).then((verdict) => report(claim, context, started, verdict, claimHash, engine.name, checked.type))
+    return judge(claim, engine, key).then((verdict) => report(claim, context, started, verdict, claimHash, engine.name, type))
+  }
+
+  /**
+   * The claim guard (lib/guard/input.ts checkClaim), and what a passed claim is known by: its cache
+   * key and its hash. A flat claim seen before is answered from `checkedClaims` (lib/cache.ts).
+   */
+  function guard (claim: Claim): Checked | Extract<ClaimCheck, { ok: false }> {
+    const text = checkedClaims?.textOf(claim)
+    if (text !== undefined) {
+      const known = checkedClaims?.get(text)
+      if (known !== undefined) return known
+    }
+    const checked = checkClaim(claim, knownTypes, limits)
+    if (!checked.ok) return checked
+    const engine = engines.get(checked.type) as Engine<Claim>
+    const passed: Checked = { ok: true, type: checked.type, engine, key: `${engine.name}:${checked.hash}`, claimHash: 'sha256:' + checked.hash }
+    if (text !== undefined) checkedClaims?.set(text, passed)
+    return passed
   }
 
   /** The result, its metrics and its audit record. A promise only when the audit queue makes us wait. */
@@ -176,35 +245,23 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     const duration = performance.now() - started
     const route = context.route ?? DIRECT_ROUTE
     const mode: Mode = context.mode ?? 'enforce'
-    const result: VerificationResult = {
-      ...verdict.result,
-      admission: admissionOf(verdict.result),
-      engine: engineName,
-      ...(claimType === undefined ? {} : { claim_type: claimType }),
-      cached: verdict.cached,
-      duration_ms: Math.round(duration * 1000) / 1000
-    }
+    const durationMs = Math.round(duration * 1000) / 1000
+    // Two literals rather than a spread of an empty object: the same fields in the same order.
+    const result: VerificationResult = claimType === undefined
+      ? { ...verdict.result, admission: admissionOf(verdict.result), engine: engineName, cached: verdict.cached, duration_ms: durationMs }
+      : { ...verdict.result, admission: admissionOf(verdict.result), engine: engineName, claim_type: claimType, cached: verdict.cached, duration_ms: durationMs }
     const engineLabel = metricEngineLabel(engineName, claimType)
     verifications.inc({ engine: engineLabel, route, status: result.status, admission: result.admission, mode })
     metrics.duration.observe({ engine: engineLabel, cached: result.cached ? 'true' : 'false' }, duration / 1000)
     if (isUnavailable(result)) metrics.engineErrors.inc({ engine: engineLabel, reason: String(result.developer_fields.reason) })
     if (!audit.enabled) return result
     const onUnavailable: UnavailablePolicy = context.onUnavailable ?? 'closed'
-    const queued = audit({
-      // Read only by a record that is written.
-      get requestId () { return context.requestId },
-      route,
-      claimHash,
-      claim,
-      result,
-      mode,
-      decision: decide([result], mode, onUnavailable)
-    }, context.logger)
+    const queued = audit(new ClaimAudit(context, route, claimHash, claim, result, mode, decide([result], mode, onUnavailable)), context.logger)
     // A full audit queue with onFull 'block': wait until the record is queued; durability
     // 'before-response': until it is stored, and a record that could not be is unavailable.
     return queued === undefined ? result : queued.then((stored) => stored === false ? auditUnavailable(result) : result)
   }
-  const traced = traceClaims(metrics, async (claim, context = {}) => await verifyUntraced(claim, context))
+  const traced = traceClaims(metrics, async (claim, context = {}) => await (verifyUntraced(claim, context, false) as VerificationResult | Promise<VerificationResult>))
 
   async function verify (claim: Claim, context: VerifyContext = {}): Promise<VerificationResult> {
     return await verifyNow(claim, context)
@@ -223,21 +280,47 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   }
 
   async function verifyBatch (claims: readonly Claim[], options: BatchOptions & VerifyContext = {}): Promise<VerificationResult[]> {
+    return await verifyBatchNow(claims, options)
+  }
+
+  /**
+   * verifyBatch, synchronous when every verdict is known at once. The verdicts known now (closed,
+   * refused, cached, the fast path) are reported first; the claims an engine must decide then run
+   * in lanes, at most `concurrency` at once, each verified in full when its lane starts it (so a
+   * claim repeated in the batch can hit the verdict an earlier one stored).
+   */
+  function verifyBatchNow (claims: readonly Claim[], options: BatchOptions & VerifyContext = {}): VerificationResult[] | Promise<VerificationResult[]> {
     // One claim (most responses): no lanes, no workers; the same verify, so the same result.
-    if (claims.length === 1) return [await verifyNow(claims[0] as Claim, options)]
-    const { concurrency = 4, ...context } = options
+    if (claims.length === 1) {
+      const answer = verifyNow(claims[0] as Claim, options)
+      return answer instanceof Promise ? answer.then((result) => [result]) : [answer]
+    }
+    // The options are the claims' context as they are: a copy would read requestId and logger
+    // (getters of the adapters' context) before any audit record needs them.
+    const context: VerifyContext = options
+    const concurrency = options.concurrency ?? 4
     const width = Number.isInteger(concurrency) && concurrency > 0 ? concurrency : 4
     const results = new Array<VerificationResult>(claims.length)
+    const waits: Array<Promise<void>> = []
+    const later: number[] = []
+    const probing = !claimChannel.hasSubscribers
+    for (let index = 0; index < claims.length; index++) {
+      const answer = probing ? verifyUntraced(claims[index] as Claim, context, true) : LATER
+      if (answer === LATER) later.push(index)
+      else if (answer instanceof Promise) waits.push(inflight.add(answer).then((result) => { results[index] = result }))
+      else results[index] = answer
+    }
+    if (later.length === 0 && waits.length === 0) return results
     // Claims for an engine that answers many in one request (the remote engine: one /verify/batch)
     // run up to its batch size at once, so that they travel together; the others `concurrency` at once.
     const lanes = new Map<number, number[]>()
-    claims.forEach((claim, index) => {
-      const type = (claim as { type?: unknown } | null)?.type
+    for (const index of later) {
+      const type = (claims[index] as { type?: unknown } | null)?.type
       const size = (engines.get(typeof type === 'string' ? type : '') as Partial<RemoteEngine> | undefined)?.batchSize ?? width
       const indexes = lanes.get(size)
       if (indexes === undefined) lanes.set(size, [index])
       else indexes.push(index)
-    })
+    }
     async function lane (size: number, indexes: number[]): Promise<void> {
       let next = 0
       async function worker (): Promise<void> {
@@ -248,8 +331,8 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       }
       await Promise.all(Array.from({ length: Math.min(size, indexes.length) }, worker))
     }
-    await Promise.all([...lanes].map(async ([size, indexes]) => await lane(size, indexes)))
-    return results
+    for (const [size, indexes] of lanes) waits.push(lane(size, indexes))
+    return Promise.all(waits).then(() => results)
   }
 
   async function close (): Promise<void> {
@@ -262,12 +345,14 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     for (const breaker of breakers.values()) breaker.shutdown()
     await Promise.allSettled([...breakers.keys()].map(async (engine) => await engine.close?.()))
     cache?.clear()
+    checkedClaims?.clear()
     await cache?.close()
     await auditTrail?.close()
     tracing?.close()
   }
 
-  return {
+  const verifier: InternalVerifier = {
+    [VERIFY_BATCH_NOW]: verifyBatchNow,
     verify,
     verifyBatch,
     warmUp,
@@ -293,6 +378,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
       return remote?.checkHealth === undefined ? null : await remote.checkHealth(timeoutMs)
     }
   }
+  return verifier
 }
 
 const BREAKER_STATES = ['closed', 'half_open', 'open'] as const
