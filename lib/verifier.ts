@@ -9,7 +9,9 @@ import { CACHE_DEFAULTS, CHECKED_CLAIMS_MAX, CheckedClaims, createResultCache } 
 import { createEngineRegistry } from './engines/index.js'
 import { remoteSecrets, type RemoteEngine } from './engines/remote.js'
 import { VerdictError } from './errors.js'
-import { checkClaim, type ClaimCheck } from './guard/input.js'
+import { checkClaimShape, hashClaim, type ClaimCheck } from './guard/input.js'
+import { TurnQueue } from './turn-queue.js'
+import { busyResult } from './engines/busy.js'
 import { resolveClaimLimits } from './guard/limits.js'
 import { auditUnavailable, createAuditSink, type AuditEntry } from './observe/audit.js'
 import { InFlight } from './inflight.js'
@@ -101,6 +103,36 @@ class ClaimAudit implements AuditEntry {
 /** A claim of a batch that its engine must decide: verified when its lane starts it. */
 const LATER = Symbol('later')
 
+/**
+ * A claim at least this large (a lower bound of its JSON size, in UTF-16 units) has its canonical
+ * form and hash made in a turn of its own (lib/turn-queue.ts): at the default caps one takes up to
+ * ~10 ms, and a burst of them in one turn held the event loop past 50 ms (bench/event-loop.ts).
+ */
+const HEAVY_CLAIM_SIZE = 64 * 1024
+/** A top-level list this long makes a claim heavy without a walk (a data set of numbers). */
+const HEAVY_LIST_LENGTH = 8192
+/** Big claims that may wait for their turn; one more is answered busy. */
+const HEAVY_CLAIMS_WAITING = 64
+
+/** A claim whose guard runs in a turn of its own; `walked`: its limits are already checked. */
+interface Heavy { ok: 'heavy', type: string, walked: boolean }
+
+/**
+ * The type of a claim of a known type with a top-level list or text long enough to make it heavy
+ * (checked without walking it: a claim has a handful of fields), else null.
+ */
+function bulkyType (claim: unknown, knownTypes: ReadonlySet<string>): string | null {
+  if (claim === null || typeof claim !== 'object' || Array.isArray(claim)) return null
+  const type = (claim as { type?: unknown }).type
+  if (typeof type !== 'string' || !knownTypes.has(type)) return null
+  for (const key in claim) {
+    if (!Object.hasOwn(claim, key)) continue
+    const value = (claim as Record<string, unknown>)[key]
+    if ((Array.isArray(value) && value.length >= HEAVY_LIST_LENGTH) || (typeof value === 'string' && value.length >= HEAVY_CLAIM_SIZE)) return type
+  }
+  return null
+}
+
 /** A claim that passed the guard: its engine, its cache key and its hash (`sha256:<hex>`, for the audit record). */
 interface Checked { ok: true, type: string, engine: Engine<Claim>, key: string, claimHash: string }
 
@@ -143,6 +175,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
   // Only with a cache: a claim seen again is most likely a cache hit.
   const cacheMax = (opts.cache === false ? undefined : opts.cache?.max) ?? CACHE_DEFAULTS.max
   const checkedClaims = cache === null ? null : new CheckedClaims<Checked>(Math.min(cacheMax, CHECKED_CLAIMS_MAX))
+  const heavySteps = new TurnQueue()
   const verifications = tallyOf(metrics.verifications)
   const cacheEvents = tallyOf(metrics.cacheEvents)
 
@@ -202,6 +235,22 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     const started = performance.now()
     if (closed) return report(claim, context, started, CLOSED, null, 'verifier', undefined)
     const checked = guard(claim)
+    if (checked.ok === 'heavy') {
+      // A big claim's canonical form and hash wait for their own turn of the event loop; with too
+      // many waiting already, the claim is answered busy at once (docs/overload.md).
+      if (probing) return LATER
+      if (heavySteps.waiting >= HEAVY_CLAIMS_WAITING) {
+        const engine = engines.get(checked.type) as Engine<Claim>
+        const { cacheable, ...busy } = busyResult(engine.name, { waiting: 'claim_guard' })
+        return report(claim, context, started, { result: freezeVerdict(busy), cached: false }, null, engine.name, checked.type)
+      }
+      return heavySteps.run(() => checked.walked ? hashed(claim, checked.type, undefined) : walkedAndHashed(claim)).then((done) => afterGuard(claim, context, started, done, false) as VerificationResult | Promise<VerificationResult>)
+    }
+    return afterGuard(claim, context, started, checked, probing)
+  }
+
+  /** verifyUntraced once the claim guard has answered. */
+  function afterGuard (claim: Claim, context: VerifyContext, started: number, checked: Checked | Extract<ClaimCheck, { ok: false }>, probing: boolean): VerificationResult | Promise<VerificationResult> | typeof LATER {
     if (!checked.ok) return report(claim, context, started, { result: freezeVerdict(checked.result), cached: false }, null, 'verifier', undefined)
     const { engine, key, claimHash, type } = checked
     if (cache !== null) {
@@ -226,13 +275,30 @@ export function createVerifier (options?: VerifierOptions): Verifier {
    * The claim guard (lib/guard/input.ts checkClaim), and what a passed claim is known by: its cache
    * key and its hash. A flat claim seen before is answered from `checkedClaims` (lib/cache.ts).
    */
-  function guard (claim: Claim): Checked | Extract<ClaimCheck, { ok: false }> {
+  function guard (claim: Claim): Checked | Extract<ClaimCheck, { ok: false }> | Heavy {
     const text = checkedClaims?.textOf(claim)
     if (text !== undefined) {
       const known = checkedClaims?.get(text)
       if (known !== undefined) return known
     }
-    const checked = checkClaim(claim, knownTypes, limits)
+    // A long list or text at the top (a data set, a source file) is heavy before any walk.
+    const bulky = bulkyType(claim, knownTypes)
+    if (bulky !== null) return { ok: 'heavy', type: bulky, walked: false }
+    const shape = checkClaimShape(claim, knownTypes, limits)
+    if (!shape.ok) return shape
+    if (shape.size >= HEAVY_CLAIM_SIZE) return { ok: 'heavy', type: shape.type, walked: true }
+    return hashed(claim, shape.type, text)
+  }
+
+  /** The whole guard of a heavy claim the walk has not seen yet, in its own turn. */
+  function walkedAndHashed (claim: Claim): Checked | Extract<ClaimCheck, { ok: false }> {
+    const shape = checkClaimShape(claim, knownTypes, limits)
+    return shape.ok ? hashed(claim, shape.type, undefined) : shape
+  }
+
+  /** The guard's second part (canonical form, exact size, hash); `text`: remember a flat claim by it. */
+  function hashed (claim: Claim, type: string, text: string | undefined): Checked | Extract<ClaimCheck, { ok: false }> {
+    const checked = hashClaim(claim, type, limits)
     if (!checked.ok) return checked
     const engine = engines.get(checked.type) as Engine<Claim>
     const passed: Checked = { ok: true, type: checked.type, engine, key: `${engine.name}:${checked.hash}`, claimHash: 'sha256:' + checked.hash }

@@ -281,6 +281,18 @@ export type ClaimCheck =
  * RFC 8785 form) for the cache.
  */
 export function checkClaim (claim: unknown, knownTypes: ReadonlySet<string>, limits: ResolvedClaimLimits): ClaimCheck {
+  const shape = checkClaimShape(claim, knownTypes, limits)
+  return shape.ok ? hashClaim(claim as object, shape.type, limits) : shape
+}
+
+/** A claim that passed checkClaimShape: its type, and a lower bound of its JSON size in UTF-16 units. */
+export type ClaimShape = { ok: true, type: string, size: number } | Extract<ClaimCheck, { ok: false }>
+
+/**
+ * checkClaim's first part, which serialises nothing: a plain object, a known type, its type's limits
+ * (the walk). `size` tells the verifier whether the second part (hashClaim) is heavy.
+ */
+export function checkClaimShape (claim: unknown, knownTypes: ReadonlySet<string>, limits: ResolvedClaimLimits): ClaimShape {
   if (claim === null || typeof claim !== 'object' || Array.isArray(claim)) {
     return reject('The claim is not an object', 'claim.invalid')
   }
@@ -288,22 +300,27 @@ export function checkClaim (claim: unknown, knownTypes: ReadonlySet<string>, lim
   if (typeof type !== 'string' || !knownTypes.has(type)) {
     return reject('The claim type is not supported', 'claim.unknown_type', { known_types: [...knownTypes].sort() })
   }
-  const typeLimits = limits.forType(type)
-  const problem = walkClaim(claim, type, typeLimits)
-  if (problem !== null) return { ...problem, type }
+  const walked = walkClaim(claim, type, limits.forType(type))
+  if (typeof walked !== 'number') return { ...(walked as Extract<ClaimCheck, { ok: false }>), type }
+  return { ok: true, type, size: walked }
+}
+
+/** checkClaim's second part, for a claim that passed checkClaimShape: its canonical form, exact size and hash. */
+export function hashClaim (claim: object, type: string, limits: ResolvedClaimLimits): ClaimCheck {
+  const { maxBytes } = limits.forType(type)
   let canonical: string
   try {
     canonical = canonicalize(claim)
   } catch (err) {
     return { ...reject('The claim is not valid JSON data', 'claim.invalid', { error: (err as Error).message }), type }
   }
-  if (Buffer.byteLength(canonical, 'utf8') > typeLimits.maxBytes) {
-    return { ...reject('The claim is too large to verify', 'claim.too_large', { max_bytes: typeLimits.maxBytes }), type }
+  if (Buffer.byteLength(canonical, 'utf8') > maxBytes) {
+    return { ...reject('The claim is too large to verify', 'claim.too_large', { max_bytes: maxBytes }), type }
   }
   return { ok: true, type, hash: sha256Hex(canonical) }
 }
 
-function reject (message: string, constraintId: string, extra: Record<string, unknown> = {}): ClaimCheck {
+function reject (message: string, constraintId: string, extra: Record<string, unknown> = {}): Extract<ClaimCheck, { ok: false }> {
   return { ok: false, result: blocked(message, { constraint_id: constraintId, ...extra }) }
 }
 
@@ -333,7 +350,8 @@ interface Level { frame: Frame, items: readonly unknown[] | null, keys: readonly
 /**
  * One iterative walk: depth, string lengths, array lengths and a lower bound of the JSON size (in
  * UTF-16 units; the exact UTF-8 size is checked after canonicalisation) that stops as soon as it
- * passes maxBytes. Nothing is pushed for an array or object that is too long or too large.
+ * passes maxBytes. Nothing is pushed for an array or object that is too long or too large. Returns
+ * the first problem, or the size counted.
  * Paths name top-level fields the claim type defines, array indexes and '*' for any other key:
  * never a key the client chose (it is claim text).
  *
@@ -342,7 +360,7 @@ interface Level { frame: Frame, items: readonly unknown[] | null, keys: readonly
  * a string) costs no allocation: only containers get a frame, since a 100,000-number array is a
  * legal stats claim and this walk runs on the event loop.
  */
-function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>): ClaimCheck | null {
+function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>): ClaimCheck | number {
   const { maxLength, maxDepth, maxArrayLength, maxBytes } = limits
   const known = Object.hasOwn(CLAIM_FIELDS, type) ? CLAIM_FIELDS[type] : undefined
   const tooLarge = (): ClaimCheck => reject('The claim is too large to verify', 'claim.too_large', { max_bytes: maxBytes })
@@ -437,5 +455,5 @@ function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>):
       problem = visit((frame.value as Record<string, unknown>)[key], frame.depth + 1, frame, name)
     }
   }
-  return problem
+  return problem ?? total
 }
