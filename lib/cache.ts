@@ -107,7 +107,9 @@ export class CheckedClaims<T> {
       // Inherited keys are in neither the JSON text nor the canonical form.
       if (!Object.hasOwn(claim, key)) continue
       const value = (claim as Record<string, unknown>)[key]
-      if (typeof value === 'string') length += value.length + key.length
+      // Every key counts, so a claim of many short fields is not written out before the guard sees it.
+      length += key.length + 4
+      if (typeof value === 'string') length += value.length
       else if (!(value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))) return undefined
       if (length > CHECKED_TEXT_MAX) return undefined
     }
