@@ -40,6 +40,12 @@ describe('Fastify route options', () => {
     expect(app.register).type.not.toBeCallableWith(qwed, { mode: 'enforse' })
     expect(app.register).type.not.toBeCallableWith(qwed, { sampleRate: '1' })
   })
+  test('warmUp: a boolean or a list of claim types', () => {
+    expect(app.register).type.toBeCallableWith(qwed, { warmUp: false })
+    expect(app.register).type.toBeCallableWith(qwed, { warmUp: ['math', 'sql'] })
+    expect(app.register).type.not.toBeCallableWith(qwed, { warmUp: 'math' })
+    expect(app.register).type.not.toBeCallableWith(qwed, { warmUp: [1] })
+  })
 })
 
 describe('Express route options', () => {
