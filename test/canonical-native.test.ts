@@ -1,22 +1,11 @@
 import t, { type Test } from 'tap'
 import { canonicalize, canonicalizeByWalk, canonicalizeNative } from '../lib/canonical.js'
+import { seeded } from './helpers/stream.js'
 
 // canonicalize() writes plain JSON data with native JSON.stringify (canonicalizeNative) and
 // everything else with the value-by-value writer (canonicalizeByWalk), which defines the result.
 // These tests compare the two on random values made here (a seeded generator, so a failure
 // reproduces) and on the edge cases RFC 8785 and JSON.stringify disagree about.
-
-/** mulberry32: a small seeded generator, enough for test data. */
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 // Keys whose UTF-16 order differs from code point order ('😀' is D83D DE00, below U+FFFF), that
 // look like array indexes (enumerated first by Object.keys, written sorted as text), or that

@@ -4,6 +4,7 @@ import { canonicalizeByWalk, sha256Hex } from '../lib/canonical.js'
 import { checkClaim, type ClaimCheck } from '../lib/guard/input.js'
 import { CLAIM_FIELDS, SQL_SCHEMA_MAX_LENGTH, type ResolvedClaimLimits } from '../lib/guard/limits.js'
 import { blocked } from '../lib/result.js'
+import { seeded } from './helpers/stream.js'
 
 // checkClaim's limits walk visits leaves without allocating (it runs on the event loop for claims
 // of 100,000 values). These tests compare it, on random claims and random small limits made here,
@@ -11,18 +12,6 @@ import { blocked } from '../lib/result.js'
 // verdict, field path and hash for every claim, so the first limit broken is still the same one.
 
 const TYPES = new Set(['math', 'sql', 'code', 'schema', 'stats', 'script'])
-
-/** mulberry32: a small seeded generator, enough for test data. */
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 // Nested keys named like claim fields too: a path names a field only at the top.
 const KEYS = ['k0', 'k1', 'k2', 'k3', 'data', 'schema', 'query', 'code', 'expression']

@@ -408,51 +408,34 @@ function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>):
   while (problem === null && levels.length > 0) {
     const level = levels[levels.length - 1] as Level
     const { frame, items, keys } = level
+    const record = frame.value as Record<string, unknown>
+    const length = items !== null ? items.length : (keys as string[]).length
+    // A run of numbers, booleans, nulls and short strings (a data set, an object's scalar fields) is
+    // counted right here, with visit's checks in visit's order; anything else goes through visit
+    // (a longer string too: visit knows the SQL DDL's bound).
+    if (frame.depth < maxDepth) {
+      let i = level.next
+      for (; i < length && total <= maxBytes; i++) {
+        const size = leafSize(items !== null ? items[i] : record[(keys as string[])[i] as string], maxLength)
+        if (size < 0) break
+        total += size
+      }
+      level.next = i
+      if (total > maxBytes) {
+        problem = tooLarge()
+        continue
+      }
+    }
+    if (level.next >= length) {
+      levels.pop()
+      continue
+    }
+    const i = level.next++
     if (items !== null) {
-      // A run of numbers, booleans, nulls and strings within maxLength (a data set) is counted right
-      // here, with visit's checks in visit's order; anything else goes through visit.
-      if (frame.depth < maxDepth) {
-        let i = level.next
-        for (; i < items.length && total <= maxBytes; i++) {
-          const size = leafSize(items[i], maxLength)
-          if (size < 0) break
-          total += size
-        }
-        level.next = i
-        if (total > maxBytes) {
-          problem = tooLarge()
-          continue
-        }
-      }
-      if (level.next >= items.length) {
-        levels.pop()
-        continue
-      }
-      const i = level.next++
       problem = visit(items[i], frame.depth + 1, frame, i)
-    } else if (keys !== null) {
-      // The same for an object's leaves (a longer string goes through visit, which knows the SQL DDL's bound).
-      if (frame.depth < maxDepth) {
-        const record = frame.value as Record<string, unknown>
-        let i = level.next
-        for (; i < keys.length && total <= maxBytes; i++) {
-          const size = leafSize(record[keys[i] as string], maxLength)
-          if (size < 0) break
-          total += size
-        }
-        level.next = i
-        if (total > maxBytes) {
-          problem = tooLarge()
-          continue
-        }
-      }
-      if (level.next >= keys.length) {
-        levels.pop()
-        continue
-      }
-      const key = keys[level.next++] as string
-      const name = frame.depth === 0 && known?.has(key) === true ? key : '*'
-      problem = visit((frame.value as Record<string, unknown>)[key], frame.depth + 1, frame, name)
+    } else {
+      const key = (keys as string[])[i] as string
+      problem = visit(record[key], frame.depth + 1, frame, frame.depth === 0 && known?.has(key) === true ? key : '*')
     }
   }
   return problem ?? total
