@@ -1,5 +1,7 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createRequire } from 'node:module'
+import { Readable } from 'node:stream'
+import { generateText, streamText, wrapLanguageModel } from 'ai'
 import Fastify from 'fastify'
 import { canonicalHash } from '../lib/canonical.js'
 import { qwed } from '../lib/fastify.js'
@@ -7,6 +9,8 @@ import { claimChannel, responseChannel } from '../lib/observe/tracing.js'
 import { setPeerLoader } from '../lib/optional-peer.js'
 import { createVerifier } from '../lib/verifier.js'
 import { scriptEngine } from './helpers/engines.js'
+import { generateModel, streamModel, streamParts, textParts } from './helpers/ai-sdk.js'
+import { qwedModelMiddleware } from '../lib/ai-sdk/index.js'
 
 // OpenTelemetry spans with the SDK's in-memory exporter. The SDK is imported only after the first
 // test, which checks that nothing of OpenTelemetry is loaded while tracing is off.
@@ -94,6 +98,74 @@ t.test('one span per verified response, one child per claim, GenAI security draf
   await app.inject({ method: 'POST', url: '/answer', payload: { verdicts: ['true'] } })
   const cached = exporter.getFinishedSpans().find((s: any) => s.name === 'apply_guardrail script')
   t.equal(cached.attributes['qwed.cached'], true)
+})
+
+/** The response span and its claim spans, checked to be one tree (every claim a child of the response). */
+function responseTree (t: Test, spans: any[], claimName: string): { response: any, claims: any[] } {
+  const responses = spans.filter((s: any) => s.name === 'apply_guardrail qwed-middleware')
+  t.equal(responses.length, 1, 'one response span')
+  const response = responses[0]
+  const claims = spans.filter((s: any) => s.name === claimName)
+  for (const claim of claims) t.equal(claim.parentSpanContext?.spanId, response?.spanContext().spanId, 'a claim span is a child of the response span')
+  return { response, claims }
+}
+
+t.test('a streamed answer is one response span over the whole stream; its claims are children', async (t) => {
+  const { provider, exporter } = await sdk()
+  const app = Fastify({ logger: false })
+  await app.register(qwed, { warmUp: false, extraEngines: [scriptEngine()], audit: { logger: silent }, tracing: { tracerProvider: provider }, health: false, metrics: { endpoint: null } })
+  // One claim a line: `claim <verdict> <label>`; other lines have none.
+  const claims = (unit: string) => unit.startsWith('claim ') ? [{ type: 'script', verdict: unit.trim().split(' ')[1], label: unit.trim() } as never] : []
+  app.get('/stream', { config: { qwed: { claims, sanitize: false } } }, async (request, reply) => {
+    const lines = (request.query as { lines: string }).lines.split(',').map((line) => `${line}\n`)
+    reply.type('text/plain; charset=utf-8')
+    return Readable.from(lines)
+  })
+  t.teardown(async () => { await app.close() })
+
+  const passed = await app.inject({ method: 'GET', url: '/stream?lines=hello,claim true a,claim true b,bye' })
+  t.equal(passed.body, 'hello\nclaim true a\nclaim true b\nbye\n')
+  const admitted = responseTree(t, exporter.getFinishedSpans(), 'apply_guardrail script')
+  t.equal(admitted.claims.length, 2)
+  t.match(admitted.response.attributes, { 'gen_ai.security.decision.type': 'allow', 'qwed.decision': 'admit', 'qwed.verdict': 'VERIFIED', 'qwed.claims': 2, 'qwed.route': '/stream' })
+  t.notOk('gen_ai.security.content.input.hash' in admitted.response.attributes, 'a stream has no whole content to hash')
+  const ends = (span: any) => span.endTime[0] * 1e9 + span.endTime[1]
+  for (const claim of admitted.claims) t.ok(ends(claim) <= ends(admitted.response), 'the response span ends after its claims')
+
+  exporter.reset()
+  const stopped = await app.inject({ method: 'GET', url: '/stream?lines=hello,claim false,bye' })
+  t.notOk(stopped.body.includes('bye'), 'the stream stopped at the blocked claim')
+  const blocked = responseTree(t, exporter.getFinishedSpans(), 'apply_guardrail script')
+  t.equal(blocked.claims.length, 1)
+  t.match(blocked.response.attributes, { 'gen_ai.security.decision.type': 'deny', 'qwed.decision': 'block', 'gen_ai.security.policy.id': 'script.false' })
+
+  exporter.reset()
+  await app.inject({ method: 'GET', url: '/stream?lines=hello,bye' })
+  const none = responseTree(t, exporter.getFinishedSpans(), 'apply_guardrail script')
+  t.equal(none.claims.length, 0)
+  t.match(none.response.attributes, { 'qwed.decision': 'skip', 'qwed.claims': 0, 'qwed.skipped': 'no_claims' })
+})
+
+t.test('the AI SDK middleware: a generated or streamed answer is one response span, its claims are children', async (t) => {
+  const { provider, exporter } = await sdk()
+  const middleware = qwedModelMiddleware({ audit: false, tracing: { tracerProvider: provider }, route: 'chat' })
+  t.teardown(async () => { await middleware.close() })
+
+  const generated = await generateText({ model: wrapLanguageModel({ model: generateModel([{ type: 'text', text: 'So 2 + 2 = 4 and 3 * 3 = 9.' }]), middleware }), prompt: 'sum' })
+  t.equal(generated.text, 'So 2 + 2 = 4 and 3 * 3 = 9.')
+  const answer = responseTree(t, exporter.getFinishedSpans(), 'apply_guardrail math')
+  t.equal(answer.claims.length, 2)
+  t.match(answer.response.attributes, { 'qwed.decision': 'admit', 'qwed.route': 'chat', 'qwed.claims': 2 })
+  t.equal(answer.response.attributes['gen_ai.security.content.input.hash'], canonicalHash(['So 2 + 2 = 4 and 3 * 3 = 9.']), 'the hash of the answer\'s texts')
+
+  exporter.reset()
+  const streamed = streamText({ model: wrapLanguageModel({ model: streamModel(streamParts(textParts(['First 2 + 2', ' = 4.\nThen 3 * 3 = 10.\n', 'Bye.']))), middleware }), prompt: 'sum' })
+  let text = ''
+  for await (const part of streamed.fullStream) if (part.type === 'text-delta') text += part.text
+  t.notOk(text.includes('10'), 'the blocked claim never shows')
+  const stream = responseTree(t, exporter.getFinishedSpans(), 'apply_guardrail math')
+  t.equal(stream.claims.length, 2)
+  t.match(stream.response.attributes, { 'qwed.decision': 'block', 'gen_ai.security.decision.type': 'deny', 'qwed.claims': 2 })
 })
 
 t.test('includeClaims puts the claim on its span; semconv qwed_v1 uses our own names', async (t) => {

@@ -1,8 +1,9 @@
 import type { QwedOutcome } from '../../types/route.js'
 import { withDeadline } from '../deadline.js'
 import { deadlineOutcome } from '../outcome.js'
+import { traceResponse, type TracedRun } from '../observe/tracing.js'
 import type { Verifier } from '../verifier.js'
-import { type FoundClaims, gate, mergeMetadata, outcomeOf, record, refusal, textClaims, toolClaims, verifyFound, middlewareSettings } from './check.js'
+import { type FoundClaims, gate, mergeMetadata, outcomeOf, record as recordOutcome, refusal, textClaims, toolClaims, verifyFound, middlewareSettings } from './check.js'
 import type { CallOptions, Content, GenerateResult } from './model-types.js'
 import type { ResolvedMiddlewareOptions } from './options.js'
 
@@ -16,22 +17,33 @@ export interface GenerateContext {
   deadlineMs: number
 }
 
+/** With a response tracer listening, the answer is one response span; its claims are the span's children. */
 export async function verifyGenerated (ctx: GenerateContext, result: GenerateResult, params: CallOptions): Promise<GenerateResult> {
+  const traced: TracedRun = { verifier: ctx.verifier, settings: ctx.options, requestId: undefined, record: () => {} }
+  const texts = result.content.flatMap((part) => part.type === 'text' ? [part.text] : [])
+  return await traceResponse(traced, texts, async () => await decideGenerated(ctx, result, params, traced))
+}
+
+async function decideGenerated (ctx: GenerateContext, result: GenerateResult, params: CallOptions, traced: TracedRun): Promise<GenerateResult> {
   const { verifier, options } = ctx
   const settings = middlewareSettings(options)
+  const record = (outcome: QwedOutcome): void => {
+    traced.record(outcome)
+    recordOutcome(verifier, settings, options, outcome, params)
+  }
   const passed = await gate(settings, params, ctx.deadlineMs)
   if (passed !== null) {
-    record(verifier, settings, options, passed, params)
+    record(passed)
     if (passed.decision === 'fail_closed') throw refusal(verifier, options, passed)
     return passed.decision === 'fail_open' ? { ...result, providerMetadata: mergeMetadata(result.providerMetadata, passed) } : result
   }
   if (options.mode === 'shadow') {
     // The answer leaves now; the verdict is recorded when it arrives.
-    check(ctx, result.content).then((outcome) => { record(verifier, settings, options, outcome, params) }, () => {})
+    check(ctx, result.content).then((outcome) => { record(outcome) }, () => {})
     return result
   }
   const outcome = await withDeadline(check(ctx, result.content), ctx.deadlineMs, () => deadlineOutcome(settings, ctx.deadlineMs))
-  record(verifier, settings, options, outcome, params)
+  record(outcome)
   switch (outcome.decision) {
     case 'admit':
     case 'fail_open':

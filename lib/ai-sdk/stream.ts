@@ -1,5 +1,7 @@
+import type { Claim } from '../../types/claims.js'
 import type { QwedOutcome } from '../../types/route.js'
 import type { VerificationResult } from '../../types/result.js'
+import { boundTo, openResponseTrace, type ResponseTraceHandle } from '../observe/tracing.js'
 import { decide, outcomeStatus } from '../policy.js'
 import { streamFinder } from '../stream/finder.js'
 import { verifyStream, type StreamLimits, type StreamOutcome } from '../stream/verify.js'
@@ -29,17 +31,29 @@ const UNKNOWN_USAGE: FinishPart['usage'] = {
   outputTokens: { total: undefined, text: undefined, reasoning: undefined }
 }
 
+/**
+ * With a response tracer listening, the answer is one response span from the gates to the stream's
+ * outcome (or the model's error); the claims verified in the stream are its children.
+ */
 export async function verifiedStream (ctx: StreamContext, doStream: () => PromiseLike<StreamResult>, params: CallOptions): Promise<StreamResult> {
   const { verifier, options } = ctx
-  const settings = middlewareSettings(options)
-  const passed = await gate(settings, params, ctx.deadlineMs)
-  if (passed !== null) {
-    record(verifier, settings, options, passed, params)
-    if (passed.decision === 'fail_closed') throw refusal(verifier, options, passed)
-    return await doStream()
+  const trace = openResponseTrace(verifier.metrics, { route: options.route, mode: options.mode, requestId: undefined, view: undefined })
+  try {
+    const settings = middlewareSettings(options)
+    const passed = await gate(settings, params, ctx.deadlineMs)
+    if (passed !== null) {
+      trace?.outcome(passed)
+      trace?.end()
+      record(verifier, settings, options, passed, params)
+      if (passed.decision === 'fail_closed') throw refusal(verifier, options, passed)
+      return await doStream()
+    }
+    const result = await doStream()
+    return { ...result, stream: new StreamRun(ctx, params, result.stream, trace).readable }
+  } catch (err) {
+    trace?.end(err)
+    throw err
   }
-  const result = await doStream()
-  return { ...result, stream: new StreamRun(ctx, params, result.stream).readable }
 }
 
 class StreamRun {
@@ -60,7 +74,7 @@ class StreamRun {
   private readonly toolInputs = new Map<string, ToolInputPart[]>()
   private outcome: QwedOutcome | null = null
 
-  constructor (private readonly ctx: StreamContext, private readonly params: CallOptions, model: ReadableStream<StreamPart>) {
+  constructor (private readonly ctx: StreamContext, private readonly params: CallOptions, model: ReadableStream<StreamPart>, private readonly trace: ResponseTraceHandle | null) {
     const { options, verifier } = ctx
     this.shadow = options.mode === 'shadow'
     this.order = new PartOrder((part) => { this.emit(part) })
@@ -73,7 +87,7 @@ class StreamRun {
       mode: this.shadow ? 'shadow' : 'enforce',
       // The same finder as the HTTP adapters' streams: the extractor on each complete unit.
       findClaims: streamFinder(settings)?.(params) ?? null,
-      verify: async (claims) => await verifier.verifyBatch(claims, { route: settings.route, mode: settings.mode, onUnavailable: settings.onUnavailable }),
+      verify: boundTo(trace, async (claims: readonly Claim[]) => await verifier.verifyBatch(claims, { route: settings.route, mode: settings.mode, onUnavailable: settings.onUnavailable })),
       onUnavailable: options.onUnavailable,
       sanitize: null,
       limits: ctx.limits,
@@ -202,6 +216,7 @@ class StreamRun {
       next = await this.output.next()
     } catch (err) {
       // The model's stream failed: what was held is not sent; the consumer gets the model's error.
+      this.trace?.end(err)
       if (!this.closed) {
         this.closed = true
         this.controller.error(err)
@@ -224,6 +239,8 @@ class StreamRun {
     if (this.cancelled && stream.stream.stopped === null) stream = { ...stream, stream: { ...stream.stream, stopped: 'disconnect' } }
     const done = (): void => {
       this.outcome = combine(stream, this.toolResults, this.toolStop, options)
+      this.trace?.outcome(this.outcome)
+      this.trace?.end()
       record(verifier, settings, options, this.outcome, this.params)
     }
     if (this.shadow) {

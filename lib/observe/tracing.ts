@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks'
 import { tracingChannel } from 'node:diagnostics_channel'
 import type { Claim } from '../../types/claims.js'
 import type { TracingOptions, VerifyContext } from '../../types/options.js'
@@ -82,6 +83,47 @@ export async function traceResponse<T> (run: TracedRun, view: unknown, decide: (
     record.call(run, outcome)
   }
   return await responseChannel.tracePromise(decide, trace)
+}
+
+/**
+ * A response traced by hand: a streamed answer, whose verification outlives the promise that
+ * planned it. Started when it is opened; claims verified by a function it bound are its span's
+ * children; ended once (later calls do nothing), with the last outcome given to `outcome()`.
+ */
+export interface ResponseTraceHandle {
+  bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R
+  outcome(outcome: QwedOutcome): void
+  end(error?: unknown): void
+}
+
+/** Opens a response on the response channel when someone listens; null (nothing to do) otherwise. */
+export function openResponseTrace (owner: object, fields: Pick<ResponseTrace, 'route' | 'mode' | 'requestId' | 'view'>): ResponseTraceHandle | null {
+  if (!responseChannel.hasSubscribers) return null
+  const trace: ResponseTrace = { owner, ...fields, target: 'output', outcome: null }
+  // The subscribers' stores (the OpenTelemetry bridge's current response) are entered for this
+  // call only; a resource made inside it keeps them for the functions bound to it later.
+  const scope = responseChannel.start.runStores(trace, () => new AsyncResource('qwed-middleware:response'))
+  responseChannel.end.publish(trace)
+  let ended = false
+  return {
+    bind: (fn) => scope.bind(fn),
+    outcome: (outcome) => { trace.outcome = outcome },
+    end: (error) => {
+      if (ended) return
+      ended = true
+      if (error !== undefined) {
+        trace.error = error
+        responseChannel.error.publish(trace)
+      }
+      responseChannel.asyncStart.publish(trace)
+      responseChannel.asyncEnd.publish(trace)
+    }
+  }
+}
+
+/** `fn` bound to a traced response, or `fn` itself when nothing traces. */
+export function boundTo<A extends unknown[], R> (trace: ResponseTraceHandle | null, fn: (...args: A) => R): (...args: A) => R {
+  return trace === null ? fn : trace.bind(fn)
 }
 
 /** A tracing bridge a verifier opened; close() unsubscribes it. */

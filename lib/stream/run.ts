@@ -1,7 +1,9 @@
+import type { Claim } from '../../types/claims.js'
 import type { QwedOutcome } from '../../types/route.js'
 import { withDeadline } from '../deadline.js'
 import { sanitizeCompiled } from '../guard/output.js'
 import { countOutcome, shouldVerify, skipped, unavailableBody } from '../outcome.js'
+import { boundTo, openResponseTrace, type ResponseTraceHandle } from '../observe/tracing.js'
 import { sanitizes } from '../route-guards.js'
 import type { ResponseRun } from '../runner.js'
 import type { StreamFormat } from './formats.js'
@@ -30,7 +32,29 @@ export interface StreamBinding {
   clock?: Clock
 }
 
+/**
+ * The stream's plan. With a response tracer listening, the response span covers the whole stream:
+ * it ends with the plan when nothing is streamed, else when the stream's outcome is in.
+ */
 export async function planStream<Req, Rep> (run: ResponseRun<Req, Rep>, source: AsyncIterable<unknown>, binding: StreamBinding): Promise<StreamPlan> {
+  const trace = openResponseTrace(run.verifier.metrics, { route: run.settings.route, mode: run.settings.mode, requestId: run.requestId, view: undefined })
+  if (trace === null) return await plan(run, source, binding, null)
+  const record = run.record
+  run.record = (outcome) => {
+    trace.outcome(outcome)
+    record.call(run, outcome)
+  }
+  try {
+    const planned = await plan(run, source, binding, trace)
+    if (planned.kind !== 'stream') trace.end()
+    return planned
+  } catch (err) {
+    trace.end(err)
+    throw err
+  }
+}
+
+async function plan<Req, Rep> (run: ResponseRun<Req, Rep>, source: AsyncIterable<unknown>, binding: StreamBinding, trace: ResponseTraceHandle | null): Promise<StreamPlan> {
   const { settings, port, verifier } = run
   if (port.statusCode() >= 400) {
     run.record(skipped(settings.mode, 'error_status'))
@@ -66,13 +90,13 @@ export async function planStream<Req, Rep> (run: ResponseRun<Req, Rep>, source: 
     format: binding.format,
     mode,
     findClaims: finder === null ? null : finder(run.request),
-    verify: async (claims) => await verifier.verifyBatch(claims, {
+    verify: boundTo(trace, async (claims: readonly Claim[]) => await verifier.verifyBatch(claims, {
       route: settings.route,
       mode: settings.mode,
       onUnavailable: settings.onUnavailable,
       requestId: run.requestId,
       logger: run.logger
-    }),
+    })),
     onUnavailable: settings.onUnavailable,
     sanitize,
     limits: settings.stream ?? STREAM_LIMIT_DEFAULTS,
@@ -84,10 +108,12 @@ export async function planStream<Req, Rep> (run: ResponseRun<Req, Rep>, source: 
       verifier.metrics.streamHeldBytes.observe(labels, outcome.stream.held_bytes_max)
       // A stream that was stopped says BLOCKED, whatever the claims' own statuses (they are in request.qwed).
       status = outcome.decision === 'block' || outcome.decision === 'fail_closed' ? 'BLOCKED' : outcome.status ?? 'NONE'
-      if (finder === null) return
-      run.record(outcome)
-      countOutcome(verifier, settings, outcome)
-      logOutcome(run, outcome)
+      if (finder !== null) {
+        run.record(outcome)
+        countOutcome(verifier, settings, outcome)
+        logOutcome(run, outcome)
+      }
+      trace?.end()
     }
   })
   return { kind: 'stream', body, trailer: finder !== null && mode === 'enforce', status: () => status }
