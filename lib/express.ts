@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { AuditOptions, QwedLogger } from '../types/options.js'
-import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions } from '../types/route.js'
+import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions, QwedWarmUpOption } from '../types/route.js'
 import { validateAdapterOptions, validateRouteOptions } from './options.js'
 import { createHealthCheck, type HealthAnswer } from './health.js'
 import type { RouteSettings } from './outcome.js'
 import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, settleSkip, type Reply, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
+import { backgroundWarmUp, createWarmUpPlan, validateWarmUpOption } from './warm-up.js'
 import { sanitizes, unsanitizableBody } from './route-guards.js'
 import { formatOf, type StreamFormat } from './stream/formats.js'
 import { PushSource } from './stream/push-source.js'
@@ -18,7 +19,17 @@ import { planStream, STATUS_TRAILER } from './stream/run.js'
 export type ExpressRouteQwedOptions = QwedRouteOptions<Request, Response>
 
 /** Options of `qwedExpress()`: the same names as the Fastify plugin's (QwedPluginOptions). */
-export interface QwedExpressOptions extends QwedAdapterOptions<Request, Response> {}
+export interface QwedExpressOptions extends QwedAdapterOptions<Request, Response> {
+  /**
+   * What the middleware loads in the background as soon as routes are declared with `qwed.route()`
+   * (README, "Warm-up"), so that no first claim loads an engine inside its deadline. `true`
+   * (default): the engines of the claim types the routes can produce (`claims: 'auto'`: math,
+   * code, sql, schema; a `claims()` function: every engine, Z3 included). An array: exactly these
+   * claim types. `false`: nothing; each engine loads on its first claim. The claim types of
+   * `extraEngines` may be named too; any other name is an error here.
+   */
+  warmUp?: QwedWarmUpOption
+}
 
 export interface QwedExpressMiddleware extends RequestHandler {
   /** Wraps one route: `app.post('/quote', qwed.route({ claims }), handler)`. Options are checked here, once. */
@@ -70,7 +81,11 @@ export function qwedExpress (...args: unknown[]): QwedExpressMiddleware | undefi
     next(new TypeError(MISUSE))
     return undefined
   }
-  const { defaults, metricsEndpoint, health, verifierOptions } = validateAdapterOptions<Request, Response>(options as QwedExpressOptions | undefined)
+  // warmUp is the adapters' own option (the AI SDK middleware has none), checked apart.
+  const given = typeof options === 'object' && options !== null
+  const { warmUp: warmUpOption, ...adapterOptions }: QwedExpressOptions = given ? options : {}
+  const { defaults, metricsEndpoint, health, verifierOptions } = validateAdapterOptions<Request, Response>(given ? adapterOptions : options as undefined)
+  const warmUp = createWarmUpPlan(validateWarmUpOption(warmUpOption, verifierOptions.extraEngines?.flatMap((engine) => engine.claimTypes)))
   // The audit trail prefers the app's request logger (pino-http's req.log), then audit.logger, then
   // the verifier's default: so audit.logger is handed over per request instead of to the verifier.
   const audit = verifierOptions.audit
@@ -78,6 +93,9 @@ export function qwedExpress (...args: unknown[]): QwedExpressMiddleware | undefi
   const verifier = createVerifier(audit === undefined || audit === false ? verifierOptions : { ...verifierOptions, audit: auditRest })
   const deadlineMs = responseDeadlineMs(verifierOptions.breaker)
   const shared: Shared = { verifier, auditLogger, deadlineMs }
+  const scheduleWarmUp = backgroundWarmUp(warmUp, verifier, (err) => {
+    process.emitWarning(`qwed-middleware: engine warm-up failed (those claims stay BLOCKED until their engine loads): ${err instanceof Error ? err.message : String(err)}`, { code: 'QWED_WARM_UP_FAILED' })
+  })
 
   const metrics: RequestHandler = function qwedMetrics (_req, res, next) {
     verifier.metrics.registry.metrics().then((text) => {
@@ -129,6 +147,8 @@ export function qwedExpress (...args: unknown[]): QwedExpressMiddleware | undefi
       throw new TypeError(ROUTE_MISUSE)
     }
     const settings = validateRouteOptions(routeOptions, defaults, 'routeOptions')
+    warmUp.addRoute(settings.claims)
+    scheduleWarmUp()
     return routeMiddleware(shared, { ...settings, route: '__unknown__' })
   } as QwedExpressMiddleware['route']
   middleware.metrics = metrics

@@ -81,3 +81,22 @@ export function createWarmUpPlan (setting: boolean | readonly string[] = true): 
   }
   return plan
 }
+
+/**
+ * A warm-up that starts by itself (the Express middleware, which has no ready hook): each call
+ * schedules one run for the next turn of the event loop, so the routes declared together are warmed
+ * together, and a route declared later runs it again (engines already loaded answer at once). Not
+ * after close() began: nothing is loaded for a verifier that is going away.
+ */
+export function backgroundWarmUp (plan: WarmUpPlan, verifier: Pick<Verifier, 'warmUp' | 'status'>, onError: (err: unknown) => void): () => void {
+  let scheduled = false
+  return () => {
+    if (scheduled) return
+    scheduled = true
+    setImmediate(() => {
+      scheduled = false
+      // run() hands a failed load to onError itself; this catch only keeps a rejection from going unhandled
+      if (!verifier.status().closing) plan.run(verifier, onError).catch(() => {})
+    })
+  }
+}

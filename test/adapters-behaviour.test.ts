@@ -339,7 +339,7 @@ async function viaFastify (row: Row): Promise<Answer> {
 async function viaExpress (row: Row): Promise<Answer> {
   const engine = scriptEngine()
   const app = express()
-  const mw = qwedExpress(pluginOptions(row, engine))
+  const mw = qwedExpress({ ...pluginOptions(row, engine), warmUp: row.realEngines === true ? ['math'] : false })
   app.use(mw)
   let last: any
   app.get('/answer', mw.route(routeOptions(row) as any), (req, res) => {

@@ -282,7 +282,7 @@ async function viaFastify (row: Row): Promise<Answer> {
 
 async function viaExpress (row: Row): Promise<Answer> {
   const app = express()
-  const mw = qwedExpress(pluginOptions(row, scriptEngine()))
+  const mw = qwedExpress({ ...pluginOptions(row, scriptEngine()), warmUp: false })
   app.use(express.json({ limit: '10mb' }))
   app.use(mw)
   let ran = false

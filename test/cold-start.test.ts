@@ -158,3 +158,32 @@ t.test('Fastify: the warmUp option narrows what loads at onReady (a list), or lo
   t.notOk(out.sql.includes('z3-solver'), 'but not Z3, though the route has a claims() function')
   t.notOk(out.sql.includes('mathjs'), 'nor mathjs')
 })
+
+t.test('Express: declaring routes starts the warm-up in the background; the warmUp option narrows it or turns it off', async (t) => {
+  const out = await child(`${RECORDER}
+    const { qwedExpress } = await import(${JSON.stringify(new URL(`../lib/express${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href)})
+    const loadedBy = async (warmUp) => {
+      const qwed = qwedExpress({ audit: false, warmUp })
+      qwed.route({ claims: (body) => body.claims })
+      const before = qwed.verifier.status().warmUp
+      // the warm-up starts on the next turn of the event loop, after the routes declared with it
+      while (qwed.verifier.status().warmUp === 'not_started' && warmUp !== false) await new Promise((resolve) => setImmediate(resolve))
+      const started = qwed.verifier.status().warmUp
+      while (qwed.verifier.status().warmUp === 'pending') await new Promise((resolve) => setTimeout(resolve, 10))
+      const loaded = await packages()
+      const status = qwed.verifier.status().warmUp
+      await qwed.close()
+      return { before, started, status, loaded }
+    }
+    const off = await loadedBy(false)
+    const sql = await loadedBy(['sql'])
+    console.log(JSON.stringify({ off, sql }))
+  `) as Record<'off' | 'sql', { before: string, started: string, status: string, loaded: string[] }>
+  t.equal(out.sql.before, 'not_started', 'nothing runs inside qwed.route() itself')
+  t.equal(out.sql.status, 'done')
+  t.ok(out.sql.loaded.includes('node-sql-parser'), "warmUp: ['sql']: the SQL engine loaded")
+  t.notOk(out.sql.loaded.includes('z3-solver'), 'but not Z3, though the route has a claims() function')
+  t.notOk(out.sql.loaded.includes('mathjs'), 'nor mathjs')
+  t.equal(out.off.status, 'not_started', 'warmUp: false: no warm-up')
+  for (const pkg of HEAVY) t.notOk(out.off.loaded.includes(pkg), `warmUp: false: ${pkg} not loaded`)
+})

@@ -95,7 +95,7 @@ t.test('Fastify: QWED_SAMPLE_RATE=0 skips verification; unset, the code\'s value
 t.test('Express: QWED_ON_UNAVAILABLE=open wins over onUnavailable: closed for an engine that is down', async (t) => {
   withEnv(t, { QWED_ON_UNAVAILABLE: 'open' })
   const down = { name: 'down', claimTypes: ['down'], verify: async () => { throw new Error('engine down') } }
-  const guard = qwedExpress({ onUnavailable: 'closed', audit: false, extraEngines: [down as any], breaker: { volumeThreshold: 1000 } } as any)
+  const guard = qwedExpress({ warmUp: false, onUnavailable: 'closed', audit: false, extraEngines: [down as any], breaker: { volumeThreshold: 1000 } } as any)
   const app = express()
   app.use(guard)
   app.get('/q', guard.route({ claims: () => ({ type: 'down' } as any) }), (_req, res) => { res.json({ ok: true }) })

@@ -111,7 +111,7 @@ t.test('the QWED server\'s /health is part of readiness', async (t) => {
 })
 
 t.test('Express over 127.0.0.1: the same answers, at the path and as handlers', async (t) => {
-  const qwedMw = qwedExpress({ extraEngines: [scriptEngine()], audit: { logger: silent }, breaker: tripping, health: { cacheMs: 0 } })
+  const qwedMw = qwedExpress({ warmUp: false, extraEngines: [scriptEngine()], audit: { logger: silent }, breaker: tripping, health: { cacheMs: 0 } })
   const app = express()
   app.use(qwedMw)
   app.get('/internal/ready', qwedMw.health)

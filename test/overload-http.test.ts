@@ -43,7 +43,7 @@ const viaFastify: Adapter = async (gate, options) => {
 
 const viaExpress: Adapter = async (gate, options) => {
   const app = express()
-  const mw = qwedExpress({ extraEngines: [gate.engine], audit: false, ...options } as any)
+  const mw = qwedExpress({ warmUp: false, extraEngines: [gate.engine], audit: false, ...options } as any)
   app.use(mw)
   let last: any
   app.get('/answer', mw.route({ claims } as any), (req, res) => {

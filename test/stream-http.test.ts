@@ -122,7 +122,7 @@ async function expressServer (t: Test): Promise<Server> {
   const engine = scriptEngine()
   const sources: Source[] = []
   const app = express()
-  const middleware = qwedExpress({ extraEngines: [engine], audit: { logger: log.logger }, metrics: { endpoint: null } })
+  const middleware = qwedExpress({ warmUp: false, extraEngines: [engine], audit: { logger: log.logger }, metrics: { endpoint: null } })
   app.use(middleware)
   const route = middleware.route({ claims: (unit: string) => slowFinder(unit) })
   // res.write / res.end, respecting backpressure.

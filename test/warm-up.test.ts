@@ -1,6 +1,7 @@
 import t from 'tap'
 import { QwedOptionsError } from '../lib/errors.js'
-import { AUTO_CLAIM_TYPES, createWarmUpPlan, validateWarmUpOption, warmUpWaitMs } from '../lib/warm-up.js'
+import { AUTO_CLAIM_TYPES, backgroundWarmUp, createWarmUpPlan, validateWarmUpOption, warmUpWaitMs } from '../lib/warm-up.js'
+import { qwedExpress } from '../lib/express.js'
 
 function recorder (warmUp: (types?: readonly string[]) => Promise<void>): { calls: Array<readonly string[] | undefined>, verifier: { warmUp: (types?: readonly string[]) => Promise<void> } } {
   const calls: Array<readonly string[] | undefined> = []
@@ -82,4 +83,46 @@ t.test('the warmUp option is checked at registration: a misspelt claim type is a
     t.equal((err as QwedOptionsError).option, 'warmUp')
     t.match((err as Error).message, message)
   }
+})
+
+const turn = async (): Promise<void> => { await new Promise((resolve) => setImmediate(resolve)) }
+
+t.test('a background warm-up (Express): routes declared in one turn are warmed by one run, a later route runs it again, nothing after close', async (t) => {
+  const plan = createWarmUpPlan()
+  let closing = false
+  const calls: Array<readonly string[] | undefined> = []
+  const verifier = { warmUp: async (types?: readonly string[]) => { calls.push(types) }, status: () => ({ closing }) as never }
+  const schedule = backgroundWarmUp(plan, verifier, () => t.fail('no error'))
+  plan.addRoute('auto')
+  schedule()
+  schedule()
+  t.same(calls, [], 'nothing runs inside the declaration')
+  await turn()
+  t.same(calls, [AUTO_CLAIM_TYPES], 'one run for the routes of one turn')
+  plan.addRoute(() => [])
+  schedule()
+  await turn()
+  t.same(calls, [AUTO_CLAIM_TYPES, undefined], 'a route declared later: another run, now of every engine')
+  schedule()
+  closing = true
+  await turn()
+  t.equal(calls.length, 2, 'close() began before the turn: nothing is loaded')
+})
+
+t.test('Express: qwed.route() schedules the warm-up of its claim types; warmUp false or a list as for Fastify; a bad list fails at creation', async (t) => {
+  const warmed = async (options: Parameters<typeof qwedExpress>[0], routes: Array<Parameters<ReturnType<typeof qwedExpress>['route']>[0]>): Promise<Array<readonly string[] | undefined>> => {
+    const qwed = qwedExpress({ audit: false, ...options })
+    const calls: Array<readonly string[] | undefined> = []
+    qwed.verifier.warmUp = async (types) => { calls.push(types) }
+    for (const route of routes) qwed.route(route)
+    await turn()
+    await qwed.close()
+    return calls
+  }
+  t.same(await warmed({}, [{ claims: 'auto' }]), [AUTO_CLAIM_TYPES], "claims: 'auto': the extractor's claim types")
+  t.same(await warmed({}, [{ claims: 'auto' }, { claims: () => [] }]), [undefined], 'a claims() function: every engine')
+  t.same(await warmed({ warmUp: ['math'] }, [{ claims: () => [] }]), [['math']], 'a list: exactly those')
+  t.same(await warmed({ warmUp: false }, [{ claims: () => [] }]), [], 'false: nothing')
+  t.same(await warmed({}, []), [], 'no route: nothing')
+  t.throws(() => qwedExpress({ warmUp: ['maths'] as never }), { name: 'QwedOptionsError', message: /warmUp/ })
 })

@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Verifier } from '../lib/verifier.js'
-import type { ClaimType } from './claims.js'
-import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions } from './route.js'
+import type { QwedAdapterOptions, QwedInput, QwedOutcome, QwedRouteOptions, QwedWarmUpOption } from './route.js'
 
 export type FastifyRouteQwedOptions = QwedRouteOptions<FastifyRequest, FastifyReply>
 
@@ -15,7 +14,7 @@ export interface QwedPluginOptions extends QwedAdapterOptions<FastifyRequest, Fa
    * engine loads on its first claim, inside that claim's deadline. The claim types of
    * `extraEngines` may be named too; any other name is an error at registration.
    */
-  warmUp?: boolean | ReadonlyArray<ClaimType | (string & Record<never, never>)>
+  warmUp?: QwedWarmUpOption
 }
 
 declare module 'fastify' {

@@ -1,4 +1,4 @@
-import type { Claim } from './claims.js'
+import type { Claim, ClaimType } from './claims.js'
 import type { ExtractOptions } from './extract.js'
 import type { InjectionFlag, InputRules } from './input.js'
 import type { SanitizeOptions } from './sanitize.js'
@@ -92,6 +92,9 @@ export type QwedRouteOptions<Req = unknown, Rep = unknown> = QwedRouteSettings<R
   | { inputs: NonNullable<QwedRouteSettings<Req, Rep>['inputs']> }
   | { sanitize: true | SanitizeOptions }
 )
+
+/** The adapters' `warmUp` option: `true`, `false`, or the claim types to warm (README, "Warm-up"). */
+export type QwedWarmUpOption = boolean | ReadonlyArray<ClaimType | (string & Record<never, never>)>
 
 /**
  * The options of an adapter (the Fastify plugin, the Express middleware): the verifier's options plus
