@@ -56,6 +56,11 @@ describe('Express route options', () => {
     expect(guard.route).type.not.toBeCallableWith({ sanitize: true, clams: () => null })
     expect(express().use).type.toBeCallableWith(guard)
   })
+  test('warmUp: the same option as the Fastify plugin', () => {
+    expect(qwedExpress).type.toBeCallableWith({ warmUp: false })
+    expect(qwedExpress).type.toBeCallableWith({ warmUp: ['logic'] })
+    expect(qwedExpress).type.not.toBeCallableWith({ warmUp: 'logic' })
+  })
   test('the option types are exported', () => {
     expect<ExpressRouteQwedOptions>().type.toBeAssignableFrom({ claims: 'auto' as const })
     expect<FastifyRouteQwedOptions>().type.toBeAssignableFrom({ claims: 'auto' as const })
