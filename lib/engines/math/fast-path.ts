@@ -8,8 +8,9 @@
  * zero, ambiguity, limits), returns undefined: the claim goes the usual way.
  */
 import type { EngineResult } from '../../../types/engine.js'
-import { unverifiable, verified } from '../../result.js'
-import { Q, parseDecimal } from './exact.js'
+import { sha256Hex } from '../../canonical.js'
+import { unverifiable, verifiedWithProof } from '../../result.js'
+import { Q } from './exact.js'
 
 /** Longest expression taken: longer ones go to the full engine with its caps. */
 const MAX_LENGTH = 200
@@ -38,7 +39,8 @@ export function fastArithmetic (claim: unknown): EngineResult | undefined {
   // expected, tolerance, domain, roundedTo, operation: the full engine reads them.
   if (Object.keys(claim).length !== 2) return undefined
   const text = expression.trim()
-  if (!PLAIN.test(text) || AMBIGUOUS.test(text.replace(/ +/g, ''))) return undefined
+  // AMBIGUOUS needs a `/`: most claims have none and skip the copy without spaces.
+  if (!PLAIN.test(text) || (text.includes('/') && AMBIGUOUS.test(text.replace(/ +/g, '')))) return undefined
   const equals = text.indexOf('=')
   const leftText = text.slice(0, equals).trim()
   const rightText = text.slice(equals + 1).trim()
@@ -51,15 +53,25 @@ export function fastArithmetic (claim: unknown): EngineResult | undefined {
     if (err instanceof NotPlain) return undefined
     throw err
   }
-  const fields = { left_side: left.toString(), right_side: right.toString(), method: 'exact' }
+  const leftSide = left.toString()
+  const rightSide = right.toString()
   if (left.equals(right)) {
-    return verified('Identity is true', { constraint_id: 'math.identity_true', result: true, left_side: fields.left_side, right_side: fields.right_side, simplified_difference: '0', method: 'exact' }, {
-      claim: text, verdict: 'identity_true', left: fields.left_side, right: fields.right_side, method: 'exact'
-    })
+    return verifiedWithProof('Identity is true', { constraint_id: 'math.identity_true', result: true, left_side: leftSide, right_side: rightSide, simplified_difference: '0', method: 'exact' },
+      'sha256:' + sha256Hex(identityEvidence(text, leftSide, rightSide)))
   }
   return unverifiable('Identity is false', {
-    constraint_id: 'math.identity_false', result: false, left_side: fields.left_side, right_side: fields.right_side, simplified_difference: left.sub(right).toString(), method: 'exact'
+    constraint_id: 'math.identity_false', result: false, left_side: leftSide, right_side: rightSide, simplified_difference: left.sub(right).toString(), method: 'exact'
   })
+}
+
+/**
+ * The RFC 8785 canonical JSON of the evidence of a true identity, `{ claim, verdict:
+ * 'identity_true', left, right, method: 'exact' }` (what decide.ts hashes), written directly: keys
+ * in sorted order, and no escaping since the claim (PLAIN) and both sides (digits, `-`, `/`) are
+ * plain ASCII. test/math-fast-path.test.ts checks it against canonicalize().
+ */
+export function identityEvidence (claim: string, left: string, right: string): string {
+  return '{"claim":"' + claim + '","left":"' + left + '","method":"exact","right":"' + right + '","verdict":"identity_true"}'
 }
 
 /**
@@ -171,11 +183,14 @@ class Side {
       if (fraction === 0) throw NOT_PLAIN
     }
     if (whole + fraction > MAX_LITERAL_DIGITS) throw NOT_PLAIN
-    const q = parseDecimal(this.text.slice(start, this.#i))
-    if (q === null) throw NOT_PLAIN
-    return q
+    // The digits over 10^fraction: the value exact.ts parseDecimal gives, without its regex.
+    const digits = fraction === 0 ? this.text.slice(start, this.#i) : this.text.slice(start, start + whole) + this.text.slice(start + whole + 1, this.#i)
+    return fraction === 0 ? Q.of(BigInt(digits)) : Q.of(BigInt(digits), POWERS_OF_TEN[fraction] as bigint)
   }
 }
+
+/** 10^k for the fraction digits a literal may have. */
+const POWERS_OF_TEN = Array.from({ length: MAX_LITERAL_DIGITS + 1 }, (_, k) => 10n ** BigInt(k))
 
 function isDigit (c: string | undefined): boolean {
   return c !== undefined && c >= '0' && c <= '9'
