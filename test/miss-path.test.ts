@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import type { Engine, EngineResult } from '../types/engine.js'
 import { canonicalize, canonicalHash } from '../lib/canonical.js'
 import { fastArithmetic, identityEvidence } from '../lib/engines/math/fast-path.js'
+import { verifyMathClaim } from '../lib/engines/math/decide.js'
 import { CHECKED_CLAIMS_MAX } from '../lib/cache.js'
 import { verified } from '../lib/result.js'
 import { createVerifier } from '../lib/verifier.js'
@@ -110,4 +111,27 @@ t.test('`cacheable: false` is never cached nor shown; an engine\'s non-plain ver
   t.notOk(Object.isFrozen(made[0]), 'the engine\'s own object is left as it is')
   const d = await other.verify({ type: 'fixed', n: 2 } as any)
   t.equal(d.cached, true)
+})
+
+// Values near 2^53: the fast path's safe-integer rationals give way to bigint ones part way.
+const bigLiteral = fc.oneof(
+  fc.bigInt({ min: 1n, max: 10n ** 16n }).map(String),
+  fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 9n }), fc.bigInt({ min: 0n, max: 10n ** 8n })).map(([a, b]) => `${a}.${b}`),
+  fc.constantFrom('9007199254740991', '9007199254740992', '9007199254740993', '4503599627370496', '94906265', '94906266', '0.000000000000001', '999999999999999', '1000000000000000')
+)
+const bigExpr = fc.tuple(bigLiteral, fc.constantFrom(' + ', ' - ', ' * ', ' / '), bigLiteral, fc.constantFrom('', '^2', '^3'), fc.constantFrom(' * ', ' - '), bigLiteral)
+  .map(([a, op, b, power, op2, c]) => `(${a}${op}${b})${power}${op2}${c}`)
+
+t.test('differential near 2^53: the fast path agrees with the full engine whichever rationals it used', async (t) => {
+  let answered = 0
+  fc.assert(fc.property(bigExpr, bigExpr, fc.boolean(), (left, right, same) => {
+    const claim = { type: 'math', expression: `${left} = ${same ? left : right}` }
+    const fast = fastArithmetic(claim)
+    if (fast === undefined) return true
+    answered++
+    const full = verifyMathClaim(claim as any)
+    t.equal(JSON.stringify(fast), JSON.stringify(full), claim.expression)
+    return true
+  }), { numRuns: 600, seed: 53 })
+  t.ok(answered > 300, `most were answered by the fast path (${answered})`)
 })
