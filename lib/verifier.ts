@@ -284,7 +284,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
 
   /**
    * The claim guard (lib/guard/input.ts checkClaim), and what a passed claim is known by: its cache
-   * key and its hash. A flat claim seen before is answered from `checkedClaims` (lib/cache.ts).
+   * key and its hash. A flat claim that hit the cache before is answered from `checkedClaims` (lib/cache.ts).
    */
   function guard (claim: Claim): Checked | Extract<ClaimCheck, { ok: false }> | Heavy {
     const text = checkedClaims?.textOf(claim)
