@@ -26,7 +26,9 @@ async function next<K extends Message['kind']> (kind: K): Promise<Extract<Messag
     if (message.kind === kind) return message as Extract<Message, { kind: K }>
   }
 }
-const { urls } = await next('urls')
+const { urls: all } = await next('urls')
+// `--fastify-only`: the Fastify rows alone (the Express servers still start, idle).
+const urls = process.argv.includes('--fastify-only') ? Object.fromEntries(Object.entries(all).filter(([name]) => name.startsWith('fastify'))) : all
 
 interface Sample { rps: number, p50: number, p99: number, non2xx: number, cpuPerRequest: number }
 const samples = new Map<string, Sample[]>()

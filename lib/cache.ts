@@ -87,7 +87,8 @@ const CHECKED_TEXT_MAX = 1024
  * again. Only flat plain objects whose values are strings, finite numbers, booleans or null are
  * kept: for them the guard's answer depends on nothing but their keys and values, which the JSON
  * text spells out (another key order is another text, so only a miss). Only claims that passed the
- * guard are kept; the oldest goes first once `max` are.
+ * guard are kept, and the verifier adds one only when it hits the cache (a claim never seen again
+ * is not worth an entry); the oldest goes first once `max` are.
  */
 export class CheckedClaims<T> {
   readonly #checked = new Map<string, T>()

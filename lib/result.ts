@@ -7,11 +7,16 @@ import { canonicalHash } from './canonical.js'
  * proven unsafe or invalid (VERIFIED analysis, admission BLOCKED).
  */
 export function verified (message: string, fields: DeveloperFields, evidence: unknown): DiagnosticResult {
+  return verifiedWithProof(message, fields, canonicalHash(evidence))
+}
+
+/** verified() for a caller that wrote the canonical JSON of its evidence itself: `proofRef` is `sha256:` + its hex SHA-256. */
+export function verifiedWithProof (message: string, fields: DeveloperFields, proofRef: string): DiagnosticResult {
   return {
     status: 'VERIFIED',
     agent_message: message,
     developer_fields: { is_valid: true, ...fields },
-    proof_ref: canonicalHash(evidence),
+    proof_ref: proofRef,
     is_authoritative: true
   }
 }

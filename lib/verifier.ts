@@ -133,8 +133,12 @@ function bulkyType (claim: unknown, knownTypes: ReadonlySet<string>): string | n
   return null
 }
 
-/** A claim that passed the guard: its engine, its cache key and its hash (`sha256:<hex>`, for the audit record). */
-interface Checked { ok: true, type: string, engine: Engine<Claim>, key: string, claimHash: string }
+/**
+ * A claim that passed the guard: its engine, its cache key and its hash (`sha256:<hex>`, for the
+ * audit record). `text`: the JSON text of a flat claim not yet in `checkedClaims`, remembered there
+ * only once it hits the cache (a claim never seen again, a miss, is not worth an entry).
+ */
+interface Checked { ok: true, type: string, engine: Engine<Claim>, key: string, claimHash: string, text: string | undefined }
 
 /** A verdict and where it came from. */
 interface Judged { result: Readonly<DiagnosticResult>, cached: boolean }
@@ -203,11 +207,17 @@ export function createVerifier (options?: VerifierOptions): Verifier {
 
   /** Freezes an engine's verdict and caches it unless the engine said not to. */
   function store (key: string, answer: EngineResult): Readonly<DiagnosticResult> {
-    const { cacheable, ...result } = answer
-    freezeVerdict(result)
+    // A plain object without a `cacheable` field (the fast path's verdicts, most engines') is the
+    // verdict as it is: no copy to leave the field out.
+    let result: DiagnosticResult = answer
+    let cacheable: boolean | undefined
+    if (Object.hasOwn(answer, 'cacheable') || Object.getPrototypeOf(answer) !== Object.prototype) ({ cacheable, ...result } = answer)
     if (cache !== null && cacheable !== false) {
+      // cache.set freezes it.
       cache.set(key, result)
       cacheEvents.inc(LOCAL_STORE)
+    } else {
+      freezeVerdict(result)
     }
     return result
   }
@@ -256,6 +266,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     if (cache !== null) {
       const hit = cache.get(key)
       if (hit !== undefined) {
+        if (checked.text !== undefined) remember(checked)
         cacheEvents.inc(LOCAL_HIT)
         return report(claim, context, started, { result: hit, cached: true }, claimHash, engine.name, type)
       }
@@ -273,7 +284,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
 
   /**
    * The claim guard (lib/guard/input.ts checkClaim), and what a passed claim is known by: its cache
-   * key and its hash. A flat claim seen before is answered from `checkedClaims` (lib/cache.ts).
+   * key and its hash. A flat claim that hit the cache before is answered from `checkedClaims` (lib/cache.ts).
    */
   function guard (claim: Claim): Checked | Extract<ClaimCheck, { ok: false }> | Heavy {
     const text = checkedClaims?.textOf(claim)
@@ -301,9 +312,13 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     const checked = hashClaim(claim, type, limits)
     if (!checked.ok) return checked
     const engine = engines.get(checked.type) as Engine<Claim>
-    const passed: Checked = { ok: true, type: checked.type, engine, key: `${engine.name}:${checked.hash}`, claimHash: 'sha256:' + checked.hash }
-    if (text !== undefined) checkedClaims?.set(text, passed)
-    return passed
+    return { ok: true, type: checked.type, engine, key: `${engine.name}:${checked.hash}`, claimHash: 'sha256:' + checked.hash, text }
+  }
+
+  /** A flat claim that hit the cache: later copies of it skip the guard. */
+  function remember (checked: Checked): void {
+    checkedClaims?.set(checked.text as string, checked)
+    checked.text = undefined
   }
 
   /** The result, its metrics and its audit record. A promise only when the audit queue makes us wait. */

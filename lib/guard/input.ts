@@ -361,50 +361,11 @@ interface Level { frame: Frame, items: readonly unknown[] | null, keys: readonly
  * legal stats claim and this walk runs on the event loop.
  */
 function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>): ClaimCheck | number {
-  const { maxLength, maxDepth, maxArrayLength, maxBytes } = limits
+  const { maxLength, maxDepth, maxBytes } = limits
   const known = Object.hasOwn(CLAIM_FIELDS, type) ? CLAIM_FIELDS[type] : undefined
-  const tooLarge = (): ClaimCheck => reject('The claim is too large to verify', 'claim.too_large', { max_bytes: maxBytes })
-  let total = 0
-  const levels: Level[] = []
-  // The checks of one value; a container is entered (pushed on `levels`) and its members come next.
-  const visit = (value: unknown, depth: number, parent: Frame | null, name: string | number): ClaimCheck | null => {
-    if (depth > maxDepth) return reject('The claim is nested too deeply', 'claim.too_deep', { max_depth: maxDepth })
-    if (typeof value === 'string') {
-      // The SQL claim's DDL may always be as long as the SQL engine accepts.
-      const bound = type === 'sql' && depth === 1 && name === 'schema' ? Math.max(maxLength, SQL_SCHEMA_MAX_LENGTH) : maxLength
-      if (value.length > bound) {
-        return reject('The claim has a text field too long to verify', 'claim.too_long', { field: pathOf({ value, depth, parent, name }), max_length: bound })
-      }
-      total += value.length + 2
-    } else if (value !== null && typeof value === 'object') {
-      const frame: Frame = { value, depth, parent, name }
-      if (Array.isArray(value)) {
-        if (value.length > maxArrayLength) {
-          return reject('The claim has a list too long to verify', 'claim.too_many_items', { field: pathOf(frame), max_array_length: maxArrayLength })
-        }
-        total += 2 + value.length
-        if (total > maxBytes) return tooLarge()
-        for (let i = value.length - 1; i >= 0; i--) {
-          // A hole (`[, 1]`, `new Array(3)`) is not JSON data: engines would see undefined where a value must be.
-          if (!(i in value)) return reject('The claim is not valid JSON data', 'claim.invalid', { field: pathOf({ value: undefined, depth: depth + 1, parent: frame, name: i }), reason: 'sparse_array' })
-        }
-        levels.push({ frame, items: value, keys: null, next: 0 })
-      } else {
-        const keys = Object.keys(value)
-        total += 2 + keys.length
-        if (total > maxBytes) return tooLarge()
-        for (let i = keys.length - 1; i >= 0; i--) {
-          total += (keys[i] as string).length + 3
-          if (total > maxBytes) return tooLarge()
-        }
-        levels.push({ frame, items: null, keys, next: 0 })
-      }
-    } else {
-      total += 5
-    }
-    return total > maxBytes ? tooLarge() : null
-  }
-  let problem = visit(claim, 0, null, '')
+  const walk: Walk = { type, limits, total: 0, levels: [] }
+  const { levels } = walk
+  let problem = visit(walk, claim, 0, null, '')
   while (problem === null && levels.length > 0) {
     const level = levels[levels.length - 1] as Level
     const { frame, items, keys } = level
@@ -415,14 +376,16 @@ function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>):
     // (a longer string too: visit knows the SQL DDL's bound).
     if (frame.depth < maxDepth) {
       let i = level.next
+      let total = walk.total
       for (; i < length && total <= maxBytes; i++) {
         const size = leafSize(items !== null ? items[i] : record[(keys as string[])[i] as string], maxLength)
         if (size < 0) break
         total += size
       }
+      walk.total = total
       level.next = i
       if (total > maxBytes) {
-        problem = tooLarge()
+        problem = tooLarge(maxBytes)
         continue
       }
     }
@@ -432,11 +395,61 @@ function walkClaim (claim: object, type: string, limits: Required<ClaimLimits>):
     }
     const i = level.next++
     if (items !== null) {
-      problem = visit(items[i], frame.depth + 1, frame, i)
+      problem = visit(walk, items[i], frame.depth + 1, frame, i)
     } else {
       const key = (keys as string[])[i] as string
-      problem = visit(record[key], frame.depth + 1, frame, frame.depth === 0 && known?.has(key) === true ? key : '*')
+      problem = visit(walk, record[key], frame.depth + 1, frame, frame.depth === 0 && known?.has(key) === true ? key : '*')
     }
   }
-  return problem ?? total
+  return problem ?? walk.total
+}
+
+/** The state of one walkClaim: the size counted so far and the containers being walked. */
+interface Walk { readonly type: string, readonly limits: Required<ClaimLimits>, total: number, readonly levels: Level[] }
+
+function tooLarge (maxBytes: number): ClaimCheck {
+  return reject('The claim is too large to verify', 'claim.too_large', { max_bytes: maxBytes })
+}
+
+/**
+ * walkClaim's checks of one value; a container is entered (pushed on `walk.levels`) and its
+ * members come next. A function of its own, not a closure made per claim.
+ */
+function visit (walk: Walk, value: unknown, depth: number, parent: Frame | null, name: string | number): ClaimCheck | null {
+  const { maxLength, maxDepth, maxArrayLength, maxBytes } = walk.limits
+  if (depth > maxDepth) return reject('The claim is nested too deeply', 'claim.too_deep', { max_depth: maxDepth })
+  if (typeof value === 'string') {
+    // The SQL claim's DDL may always be as long as the SQL engine accepts.
+    const bound = walk.type === 'sql' && depth === 1 && name === 'schema' ? Math.max(maxLength, SQL_SCHEMA_MAX_LENGTH) : maxLength
+    if (value.length > bound) {
+      return reject('The claim has a text field too long to verify', 'claim.too_long', { field: pathOf({ value, depth, parent, name }), max_length: bound })
+    }
+    walk.total += value.length + 2
+  } else if (value !== null && typeof value === 'object') {
+    const frame: Frame = { value, depth, parent, name }
+    if (Array.isArray(value)) {
+      if (value.length > maxArrayLength) {
+        return reject('The claim has a list too long to verify', 'claim.too_many_items', { field: pathOf(frame), max_array_length: maxArrayLength })
+      }
+      walk.total += 2 + value.length
+      if (walk.total > maxBytes) return tooLarge(maxBytes)
+      for (let i = value.length - 1; i >= 0; i--) {
+        // A hole (`[, 1]`, `new Array(3)`) is not JSON data: engines would see undefined where a value must be.
+        if (!(i in value)) return reject('The claim is not valid JSON data', 'claim.invalid', { field: pathOf({ value: undefined, depth: depth + 1, parent: frame, name: i }), reason: 'sparse_array' })
+      }
+      walk.levels.push({ frame, items: value, keys: null, next: 0 })
+    } else {
+      const keys = Object.keys(value)
+      walk.total += 2 + keys.length
+      if (walk.total > maxBytes) return tooLarge(maxBytes)
+      for (let i = keys.length - 1; i >= 0; i--) {
+        walk.total += (keys[i] as string).length + 3
+        if (walk.total > maxBytes) return tooLarge(maxBytes)
+      }
+      walk.levels.push({ frame, items: null, keys, next: 0 })
+    }
+  } else {
+    walk.total += 5
+  }
+  return walk.total > maxBytes ? tooLarge(maxBytes) : null
 }

@@ -8,8 +8,10 @@
  * zero, ambiguity, limits), returns undefined: the claim goes the usual way.
  */
 import type { EngineResult } from '../../../types/engine.js'
-import { unverifiable, verified } from '../../result.js'
-import { Q, parseDecimal } from './exact.js'
+import { sha256Hex } from '../../canonical.js'
+import { unverifiable, verifiedWithProof } from '../../result.js'
+import { Q } from './exact.js'
+import { SmallQ, TooBig } from './small-rational.js'
 
 /** Longest expression taken: longer ones go to the full engine with its caps. */
 const MAX_LENGTH = 200
@@ -21,6 +23,9 @@ const MAX_EXPONENT = 16
 const MAX_NESTING = 16
 /** Bits of a numerator or denominator along the way, far below the engine's cap (LIMITS.maxBits). */
 const MAX_BITS = 2048
+/** 10^k for the fraction digits a literal may have. */
+const POWERS_OF_TEN = Array.from({ length: MAX_LITERAL_DIGITS + 1 }, (_, k) => 10n ** BigInt(k))
+
 // Only these characters, exactly one `=`.
 const PLAIN = /^[0-9.+\-*/^() ]+=[0-9.+\-*/^() ]+$/
 // QWED's ambiguity rule (normalize.ts AMBIGUOUS) on the text without spaces: `/2(` is refused there.
@@ -38,28 +43,91 @@ export function fastArithmetic (claim: unknown): EngineResult | undefined {
   // expected, tolerance, domain, roundedTo, operation: the full engine reads them.
   if (Object.keys(claim).length !== 2) return undefined
   const text = expression.trim()
-  if (!PLAIN.test(text) || AMBIGUOUS.test(text.replace(/ +/g, ''))) return undefined
+  // AMBIGUOUS needs a `/`: most claims have none and skip the copy without spaces.
+  if (!PLAIN.test(text) || (text.includes('/') && AMBIGUOUS.test(text.replace(/ +/g, '')))) return undefined
   const equals = text.indexOf('=')
   const leftText = text.slice(0, equals).trim()
   const rightText = text.slice(equals + 1).trim()
-  let left: Q
-  let right: Q
   try {
-    left = new Side(leftText).value()
-    right = new Side(rightText).value()
+    // Safe-integer rationals first; a value outside their range starts over with bigint ones.
+    try {
+      return judge(text, leftText, rightText, SMALL)
+    } catch (err) {
+      if (!(err instanceof TooBig)) throw err
+      return judge(text, leftText, rightText, EXACT)
+    }
   } catch (err) {
     if (err instanceof NotPlain) return undefined
     throw err
   }
-  const fields = { left_side: left.toString(), right_side: right.toString(), method: 'exact' }
+}
+
+/** What the reader needs of a rational type: Q, or SmallQ for small values. */
+interface Rational<T> {
+  add(o: T): T
+  sub(o: T): T
+  mul(o: T): T
+  div(o: T): T
+  neg(): T
+  isZero(): boolean
+  equals(o: T): boolean
+  toString(): string
+}
+
+/** How the reader makes values of one rational type. */
+interface Arithmetic<T extends Rational<T>> {
+  /**
+   * The literal at `start` of `text`: `whole` digits, then (when `fraction` > 0) a point and
+   * `fraction` digits; its value is all its digits over 10^fraction.
+   */
+  decimal(text: string, start: number, whole: number, fraction: number): T
+  /** base^k, 0 <= k <= MAX_EXPONENT (not 0^0). */
+  pow(base: T, k: number): T
+  /** A result along the way: NOT_PLAIN when it is too large for the fast path. */
+  checked(value: T): T
+}
+
+const EXACT: Arithmetic<Q> = {
+  decimal: (text, start, whole, fraction) => fraction === 0
+    ? Q.of(BigInt(text.slice(start, start + whole)))
+    : Q.of(BigInt(text.slice(start, start + whole) + text.slice(start + whole + 1, start + whole + 1 + fraction)), POWERS_OF_TEN[fraction] as bigint),
+  pow: (base, k) => base.pow(BigInt(k)),
+  checked: (q) => {
+    if (q.bits() > MAX_BITS) throw NOT_PLAIN
+    return q
+  }
+}
+
+// Safe integers are far below MAX_BITS.
+const SMALL: Arithmetic<SmallQ> = {
+  decimal: (text, start, whole, fraction) => SmallQ.decimal(text, start, whole, fraction),
+  pow: (base, k) => base.pow(k),
+  checked: (q) => q
+}
+
+/** The verdict on `left = right`, both sides read with `arithmetic`. */
+function judge<T extends Rational<T>> (text: string, leftText: string, rightText: string, arithmetic: Arithmetic<T>): EngineResult {
+  const left = new Side(leftText, arithmetic).value()
+  const right = new Side(rightText, arithmetic).value()
+  const leftSide = left.toString()
+  const rightSide = right.toString()
   if (left.equals(right)) {
-    return verified('Identity is true', { constraint_id: 'math.identity_true', result: true, left_side: fields.left_side, right_side: fields.right_side, simplified_difference: '0', method: 'exact' }, {
-      claim: text, verdict: 'identity_true', left: fields.left_side, right: fields.right_side, method: 'exact'
-    })
+    return verifiedWithProof('Identity is true', { constraint_id: 'math.identity_true', result: true, left_side: leftSide, right_side: rightSide, simplified_difference: '0', method: 'exact' },
+      'sha256:' + sha256Hex(identityEvidence(text, leftSide, rightSide)))
   }
   return unverifiable('Identity is false', {
-    constraint_id: 'math.identity_false', result: false, left_side: fields.left_side, right_side: fields.right_side, simplified_difference: left.sub(right).toString(), method: 'exact'
+    constraint_id: 'math.identity_false', result: false, left_side: leftSide, right_side: rightSide, simplified_difference: left.sub(right).toString(), method: 'exact'
   })
+}
+
+/**
+ * The RFC 8785 canonical JSON of the evidence of a true identity, `{ claim, verdict:
+ * 'identity_true', left, right, method: 'exact' }` (what decide.ts hashes), written directly: keys
+ * in sorted order, and no escaping since the claim (PLAIN) and both sides (digits, `-`, `/`) are
+ * plain ASCII. test/math-fast-path.test.ts checks it against canonicalize().
+ */
+export function identityEvidence (claim: string, left: string, right: string): string {
+  return '{"claim":"' + claim + '","left":"' + left + '","method":"exact","right":"' + right + '","verdict":"identity_true"}'
 }
 
 /**
@@ -67,12 +135,12 @@ export function fastArithmetic (claim: unknown): EngineResult | undefined {
  * minus below `^` (so `-2^2` is -4). What mathjs would read another way, or what this reader does
  * not take (implicit multiplication, `2^-1`, `2^3^2`, a unary plus, `1.`), is NotPlain.
  */
-class Side {
+class Side<T extends Rational<T>> {
   #i = 0
   #depth = 0
-  constructor (readonly text: string) {}
+  constructor (readonly text: string, readonly arithmetic: Arithmetic<T>) {}
 
-  value (): Q {
+  value (): T {
     const v = this.#sum()
     this.#space()
     if (this.#i !== this.text.length) throw NOT_PLAIN
@@ -88,28 +156,28 @@ class Side {
     return this.text[this.#i]
   }
 
-  #sum (): Q {
+  #sum (): T {
     let v = this.#product()
     for (let op = this.#peek(); op === '+' || op === '-'; op = this.#peek()) {
       this.#i++
       const term = this.#product()
-      v = checked(op === '+' ? v.add(term) : v.sub(term))
+      v = this.arithmetic.checked(op === '+' ? v.add(term) : v.sub(term))
     }
     return v
   }
 
-  #product (): Q {
+  #product (): T {
     let v = this.#unary()
     for (let op = this.#peek(); op === '*' || op === '/'; op = this.#peek()) {
       this.#i++
       const factor = this.#unary()
       if (op === '/' && factor.isZero()) throw NOT_PLAIN
-      v = checked(op === '*' ? v.mul(factor) : v.div(factor))
+      v = this.arithmetic.checked(op === '*' ? v.mul(factor) : v.div(factor))
     }
     return v
   }
 
-  #unary (): Q {
+  #unary (): T {
     if (this.#peek() === '-') {
       this.#i++
       // `--3`: left to the full engine.
@@ -119,7 +187,7 @@ class Side {
     return this.#power()
   }
 
-  #power (): Q {
+  #power (): T {
     const base = this.#primary()
     if (this.#peek() !== '^') return base
     this.#i++
@@ -133,12 +201,12 @@ class Side {
     if (exponent > MAX_EXPONENT) throw NOT_PLAIN
     // 0^0 is left to the full engine.
     if (exponent === 0 && base.isZero()) throw NOT_PLAIN
-    return checked(base.pow(BigInt(exponent)))
+    return this.arithmetic.checked(this.arithmetic.pow(base, exponent))
   }
 
-  #primary (): Q {
+  #primary (): T {
     const c = this.#peek()
-    let v: Q
+    let v: T
     if (c === '(') {
       if (++this.#depth > MAX_NESTING) throw NOT_PLAIN
       this.#i++
@@ -157,7 +225,7 @@ class Side {
     return v
   }
 
-  #literal (): Q {
+  #literal (): T {
     const start = this.#i
     while (isDigit(this.text[this.#i])) this.#i++
     const whole = this.#i - start
@@ -171,17 +239,11 @@ class Side {
       if (fraction === 0) throw NOT_PLAIN
     }
     if (whole + fraction > MAX_LITERAL_DIGITS) throw NOT_PLAIN
-    const q = parseDecimal(this.text.slice(start, this.#i))
-    if (q === null) throw NOT_PLAIN
-    return q
+    // The digits over 10^fraction: the value exact.ts parseDecimal gives, without its regex.
+    return this.arithmetic.decimal(this.text, start, whole, fraction)
   }
 }
 
 function isDigit (c: string | undefined): boolean {
   return c !== undefined && c >= '0' && c <= '9'
-}
-
-function checked (q: Q): Q {
-  if (q.bits() > MAX_BITS) throw NOT_PLAIN
-  return q
 }
