@@ -253,7 +253,10 @@ await verifier.close()
   t.test('Redis frozen, killed and back mid-load: verdicts keep coming (onError open), errors are counted, it reconnects', async (t) => {
     const redis = await startPrivateRedis()
     t.teardown(() => redis.stop())
-    const { verifier, engine } = await scriptVerifier(t, { url: redis.url, prefix: prefix('outage'), commandTimeoutMs: 50 })
+    // A command timeout short enough to meet a frozen Redis quickly, long enough that a healthy one
+    // on a loaded machine answers in time (at 50 ms, 25 of the first 30 lookups once timed out
+    // under two busy loops and a load of 6)
+    const { verifier, engine } = await scriptVerifier(t, { url: redis.url, prefix: prefix('outage'), commandTimeoutMs: 250 })
     let n = 0
     const load = async (count: number): Promise<void> => {
       for (let i = 0; i < count; i++) {
