@@ -15,7 +15,10 @@ import type { EngineResult } from '../types/engine.js'
 // process); the lazy-loading test uses its own loader so it can count loads.
 
 const ctx = () => ({ signal: new AbortController().signal })
-const engine = createLogicEngine()
+// A generous solver budget for the shared engine: its tests are about verdicts, and a loaded machine
+// once turned an optimize check into logic.timeout under the default 1.5 s (two busy loops, load 7).
+// Timeouts are tested with engines of their own, with short budgets.
+const engine = createLogicEngine({}, { timeoutMs: 30_000 })
 const verify = async (claim: Omit<LogicClaim, 'type'>): Promise<EngineResult> => await engine.verify({ type: 'logic', ...claim } as LogicClaim, ctx())
 const id = (r: EngineResult): unknown => r.developer_fields.constraint_id
 
