@@ -15,7 +15,10 @@ import type { EngineResult } from '../types/engine.js'
 // process); the lazy-loading test uses its own loader so it can count loads.
 
 const ctx = () => ({ signal: new AbortController().signal })
-const engine = createLogicEngine()
+// A generous solver budget for the shared engine: its tests are about verdicts, and a loaded machine
+// once turned an optimize check into logic.timeout under the default 1.5 s (two busy loops, load 7).
+// Timeouts are tested with engines of their own, with short budgets.
+const engine = createLogicEngine({}, { timeoutMs: 30_000 })
 const verify = async (claim: Omit<LogicClaim, 'type'>): Promise<EngineResult> => await engine.verify({ type: 'logic', ...claim } as LogicClaim, ctx())
 const id = (r: EngineResult): unknown => r.developer_fields.constraint_id
 
@@ -76,13 +79,15 @@ t.test('warmUp loads Z3 ahead of the first claim, through the verifier too, and 
   }
   const verifier = createVerifier({ audit: false, extraEngines: [createLogicEngine({}, { loader })] })
   t.teardown(() => verifier.close())
-  await verifier.warmUp()
+  // warmUp of the logic claims only: all of them would load every other engine too (a second of
+  // mathjs, grammars and parsers that this test does not look at)
+  await verifier.warmUp(['logic'])
   t.equal(loads, 1, 'loaded by warmUp')
   t.equal((await verifier.verify({ type: 'logic', check: 'satisfiable', variables: { x: 'Int' }, constraints: ['x > 5'] })).status, 'VERIFIED')
   t.equal(loads, 1, 'the first claim found it loaded')
   const broken = createVerifier({ audit: false, extraEngines: [createLogicEngine({}, { loader: async () => { throw new Error('wasm missing') } })] })
   t.teardown(() => broken.close())
-  await t.rejects(broken.warmUp(), /wasm missing/)
+  await t.rejects(broken.warmUp(['logic']), /wasm missing/)
 })
 
 t.test('satisfiable: SAT is VERIFIED with a model, UNSAT is UNVERIFIABLE', async (t) => {
@@ -528,19 +533,22 @@ t.test('algebraic model values and engine defaults', async (t) => {
   t.equal(r.developer_fields.timeout_ms, 100)
 })
 
+// Keep this test last: it unloads the file's shared Z3 instance (as an app calling
+// unloadLogicSolver() would), then the next claim loads it again. A second instance of its own
+// would cost two more loads of Z3 (a few seconds) for the same check.
 t.test('the Z3 instance can be unloaded and is loaded again by the next claim', async (t) => {
-  // a loader of its own: a second Z3 module, so the shared one is not disturbed
-  const loader: Z3Loader = async () => await import('z3-solver')
-  const own = createLogicEngine({}, { loader })
-  const claim: LogicClaim = { type: 'logic', check: 'satisfiable', variables: { x: 'Int' }, constraints: ['x > 5'] }
-  t.equal((await own.verify(claim, ctx())).status, 'VERIFIED')
-  const { api } = await loadZ3(loader)
-  await unloadZ3(loader)
+  const claim = { check: 'satisfiable' as const, variables: { x: 'Int' as const }, constraints: ['x > 5'] }
+  t.equal((await verify(claim)).status, 'VERIFIED')
+  const before = await loadZ3()
+  const { api } = before
+  await unloadZ3()
   t.equal(api.em.PThread.runningWorkers.length + api.em.PThread.unusedWorkers.length, 0, 'its threads are gone')
-  await unloadZ3(loader) // a second unload is a no-op
-  t.equal((await own.verify(claim, ctx())).status, 'VERIFIED', 'loaded again')
-  await unloadZ3(loader)
-  // preload is idempotent for the shared instance
+  await unloadZ3() // a second unload is a no-op
+  t.equal((await verify(claim)).status, 'VERIFIED', 'loaded again')
+  // preload is idempotent: the instance the claim loaded stays
+  const reloaded = await loadZ3()
+  t.not(reloaded, before, 'a new instance')
   await preloadLogicSolver()
+  t.equal(await loadZ3(), reloaded, 'preload kept the loaded instance')
   t.equal((await verify({ check: 'satisfiable', variables: { x: 'Int' }, constraints: ['x > 1'] })).status, 'VERIFIED')
 })

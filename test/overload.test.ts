@@ -166,7 +166,7 @@ t.test('through the verifier: busy is BLOCKED, unavailable-class (onUnavailable 
 t.test('logic: one check at a time, a capped line, extra checks answered busy and the queued ones answered', async (t) => {
   const verifier = createVerifier({ breaker: { ...HAIR_TRIGGER, timeout: 120_000 }, audit: false, cache: false })
   t.teardown(async () => await verifier.close())
-  await verifier.warmUp() // Z3 loads: seconds, and outside any claim
+  await verifier.warmUp(['logic']) // Z3 loads: seconds, and outside any claim (the other engines are not used here)
   const turns = z3Turns()
   const occupied = await turns.take() as () => void // as if a hard check held Z3
   const claim = (n: number): Claim => ({ type: 'logic', check: 'satisfiable', variables: { x: 'Int' }, constraints: [`x > ${n}`] })

@@ -58,7 +58,8 @@ t.test('SSE frames: events, comments, retry; an overlong line is a hold overflow
 
 t.test('streams that are not verified: error status, mode off, other types', async (t) => {
   const app = Fastify()
-  await app.register(qwed, { audit: false })
+  // no claim is ever verified here: nothing to warm
+  await app.register(qwed, { audit: false, warmUp: false })
   const outcomes: Record<string, unknown> = {}
   app.addHook('onResponse', async (request) => { outcomes[request.url] = request.qwed })
   const claims = (): never => { throw new Error('claims() must not run') }
