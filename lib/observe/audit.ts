@@ -1,4 +1,4 @@
-import { pino } from 'pino'
+import { destination as pinoDestination, pino } from 'pino'
 import type { AuditOptions, Mode, QwedLogger } from '../../types/options.js'
 import type { VerificationResult } from '../../types/result.js'
 import type { Decision } from '../../types/route.js'
@@ -30,9 +30,9 @@ const DISABLED: AuditSink = Object.assign(() => {}, { enabled: false })
 
 /**
  * One record per verification. Records go to `options.logger`, else to the logger the adapter
- * passes (Fastify's request.log), else to a pino logger on stdout. The claim text is only written
- * with includeClaims; configured secrets are scrubbed from every string of the record. With an
- * audit store (`trail`), each record is also queued for the tamper-evident store.
+ * passes (Fastify's request.log), else to the default audit log on stdout (defaultAuditLogger). The
+ * claim text is only written with includeClaims; configured secrets are scrubbed from every string
+ * of the record. With an audit store (`trail`), each record is also queued for the tamper-evident store.
  *
  * The log record is built only when the logger will write it: a logger below the record's level
  * (pino's isLevelEnabled, `level: 'silent'`) or one whose methods do nothing (Fastify's logger when
@@ -42,15 +42,16 @@ export function createAuditSink (options: AuditOptions | false | undefined, secr
   if (options === false) return DISABLED
   const configured = options?.logger
   const includeClaims = options?.includeClaims === true
-  let standalone: QwedLogger | undefined
+  // Without secrets a record is written as built: no scrub walk over it.
+  const scrubs = secrets.some((s) => typeof s === 'string' && s.length > 0)
   const sink = (entry: AuditEntry, fallbackLogger?: QwedLogger): void | Promise<void> | Promise<boolean> => {
-    const logger = configured ?? fallbackLogger ?? (standalone ??= pino({ name: 'qwed-audit' }))
+    const logger = configured ?? fallbackLogger ?? defaultAuditLogger()
     const level = entry.decision === 'admit' ? 'info' : 'warn'
     if (writes(logger, level)) {
       const { result } = entry
       const record: Record<string, unknown> = {
         audit: 'qwed.verification',
-        verified_at: new Date().toISOString(),
+        verified_at: isoNow(),
         request_id: entry.requestId ?? null,
         route: entry.route,
         engine: result.engine,
@@ -66,11 +67,74 @@ export function createAuditSink (options: AuditOptions | false | undefined, secr
         decision: entry.decision
       }
       if (includeClaims) record.claim = entry.claim
-      logger[level](redactSecrets(record, secrets), `qwed ${entry.decision}: ${result.engine} ${result.status}`)
+      logger[level](scrubs ? redactSecrets(record, secrets) : record, `qwed ${entry.decision}: ${result.engine} ${result.status}`)
     }
     return trail?.record(entry)
   }
   return Object.assign(sink, { enabled: true })
+}
+
+let isoMs = Number.NaN
+let isoText = ''
+
+/** The time as ISO 8601 UTC with milliseconds (`verified_at`), formatted once per millisecond. */
+function isoNow (): string {
+  const ms = Date.now()
+  if (ms !== isoMs) {
+    isoMs = ms
+    isoText = new Date(ms).toISOString()
+  }
+  return isoText
+}
+
+/** Bytes of audit lines the default audit log gathers before one write to stdout. */
+export const DEFAULT_AUDIT_LOG_BUFFER_BYTES = 4096
+/** The longest a gathered line waits on a quiet server before it is written. */
+export const DEFAULT_AUDIT_LOG_FLUSH_MS = 1000
+
+interface DefaultAuditLog {
+  logger: QwedLogger
+  /** The buffered stdout destination; null when lines go to a replaced process.stdout.write. */
+  destination: ReturnType<typeof pinoDestination> | null
+}
+
+let defaultLog: DefaultAuditLog | undefined
+
+/**
+ * The default audit log, one per process: a pino logger named `qwed-audit` on stdout whose lines
+ * are gathered into writes of DEFAULT_AUDIT_LOG_BUFFER_BYTES (a write per line cost more than the
+ * rest of a cached verification). Lines still gathered are written by flushDefaultAuditLog (the
+ * adapters' close()), at least every DEFAULT_AUDIT_LOG_FLUSH_MS, and on process exit (pino's exit
+ * handler); a hard kill loses them (the audit store is the durable trail). When process.stdout.write
+ * has been replaced (a test capturing output), lines go through it, as pino() does.
+ */
+export function defaultAuditLogger (): QwedLogger {
+  defaultLog ??= openDefaultAuditLog()
+  return defaultLog.logger
+}
+
+function openDefaultAuditLog (): DefaultAuditLog {
+  const stdout = process.stdout as NodeJS.WriteStream & { constructor: { prototype: { write: unknown } } }
+  if (stdout.write !== stdout.constructor.prototype.write) return { logger: pino({ name: 'qwed-audit' }), destination: null }
+  const destination = pinoDestination({ dest: process.stdout.fd ?? 1, sync: false, minLength: DEFAULT_AUDIT_LOG_BUFFER_BYTES, periodicFlush: DEFAULT_AUDIT_LOG_FLUSH_MS })
+  return { logger: pino({ name: 'qwed-audit' }, destination), destination }
+}
+
+/**
+ * Writes the default audit log's gathered lines and resolves when they are written. A write error
+ * (stdout closed) is not the caller's failure: the lines are lost either way, and close() goes on.
+ */
+export async function flushDefaultAuditLog (): Promise<void> {
+  const destination = defaultLog?.destination
+  if (destination === null || destination === undefined) return
+  await new Promise<void>((resolve) => {
+    // sonic-boom fsyncs after the write; a pipe or a TTY answers EINVAL, which changes nothing here.
+    try {
+      destination.flush(() => { resolve() })
+    } catch {
+      resolve()
+    }
+  })
 }
 
 /** Whether `logger` writes a record at `level`: asked of the logger when it can say, else assumed. */
