@@ -1,9 +1,10 @@
-import { destination as pinoDestination, pino } from 'pino'
+import { pino } from 'pino'
 import type { AuditOptions, Mode, QwedLogger } from '../../types/options.js'
 import type { VerificationResult } from '../../types/result.js'
 import type { Decision } from '../../types/route.js'
 import { redactSecrets } from '../guard/redact.js'
 import { refusedResult } from '../result.js'
+import { GatheredLines } from './gathered-lines.js'
 import type { AuditTrailWriter } from './store/trail.js'
 
 export interface AuditEntry {
@@ -94,19 +95,19 @@ export const DEFAULT_AUDIT_LOG_FLUSH_MS = 1000
 
 interface DefaultAuditLog {
   logger: QwedLogger
-  /** The buffered stdout destination; null when lines go to a replaced process.stdout.write. */
-  destination: ReturnType<typeof pinoDestination> | null
+  /** The gathered stdout lines; null when lines go to a replaced process.stdout.write. */
+  lines: GatheredLines | null
 }
 
 let defaultLog: DefaultAuditLog | undefined
 
 /**
  * The default audit log, one per process: a pino logger named `qwed-audit` on stdout whose lines
- * are gathered into writes of DEFAULT_AUDIT_LOG_BUFFER_BYTES (a write per line cost more than the
- * rest of a cached verification). Lines still gathered are written by flushDefaultAuditLog (the
- * adapters' close()), at least every DEFAULT_AUDIT_LOG_FLUSH_MS, and on process exit (pino's exit
- * handler); a hard kill loses them (the audit store is the durable trail). When process.stdout.write
- * has been replaced (a test capturing output), lines go through it, as pino() does.
+ * are gathered into writes of DEFAULT_AUDIT_LOG_BUFFER_BYTES (a write per line, and the copies
+ * it made, cost more than the rest of a cached verification). Lines still gathered are written by
+ * flushDefaultAuditLog (the Express middleware's close()), every DEFAULT_AUDIT_LOG_FLUSH_MS, and on
+ * process exit; a hard kill loses them (the audit store is the durable trail). When
+ * process.stdout.write has been replaced (a test capturing output), lines go through it, as pino() does.
  */
 export function defaultAuditLogger (): QwedLogger {
   defaultLog ??= openDefaultAuditLog()
@@ -115,26 +116,14 @@ export function defaultAuditLogger (): QwedLogger {
 
 function openDefaultAuditLog (): DefaultAuditLog {
   const stdout = process.stdout as NodeJS.WriteStream & { constructor: { prototype: { write: unknown } } }
-  if (stdout.write !== stdout.constructor.prototype.write) return { logger: pino({ name: 'qwed-audit' }), destination: null }
-  const destination = pinoDestination({ dest: process.stdout.fd ?? 1, sync: false, minLength: DEFAULT_AUDIT_LOG_BUFFER_BYTES, periodicFlush: DEFAULT_AUDIT_LOG_FLUSH_MS })
-  return { logger: pino({ name: 'qwed-audit' }, destination), destination }
+  if (stdout.write !== stdout.constructor.prototype.write) return { logger: pino({ name: 'qwed-audit' }), lines: null }
+  const lines = new GatheredLines(process.stdout.fd ?? 1, DEFAULT_AUDIT_LOG_BUFFER_BYTES, DEFAULT_AUDIT_LOG_FLUSH_MS)
+  return { logger: pino({ name: 'qwed-audit' }, lines), lines }
 }
 
-/**
- * Writes the default audit log's gathered lines and resolves when they are written. A write error
- * (stdout closed) is not the caller's failure: the lines are lost either way, and close() goes on.
- */
+/** Writes the default audit log's gathered lines and resolves when they are written (or could not be: stdout closed). */
 export async function flushDefaultAuditLog (): Promise<void> {
-  const destination = defaultLog?.destination
-  if (destination === null || destination === undefined) return
-  await new Promise<void>((resolve) => {
-    // sonic-boom fsyncs after the write; a pipe or a TTY answers EINVAL, which changes nothing here.
-    try {
-      destination.flush(() => { resolve() })
-    } catch {
-      resolve()
-    }
-  })
+  await defaultLog?.lines?.flush()
 }
 
 /** Whether `logger` writes a record at `level`: asked of the logger when it can say, else assumed. */
