@@ -11,7 +11,8 @@ import { TS_LOADER } from './helpers/loader.js'
 t.setTimeout(120_000)
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
-// argv: 'close' (close(), then SIGKILL) or 'exit' (process.exit without close()).
+// argv: 'close' (close(), then SIGKILL), 'exit' (process.exit without close()) or 'drain' (nothing
+// left to do: the event loop empties and the process ends by itself).
 const CHILD = `
 import express from 'express'
 const { qwedExpress } = await import('./lib/express.ts')
@@ -31,14 +32,14 @@ await new Promise((resolve) => server.close(resolve))
 if (how === 'close') {
   await qwed.close()
   process.kill(process.pid, 'SIGKILL')
-} else {
+} else if (how === 'exit') {
   process.exit(0)
 }
 `
 
 interface Run { stdout: string, stderr: string, code: number | null, signal: NodeJS.Signals | null }
 
-async function runChild (how: 'close' | 'exit'): Promise<Run> {
+async function runChild (how: 'close' | 'exit' | 'drain'): Promise<Run> {
   const proc = spawn(process.execPath, [...TS_LOADER, '--input-type=module', '-e', CHILD, how], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
@@ -78,6 +79,12 @@ t.test('close() writes the gathered audit lines before it resolves', async (t) =
 
 t.test('a normal exit writes the gathered audit lines', async (t) => {
   const run = await runChild('exit')
+  t.equal(run.code, 0, run.stderr)
+  checkRecords(t, auditLines(t, run))
+})
+
+t.test('a process that ends by itself writes the gathered audit lines', async (t) => {
+  const run = await runChild('drain')
   t.equal(run.code, 0, run.stderr)
   checkRecords(t, auditLines(t, run))
 })
