@@ -1,10 +1,9 @@
-import { pino } from 'pino'
 import type { AuditOptions, Mode, QwedLogger } from '../../types/options.js'
 import type { VerificationResult } from '../../types/result.js'
 import type { Decision } from '../../types/route.js'
 import { redactSecrets } from '../guard/redact.js'
 import { refusedResult } from '../result.js'
-import { GatheredLines } from './gathered-lines.js'
+import { defaultAuditLogger } from './default-audit-log.js'
 import type { AuditTrailWriter } from './store/trail.js'
 
 export interface AuditEntry {
@@ -86,44 +85,6 @@ function isoNow (): string {
     isoText = new Date(ms).toISOString()
   }
   return isoText
-}
-
-/** Bytes of audit lines the default audit log gathers before one write to stdout. */
-export const DEFAULT_AUDIT_LOG_BUFFER_BYTES = 4096
-/** The longest a gathered line waits on a quiet server before it is written. */
-export const DEFAULT_AUDIT_LOG_FLUSH_MS = 1000
-
-interface DefaultAuditLog {
-  logger: QwedLogger
-  /** The gathered stdout lines; null when lines go to a replaced process.stdout.write. */
-  lines: GatheredLines | null
-}
-
-let defaultLog: DefaultAuditLog | undefined
-
-/**
- * The default audit log, one per process: a pino logger named `qwed-audit` on stdout whose lines
- * are gathered into writes of DEFAULT_AUDIT_LOG_BUFFER_BYTES (a write per line, and the copies
- * it made, cost more than the rest of a cached verification). Lines still gathered are written by
- * flushDefaultAuditLog (the Express middleware's close()), every DEFAULT_AUDIT_LOG_FLUSH_MS, and on
- * process exit; a hard kill loses them (the audit store is the durable trail). When
- * process.stdout.write has been replaced (a test capturing output), lines go through it, as pino() does.
- */
-export function defaultAuditLogger (): QwedLogger {
-  defaultLog ??= openDefaultAuditLog()
-  return defaultLog.logger
-}
-
-function openDefaultAuditLog (): DefaultAuditLog {
-  const stdout = process.stdout as NodeJS.WriteStream & { constructor: { prototype: { write: unknown } } }
-  if (stdout.write !== stdout.constructor.prototype.write) return { logger: pino({ name: 'qwed-audit' }), lines: null }
-  const lines = new GatheredLines(process.stdout.fd ?? 1, DEFAULT_AUDIT_LOG_BUFFER_BYTES, DEFAULT_AUDIT_LOG_FLUSH_MS)
-  return { logger: pino({ name: 'qwed-audit' }, lines), lines }
-}
-
-/** Writes the default audit log's gathered lines and resolves when they are written (or could not be: stdout closed). */
-export async function flushDefaultAuditLog (): Promise<void> {
-  await defaultLog?.lines?.flush()
 }
 
 /** Whether `logger` writes a record at `level`: asked of the logger when it can say, else assumed. */
