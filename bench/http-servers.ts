@@ -94,14 +94,17 @@ async function expressServer (kind: Kind): Promise<{ url: string, close: () => P
   }
 }
 
-const only = process.argv.includes('--no-text') ? new Set<Kind>(['text', 'auto']) : new Set<Kind>()
+const skipped = process.argv.includes('--no-text') ? new Set<Kind>(['text', 'auto']) : new Set<Kind>()
 const kinds: Array<[Kind, string]> = ([
   ['bare', 'bare'], ['ratelimit', '+ rate-limit'], ['hit', '+ qwed, cache hit'], ['miss', '+ qwed, math miss'], ['sql', '+ qwed, sql miss'],
   ['text', 'text bare'], ['auto', 'text + qwed auto']
-] as Array<[Kind, string]>).filter(([kind]) => !only.has(kind))
+] as Array<[Kind, string]>).filter(([kind]) => !skipped.has(kind))
+// --only=express / --only=fastify: one framework's rows (a shorter run when only one binding changed).
+const framework = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length)
+if (framework !== undefined && framework !== 'express' && framework !== 'fastify') throw new Error(`--only takes express or fastify, not ${framework}`)
 const servers: Record<string, { url: string, close: () => Promise<void> }> = {}
-for (const [kind, label] of kinds) servers[`fastify ${label}`] = await fastifyServer(kind)
-for (const [kind, label] of kinds) servers[`express ${label}`] = await expressServer(kind)
+if (framework !== 'express') for (const [kind, label] of kinds) servers[`fastify ${label}`] = await fastifyServer(kind)
+if (framework !== 'fastify') for (const [kind, label] of kinds) servers[`express ${label}`] = await expressServer(kind)
 
 let mark = process.cpuUsage()
 process.on('message', (message: { kind: string }) => {

@@ -1,4 +1,5 @@
-// `npm run bench:http` (`-- --quick` for a short run, `-- --no-text` without the 2 KB text rows):
+// `npm run bench:http` (`-- --quick` for a short run, `-- --no-text` without the 2 KB text rows,
+// `-- --only=express` or `-- --only=fastify` for one framework's rows):
 // for Fastify and Express, a bare route, the same route behind a rate limiter (@fastify/rate-limit,
 // express-rate-limit: a small, well-known plugin as the yardstick) and behind qwed (cache hit, math
 // cache miss, SQL cache miss), plus a 2 KB chat answer with `claims: 'auto'` against the same text
@@ -13,12 +14,12 @@ import { loadavg } from 'node:os'
 import autocannon from 'autocannon'
 
 const quick = process.argv.includes('--quick')
-const noText = process.argv.includes('--no-text')
 const duration = quick ? 2 : 5
 const rounds = quick ? 1 : 3
 const connections = 10
 
-const child = fork(new URL('./http-servers.ts', import.meta.url).pathname, noText ? ['--no-text'] : [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: process.execArgv })
+const serverArgs = process.argv.slice(2).filter((arg) => arg === '--no-text' || arg.startsWith('--only='))
+const child = fork(new URL('./http-servers.ts', import.meta.url).pathname, serverArgs, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: process.execArgv })
 type Message = { kind: 'urls', urls: Record<string, string> } | { kind: 'cpu', micros: number } | { kind: 'marked' }
 async function next<K extends Message['kind']> (kind: K): Promise<Extract<Message, { kind: K }>> {
   for (;;) {
@@ -26,9 +27,7 @@ async function next<K extends Message['kind']> (kind: K): Promise<Extract<Messag
     if (message.kind === kind) return message as Extract<Message, { kind: K }>
   }
 }
-const { urls: all } = await next('urls')
-// `--fastify-only`: the Fastify rows alone (the Express servers still start, idle).
-const urls = process.argv.includes('--fastify-only') ? Object.fromEntries(Object.entries(all).filter(([name]) => name.startsWith('fastify'))) : all
+const { urls } = await next('urls')
 
 interface Sample { rps: number, p50: number, p99: number, non2xx: number, cpuPerRequest: number }
 const samples = new Map<string, Sample[]>()

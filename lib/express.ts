@@ -8,6 +8,7 @@ import type { RouteSettings } from './outcome.js'
 import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, settleSkip, type Reply, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
 import { backgroundWarmUp, createWarmUpPlan, validateWarmUpOption } from './warm-up.js'
+import { flushDefaultAuditLog } from './observe/default-audit-log.js'
 import { sanitizes, unsanitizableBody } from './route-guards.js'
 import { formatOf, type StreamFormat } from './stream/formats.js'
 import { PushSource } from './stream/push-source.js'
@@ -63,7 +64,7 @@ type Kind = 'json' | 'send'
 export { DEADLINE_MARGIN_MS }
 
 const SEEN = Symbol('qwed.seen')
-const INTERCEPTED = Symbol('qwed.intercepted')
+const HELD = Symbol('qwed.held')
 const REQUEST_ID = Symbol('qwed.requestId')
 const MISUSE = 'qwed-middleware: qwedExpress is a factory: call qwedExpress(options) and use its result (app.use(qwedExpress(options))), not app.use(qwedExpress)'
 const ROUTE_MISUSE = 'qwed-middleware: qwed.route is a factory: call qwed.route(routeOptions) and use its result as the route\'s middleware'
@@ -155,7 +156,11 @@ export function qwedExpress (...args: unknown[]): QwedExpressMiddleware | undefi
   middleware.verifier = verifier
   middleware.health = readiness
   middleware.liveness = liveness
-  middleware.close = async () => { await verifier.close() }
+  middleware.close = async () => {
+    await verifier.close()
+    // Audit lines the default audit log still gathers are written before close() resolves.
+    await flushDefaultAuditLog()
+  }
   return middleware
 }
 
@@ -218,12 +223,8 @@ const NO_PORT: ResponsePort = {
 }
 
 function proceed (shared: Shared, base: Settings, req: Request, res: Response, next: NextFunction): void {
-  const marks = res as unknown as Record<symbol, boolean>
   // Two wrappers on one response would verify it twice: the first one owns it.
-  if (marks[INTERCEPTED] !== true) {
-    marks[INTERCEPTED] = true
-    intercept(shared, base, req, res, next)
-  }
+  if ((res as unknown as Record<symbol, Interception | undefined>)[HELD] === undefined) intercept(shared, base, req, res, next)
   next()
 }
 
@@ -233,52 +234,73 @@ function proceed (shared: Shared, base: Settings, req: Request, res: Response, n
  *
  * Express 5's res.send(object) calls res.json, which calls res.send(string): while the response is
  * being written (`writing`) both wrappers hand straight through to Express, so a body is seen once.
+ *
+ * The four wrappers are the same functions for every response: each finds its response's
+ * Interception on `this` (as Express's own res.json and Node's res.write read `this`), so a
+ * response costs one object and no closures.
  */
 function intercept (shared: Shared, base: Settings, req: Request, res: Response, next: NextFunction): void {
-  const held = new Interception(shared, base, req, res, next)
-  res.json = function qwedJson (body?: unknown): Response { return held.take('json', body) }
-  res.send = function qwedSend (body?: unknown): Response { return held.take('send', body) }
-
+  ;(res as unknown as Record<symbol, Interception>)[HELD] = new Interception(shared, base, req, res, next)
+  res.json = qwedJson
+  res.send = qwedSend
   // Bodies written with res.write / res.end (and pipe): a text stream is verified claim by claim.
-  const originals: Originals = { write: res.write, end: res.end }
-  let stream: 'none' | 'pass' | PushSource = 'none'
-  const route = (args: unknown[], ending: boolean): 'pass' | PushSource => {
-    if (stream === 'none' && held.state === 'open' && (!ending || hasChunk(args))) {
-      stream = openStream(shared, settingsFor(base, req), req, res, originals, () => held.gone())
-    }
-    return stream === 'none' ? 'pass' : stream
-  }
-  res.write = function qwedWrite (this: Response, ...args: unknown[]): boolean {
-    const target = route(args, false)
-    if (target === 'pass') return (originals.write as (...a: unknown[]) => boolean).apply(res, args)
-    const [chunk, encoding, callback] = writeArgs(args)
-    const more = target.write(toBuffer(chunk, encoding))
-    if (callback !== undefined) process.nextTick(callback)
-    return more
-  } as Response['write']
-  res.end = function qwedEnd (this: Response, ...args: unknown[]): Response {
-    const target = route(args, true)
-    if (target === 'pass') return (originals.end as (...a: unknown[]) => Response).apply(res, args)
-    const [chunk, encoding, callback] = writeArgs(args)
-    if (chunk !== undefined && chunk !== null) target.write(toBuffer(chunk, encoding))
-    if (callback !== undefined) res.once('finish', callback)
-    target.end()
-    return res
-  } as Response['end']
+  res.write = qwedWrite as Response['write']
+  res.end = qwedEnd as Response['end']
+}
+
+function interceptionOf (res: Response): Interception {
+  return (res as unknown as Record<symbol, Interception>)[HELD] as Interception
+}
+
+function qwedJson (this: Response, body?: unknown): Response { return interceptionOf(this).take('json', body) }
+function qwedSend (this: Response, body?: unknown): Response { return interceptionOf(this).take('send', body) }
+
+function qwedWrite (this: Response, ...args: unknown[]): boolean {
+  const held = interceptionOf(this)
+  const target = held.route(args, false)
+  if (target === 'pass') return (held.originals.write as (...a: unknown[]) => boolean).apply(this, args)
+  const [chunk, encoding, callback] = writeArgs(args)
+  const more = target.write(toBuffer(chunk, encoding))
+  if (callback !== undefined) process.nextTick(callback)
+  return more
+}
+
+function qwedEnd (this: Response, ...args: unknown[]): Response {
+  const held = interceptionOf(this)
+  const target = held.route(args, true)
+  if (target === 'pass') return (held.originals.end as (...a: unknown[]) => Response).apply(this, args)
+  const [chunk, encoding, callback] = writeArgs(args)
+  if (chunk !== undefined && chunk !== null) target.write(toBuffer(chunk, encoding))
+  if (callback !== undefined) this.once('finish', callback)
+  target.end()
+  return this
 }
 
 /**
- * One response's interception: its state and the answer's way out. A class, so a response costs
- * one object and no closures for it.
+ * One response's interception: its state, Express's own methods and the answer's way out. A class,
+ * so a response costs one object and no closures for it.
  */
 class Interception implements HoldControl {
   state: 'open' | 'holding' | 'writing' | 'done' = 'open'
+  /** A written body: not seen yet ('none'), sent as Express would ('pass'), or verified as a stream. */
+  stream: 'none' | 'pass' | PushSource = 'none'
+  readonly originals: Originals
   readonly #json: Response['json']
   readonly #send: Response['send']
 
   constructor (readonly shared: Shared, readonly base: Settings, readonly req: Request, readonly res: Response, readonly next: NextFunction) {
     this.#json = res.json
     this.#send = res.send
+    this.originals = { write: res.write, end: res.end }
+  }
+
+  /** Where a res.write / res.end goes: the first one with a body decides for the whole response. */
+  route (args: unknown[], ending: boolean): 'pass' | PushSource {
+    if (this.stream === 'none' && this.state === 'open' && (!ending || hasChunk(args))) {
+      const { shared, base, req, res } = this
+      this.stream = openStream(shared, settingsFor(base, req), req, res, this.originals, () => this.gone())
+    }
+    return this.stream === 'none' ? 'pass' : this.stream
   }
 
   /** A client that left destroyed the socket; a response that ended is writableEnded: no 'close' listener needed. */
@@ -559,7 +581,18 @@ function requestId (req: Request): string {
   const id = (req as unknown as { id?: unknown }).id
   if (typeof id === 'string' || typeof id === 'number') return String(id)
   const state = req as unknown as Record<symbol, string | undefined>
-  return (state[REQUEST_ID] ??= randomUUID())
+  return (state[REQUEST_ID] ??= nextRequestId())
+}
+
+// A made request id is UUID-shaped: the first 24 characters of a random UUID drawn once per
+// process, then a 12-digit hex counter. Unique within the process by the counter, across processes by the random part,
+// and cheaper than a random UUID per request (the id is read by every audit record).
+const REQUEST_ID_PREFIX = randomUUID().slice(0, 24)
+let requestCount = 0
+
+function nextRequestId (): string {
+  requestCount = (requestCount + 1) % 0x1000000000000
+  return REQUEST_ID_PREFIX + requestCount.toString(16).padStart(12, '0')
 }
 
 function looksLikeRequest (value: unknown): boolean {

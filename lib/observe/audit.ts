@@ -1,9 +1,9 @@
-import { pino } from 'pino'
 import type { AuditOptions, Mode, QwedLogger } from '../../types/options.js'
 import type { VerificationResult } from '../../types/result.js'
 import type { Decision } from '../../types/route.js'
 import { redactSecrets } from '../guard/redact.js'
 import { refusedResult } from '../result.js'
+import { defaultAuditLogger } from './default-audit-log.js'
 import type { AuditTrailWriter } from './store/trail.js'
 
 export interface AuditEntry {
@@ -30,9 +30,9 @@ const DISABLED: AuditSink = Object.assign(() => {}, { enabled: false })
 
 /**
  * One record per verification. Records go to `options.logger`, else to the logger the adapter
- * passes (Fastify's request.log), else to a pino logger on stdout. The claim text is only written
- * with includeClaims; configured secrets are scrubbed from every string of the record. With an
- * audit store (`trail`), each record is also queued for the tamper-evident store.
+ * passes (Fastify's request.log), else to the default audit log on stdout (defaultAuditLogger). The
+ * claim text is only written with includeClaims; configured secrets are scrubbed from every string
+ * of the record. With an audit store (`trail`), each record is also queued for the tamper-evident store.
  *
  * The log record is built only when the logger will write it: a logger below the record's level
  * (pino's isLevelEnabled, `level: 'silent'`) or one whose methods do nothing (Fastify's logger when
@@ -42,15 +42,16 @@ export function createAuditSink (options: AuditOptions | false | undefined, secr
   if (options === false) return DISABLED
   const configured = options?.logger
   const includeClaims = options?.includeClaims === true
-  let standalone: QwedLogger | undefined
+  // Without secrets a record is written as built: no scrub walk over it.
+  const scrubs = secrets.some((s) => typeof s === 'string' && s.length > 0)
   const sink = (entry: AuditEntry, fallbackLogger?: QwedLogger): void | Promise<void> | Promise<boolean> => {
-    const logger = configured ?? fallbackLogger ?? (standalone ??= pino({ name: 'qwed-audit' }))
+    const logger = configured ?? fallbackLogger ?? defaultAuditLogger()
     const level = entry.decision === 'admit' ? 'info' : 'warn'
     if (writes(logger, level)) {
       const { result } = entry
       const record: Record<string, unknown> = {
         audit: 'qwed.verification',
-        verified_at: new Date().toISOString(),
+        verified_at: isoNow(),
         request_id: entry.requestId ?? null,
         route: entry.route,
         engine: result.engine,
@@ -66,11 +67,24 @@ export function createAuditSink (options: AuditOptions | false | undefined, secr
         decision: entry.decision
       }
       if (includeClaims) record.claim = entry.claim
-      logger[level](redactSecrets(record, secrets), `qwed ${entry.decision}: ${result.engine} ${result.status}`)
+      logger[level](scrubs ? redactSecrets(record, secrets) : record, `qwed ${entry.decision}: ${result.engine} ${result.status}`)
     }
     return trail?.record(entry)
   }
   return Object.assign(sink, { enabled: true })
+}
+
+let isoMs = Number.NaN
+let isoText = ''
+
+/** The time as ISO 8601 UTC with milliseconds (`verified_at`), formatted once per millisecond. */
+function isoNow (): string {
+  const ms = Date.now()
+  if (ms !== isoMs) {
+    isoMs = ms
+    isoText = new Date(ms).toISOString()
+  }
+  return isoText
 }
 
 /** Whether `logger` writes a record at `level`: asked of the logger when it can say, else assumed. */
