@@ -8,7 +8,6 @@ import type { RouteSettings } from './outcome.js'
 import { DEADLINE_MARGIN_MS, gateInput, responseDeadlineMs, runResponse, settleSkip, type Reply, type ResponsePort, type ResponseRun } from './runner.js'
 import { createVerifier, type Verifier } from './verifier.js'
 import { backgroundWarmUp, createWarmUpPlan, validateWarmUpOption } from './warm-up.js'
-import { flushDefaultAuditLog } from './observe/default-audit-log.js'
 import { sanitizes, unsanitizableBody } from './route-guards.js'
 import { formatOf, type StreamFormat } from './stream/formats.js'
 import { PushSource } from './stream/push-source.js'
@@ -156,11 +155,8 @@ export function qwedExpress (...args: unknown[]): QwedExpressMiddleware | undefi
   middleware.verifier = verifier
   middleware.health = readiness
   middleware.liveness = liveness
-  middleware.close = async () => {
-    await verifier.close()
-    // Audit lines the default audit log still gathers are written before close() resolves.
-    await flushDefaultAuditLog()
-  }
+  // verifier.close() also writes the audit lines the default audit log still gathers.
+  middleware.close = async () => { await verifier.close() }
   return middleware
 }
 

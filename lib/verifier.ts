@@ -16,6 +16,7 @@ import { resolveClaimLimits } from './guard/limits.js'
 import { auditUnavailable, createAuditSink, type AuditEntry } from './observe/audit.js'
 import { InFlight } from './inflight.js'
 import { claimChannel, openTracing, traceClaims } from './observe/tracing.js'
+import { flushDefaultAuditLog } from './observe/default-audit-log.js'
 import { createMetrics, tallyOf, type QwedMetrics } from './observe/metrics.js'
 import { openAuditTrail, type AuditTrail } from './observe/store/trail.js'
 import { validateVerifierOptions } from './options.js'
@@ -131,6 +132,18 @@ function bulkyType (claim: unknown, knownTypes: ReadonlySet<string>): string | n
     if ((Array.isArray(value) && value.length >= HEAVY_LIST_LENGTH) || (typeof value === 'string' && value.length >= HEAVY_CLAIM_SIZE)) return type
   }
   return null
+}
+
+/**
+ * The guard of a claim that cannot be read (a getter or a Proxy trap that throws): refused, never a
+ * rejected verify(). The error itself is not kept: its message is the application's, not ours.
+ */
+function readSafely<T> (read: () => T): T | Extract<ClaimCheck, { ok: false }> {
+  try {
+    return read()
+  } catch {
+    return { ok: false, result: blocked('The claim could not be read', { constraint_id: 'claim.invalid', reason: 'unreadable' }) }
+  }
 }
 
 /**
@@ -254,7 +267,7 @@ export function createVerifier (options?: VerifierOptions): Verifier {
         const { cacheable, ...busy } = busyResult(engine.name, { waiting: 'claim_guard' })
         return report(claim, context, started, { result: freezeVerdict(busy), cached: false }, null, engine.name, checked.type)
       }
-      return heavySteps.run(() => checked.walked ? hashed(claim, checked.type, undefined) : walkedAndHashed(claim)).then((done) => afterGuard(claim, context, started, done, false) as VerificationResult | Promise<VerificationResult>)
+      return heavySteps.run(() => readSafely(() => checked.walked ? hashed(claim, checked.type, undefined) : walkedAndHashed(claim))).then((done) => afterGuard(claim, context, started, done, false) as VerificationResult | Promise<VerificationResult>)
     }
     return afterGuard(claim, context, started, checked, probing)
   }
@@ -287,6 +300,10 @@ export function createVerifier (options?: VerifierOptions): Verifier {
    * key and its hash. A flat claim that hit the cache before is answered from `checkedClaims` (lib/cache.ts).
    */
   function guard (claim: Claim): Checked | Extract<ClaimCheck, { ok: false }> | Heavy {
+    return readSafely(() => guardClaim(claim))
+  }
+
+  function guardClaim (claim: Claim): Checked | Extract<ClaimCheck, { ok: false }> | Heavy {
     const text = checkedClaims?.textOf(claim)
     if (text !== undefined) {
       const known = checkedClaims?.get(text)
@@ -429,6 +446,8 @@ export function createVerifier (options?: VerifierOptions): Verifier {
     checkedClaims?.clear()
     await cache?.close()
     await auditTrail?.close()
+    // The default audit log gathers lines (lib/observe/default-audit-log.ts): write what it holds.
+    await flushDefaultAuditLog()
     tracing?.close()
   }
 

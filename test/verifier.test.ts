@@ -383,3 +383,24 @@ t.test('metrics: counts tallied on the hot path reach prom-client when read; a r
   t.equal(await metricValue(registry, 'qwed_verifications_total', labels), 1)
   t.match(await registry.metrics(), /qwed_verifications_total\{engine="script",route="\/t",status="VERIFIED",admission="ADMIT",mode="enforce"\} 1/)
 })
+
+t.test('a claim that cannot be read (a throwing getter, a throwing Proxy trap) is refused, never a rejected verify()', async (t) => {
+  const verifier = createVerifier({ audit: false, extraEngines: [scriptEngine()] })
+  t.teardown(async () => { await verifier.close() })
+  const getter: Record<string, unknown> = { type: 'script' }
+  Object.defineProperty(getter, 'verdict', { enumerable: true, get () { throw new Error('secret-in-message') } })
+  const trap = new Proxy({ type: 'script', verdict: 'true' }, { ownKeys () { throw new Error('no keys') } })
+  const typeGetter = { get type (): string { throw new Error('no type') } }
+  // A list long enough to be a heavy claim: its guard runs in a turn of its own.
+  const heavy: Record<string, unknown> = { type: 'script', verdict: 'true', items: Array.from({ length: 9000 }, (_, i) => i) }
+  Object.defineProperty(heavy.items as unknown[], 4000, { enumerable: true, get () { throw new Error('late') } })
+  for (const claim of [getter, trap, typeGetter, heavy]) {
+    const result = await verifier.verify(claim as never)
+    t.equal(result.status, 'BLOCKED')
+    t.equal(result.admission, 'BLOCKED')
+    t.same(result.developer_fields, { is_valid: false, constraint_id: 'claim.invalid', reason: 'unreadable' }, 'the error message is not kept')
+    const [batched] = await verifier.verifyBatch([claim as never])
+    t.equal(batched?.developer_fields.constraint_id, 'claim.invalid')
+  }
+  t.equal((await verifier.verify({ type: 'script', verdict: 'true' } as never)).admission, 'ADMIT', 'the verifier goes on')
+})
