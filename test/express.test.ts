@@ -26,7 +26,7 @@ async function listen (app: Express): Promise<string> {
 /** An app with one verified route, GET /answer?v=<verdict>, answering { answer, verdict } with res.json. */
 async function build (options: Record<string, unknown> = {}, routeOptions: Record<string, unknown> = {}) {
   const engine = scriptEngine()
-  const qwed = qwedExpress({ extraEngines: [engine], audit: false, ...options })
+  const qwed = qwedExpress({ warmUp: false, extraEngines: [engine], audit: false, ...options })
   t.teardown(() => qwed.close())
   const app = express()
   const seen: { req?: Request, errors: unknown[] } = { errors: [] }
@@ -127,7 +127,7 @@ t.test('bad route options throw when qwed.route() is called, not on the first re
 
 t.test('res.send(object) goes res.send -> res.json -> res.send in Express 5: verified once', async (t) => {
   const engine = scriptEngine()
-  const qwed = qwedExpress({ extraEngines: [engine], audit: false, cache: false })
+  const qwed = qwedExpress({ warmUp: false, extraEngines: [engine], audit: false, cache: false })
   t.teardown(() => qwed.close())
   const app = express()
   app.get('/send-object', qwed.route({ claims: scriptClaims }), (req, res) => {
@@ -155,7 +155,7 @@ t.test('res.send(object) goes res.send -> res.json -> res.send in Express 5: ver
 
 t.test('another res.json wrapper (express-mung style) before the route: verified once, its change kept', async (t) => {
   const engine = scriptEngine()
-  const qwed = qwedExpress({ extraEngines: [engine], audit: false })
+  const qwed = qwedExpress({ warmUp: false, extraEngines: [engine], audit: false })
   t.teardown(() => qwed.close())
   const app = express()
   app.use((_req, res, next) => {
@@ -174,7 +174,7 @@ t.test('another res.json wrapper (express-mung style) before the route: verified
 t.test('a second res.json while the first is being verified is ignored', async (t) => {
   const engine = scriptEngine()
   const capture = captureLogger()
-  const qwed = qwedExpress({ extraEngines: [engine], audit: { logger: capture.logger } })
+  const qwed = qwedExpress({ warmUp: false, extraEngines: [engine], audit: { logger: capture.logger } })
   t.teardown(() => qwed.close())
   const app = express()
   app.get('/twice', qwed.route({ claims: scriptClaims }), (_req, res) => {
@@ -215,7 +215,7 @@ t.test('headers already sent: no interception, Express answers as it always does
 
 t.test('the client leaves before verification ends: nothing is written, nothing rejects', async (t) => {
   const engine = scriptEngine()
-  const qwed = qwedExpress({ extraEngines: [engine], audit: false })
+  const qwed = qwedExpress({ warmUp: false, extraEngines: [engine], audit: false })
   t.teardown(() => qwed.close())
   const app = express()
   const writes: string[] = []
@@ -347,7 +347,7 @@ t.test('audit: req.log (pino-http) first, then audit.logger', async (t) => {
   const requestLog = captureLogger()
   const configured = captureLogger()
   const engine = scriptEngine()
-  const qwed = qwedExpress({ extraEngines: [engine], audit: { logger: configured.logger } })
+  const qwed = qwedExpress({ warmUp: false, extraEngines: [engine], audit: { logger: configured.logger } })
   t.teardown(() => qwed.close())
   const app = express()
   // What pino-http does: req.id and a child logger carrying it on req.log.
@@ -378,7 +378,7 @@ t.test('audit: req.log (pino-http) first, then audit.logger', async (t) => {
 
 t.test('app.use(qwed) twice, and two wrappers on one route, are harmless', async (t) => {
   const engine = scriptEngine()
-  const qwed = qwedExpress({ extraEngines: [engine], audit: false })
+  const qwed = qwedExpress({ warmUp: false, extraEngines: [engine], audit: false })
   t.teardown(() => qwed.close())
   const app = express()
   app.use(qwed)

@@ -78,7 +78,7 @@ async function throughFastify (variant: Variant): Promise<Seen> {
   const engine = scriptEngine()
   const audit = captureLogger()
   const app = Fastify()
-  await app.register(qwed, { extraEngines: [engine], audit: { logger: audit.logger }, ...variant.plugin })
+  await app.register(qwed, { warmUp: false, extraEngines: [engine], audit: { logger: audit.logger }, ...variant.plugin })
   const outcomes: unknown[] = []
   app.addHook('onResponse', async (request) => { outcomes.push(outcomeOf(request.qwed)) })
   app.get('/answer', { config: { qwed: { claims: claimsOf(variant), ...variant.route } as any } }, async (request) => ({ answer: 42, verdict: (request.query as { v: string }).v }))
@@ -100,7 +100,7 @@ async function throughFastify (variant: Variant): Promise<Seen> {
 async function throughExpress (variant: Variant): Promise<Seen> {
   const engine = scriptEngine()
   const audit = captureLogger()
-  const middleware = qwedExpress({ extraEngines: [engine], audit: { logger: audit.logger }, ...variant.plugin })
+  const middleware = qwedExpress({ warmUp: false, extraEngines: [engine], audit: { logger: audit.logger }, ...variant.plugin })
   const app = express()
   const outcomes: unknown[] = []
   const writtenAtOnce: boolean[] = []
