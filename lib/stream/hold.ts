@@ -136,12 +136,22 @@ export class HoldScanner {
       for (let i = this.lineStart; i < Math.min(this.end, this.lineStart + 7); i++) head += this.charAt(i)
       if (FENCE_PREFIX.test(head) || FENCE_START.test(head)) return this.planned
     }
-    for (let i = Math.max(this.lineScanned, this.lineStart); i < this.end && this.claimAt === null; i++) {
-      const ch = this.charAt(i)
-      if (WHITESPACE.test(ch)) this.lastSpace = i
-      else if (CLAIM_START.test(ch)) this.claimAt = i
+    // The new part of the line, read once: the first character that could start a claim (one
+    // regex search, by code point, so an astral digit such as U+1D7CF counts), and the last
+    // whitespace before it. A high surrogate at the end waits for its pair in the next push.
+    const from = Math.max(this.lineScanned, this.lineStart)
+    let scanned = this.end
+    if (this.claimAt === null && from < this.end) {
+      const text = this.slice(from, this.end)
+      const tail = text.charCodeAt(text.length - 1)
+      const whole = tail >= 0xd800 && tail <= 0xdbff ? text.length - 1 : text.length
+      scanned = from + whole
+      const claim = text.slice(0, whole).search(CLAIM_START)
+      const space = lastWhitespace(text, claim < 0 ? whole : claim)
+      if (space >= 0) this.lastSpace = from + space
+      if (claim >= 0) this.claimAt = from + claim
     }
-    this.lineScanned = this.end
+    this.lineScanned = scanned
     return Math.max(this.planned, this.lastSpace + 1)
   }
 
@@ -188,6 +198,15 @@ export class HoldScanner {
       this.base = keep
     }
   }
+}
+
+/** The index of the last whitespace (as /\s/ reads it) in `text` before `end`, or -1. */
+function lastWhitespace (text: string, end: number): number {
+  for (let i = end - 1; i >= 0; i--) {
+    const code = text.charCodeAt(i)
+    if (code < 128 ? code === 32 || (code >= 9 && code <= 13) : WHITESPACE.test(text[i] as string)) return i
+  }
+  return -1
 }
 
 function fenceOpening (rawLine: string): { char: string, length: number } | null {
