@@ -89,3 +89,27 @@ t.test('a process that ends by itself writes the gathered audit lines', async (t
   t.equal(run.code, 0, run.stderr)
   checkRecords(t, auditLines(t, run))
 })
+
+// stdout that takes nothing (a stalled pipe): close() gives up waiting for it after a bounded wait
+// instead of hanging; the lines still gathered are left to the exit handler.
+const STALLED = `
+const { createVerifier } = await import('./lib/verifier.ts')
+const verifier = createVerifier({ cache: false })
+for (let i = 0; i < 3000; i++) await verifier.verify({ type: 'math', expression: i + ' + 1 = ' + (i + 1) })
+process.stderr.write('verified\\n')
+await verifier.close()
+process.stderr.write('closed\\n')
+process.kill(process.pid, 'SIGKILL')
+`
+
+t.test('close() does not wait forever for a stdout that takes nothing', async (t) => {
+  const proc = spawn(process.execPath, [...TS_LOADER, '--input-type=module', '-e', STALLED], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  // Never read: once the pipe is full, every write to it waits.
+  proc.stdout.pause()
+  let stderr = ''
+  proc.stderr.on('data', (chunk) => { stderr += String(chunk) })
+  const [, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => proc.on('exit', (c, s) => resolve([c, s])))
+  proc.stdout.destroy()
+  t.match(stderr, 'verified\nclosed\n', 'close() resolved: ' + stderr.slice(-500))
+  t.equal(signal, 'SIGKILL')
+})

@@ -31,9 +31,20 @@ export function defaultAuditLogger (): QwedLogger {
   return defaultLog.logger
 }
 
-/** Writes the default audit log's gathered lines and resolves when they are written (or could not be: stdout closed). */
+/** How long close() waits for stdout to take the gathered lines (a stalled pipe must not hold close() forever). */
+export const DEFAULT_AUDIT_LOG_CLOSE_WAIT_MS = 2000
+
+/**
+ * Writes the default audit log's gathered lines and resolves when they are written, could not be
+ * (stdout closed), or after DEFAULT_AUDIT_LOG_CLOSE_WAIT_MS while stdout takes nothing (what is
+ * still gathered then is written at process exit).
+ */
 export async function flushDefaultAuditLog (): Promise<void> {
-  await defaultLog?.lines?.flush()
+  const lines = defaultLog?.lines
+  if (lines === null || lines === undefined) return
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([lines.flush(), new Promise<void>((resolve) => { timer = setTimeout(resolve, DEFAULT_AUDIT_LOG_CLOSE_WAIT_MS) })])
+  clearTimeout(timer)
 }
 
 function openDefaultAuditLog (): DefaultAuditLog {
