@@ -190,7 +190,7 @@ function runOf (shared: Shared, settings: Settings, req: Request, res: Response,
   return new ExpressRun(shared, settings, req, res, port)
 }
 
-/** One response's run. The request id (a random UUID when the app has none) is made only when read: by an audit record or a stream log line. */
+/** One response's run. The request id (a UUID-shaped one made here when the app has none) is made only when read: by an audit record or a stream log line. */
 class ExpressRun implements ResponseRun<Request, Response> {
   readonly verifier: Verifier
   readonly deadlineMs: number
