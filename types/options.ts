@@ -75,7 +75,7 @@ export interface MetricsOptions {
 }
 
 export interface AuditOptions {
-  /** pino logger for audit records. Fastify default: request.log; standalone default: pino() on stdout. */
+  /** pino logger for audit records. Fastify default: request.log; Express: pino-http's req.log when present; otherwise the default audit log, pino's line format on stdout, gathered into writes of about 4 KB (README, "Audit records"). */
   logger?: QwedLogger
   /** Put the claim itself (not only its hash) in each record (log line and store). Default false: claims may hold PII. */
   includeClaims?: boolean
