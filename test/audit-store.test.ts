@@ -297,6 +297,21 @@ t.test('stored records: secrets are redacted, claims only with includeClaims', a
   t.same((await withClaims.audit!.query())[0]?.claim, { type: 'script', verdict: 'true', id: 7 })
 })
 
+t.test('includeClaims: a claim that cannot be stored as JSON is stored as null, and the records around it are all kept', async (t) => {
+  const path = tempDb(t)
+  const { verifier } = sqliteVerifier(t, path, { includeClaims: true }, { secrets: ['secret-key-123'] })
+  const getter: Record<string, unknown> = { type: 'script' }
+  Object.defineProperty(getter, 'verdict', { enumerable: true, get () { throw new Error('no') } })
+  const claims = [script('true', 1), getter, { type: 'script', verdict: 'true', n: 1n }, script('true', 2)]
+  for (const claim of claims) await verifier.verify(claim as never)
+  await verifier.close()
+  const store = open(t, path)
+  const rows = (await store.query({})).sort((a, b) => a.id - b.id)
+  t.same(rows.map((row) => row.constraint_id), ['script.true', 'claim.invalid', 'claim.invalid', 'script.true'], 'one row per verification')
+  t.same(rows.map((row) => row.claim), [{ type: 'script', verdict: 'true', id: 1 }, null, null, { type: 'script', verdict: 'true', id: 2 }])
+  t.match(await store.verifyChain(), { ok: true, rows: 4 })
+})
+
 t.test('retention: rows older than retentionDays are pruned at start and on prune(); the chain still verifies', async (t) => {
   const path = tempDb(t)
   const seed = new SqliteAuditStore(path)
