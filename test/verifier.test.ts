@@ -403,4 +403,12 @@ t.test('a claim that cannot be read (a throwing getter, a throwing Proxy trap) i
     t.equal(batched?.developer_fields.constraint_id, 'claim.invalid')
   }
   t.equal((await verifier.verify({ type: 'script', verdict: 'true' } as never)).admission, 'ADMIT', 'the verifier goes on')
+
+  // Its audit record (includeClaims, secrets scrubbed) keeps the claim as null, the one thing it can write.
+  const capture = captureLogger()
+  const recorded = createVerifier({ secrets: ['k-123'], audit: { includeClaims: true, logger: capture.logger }, extraEngines: [scriptEngine()] })
+  t.teardown(async () => { await recorded.close() })
+  for (const claim of [getter, { type: 'script', verdict: 'true', n: 1n }]) t.equal((await recorded.verify(claim as never)).developer_fields.constraint_id, 'claim.invalid')
+  await recorded.verify({ type: 'script', verdict: 'true', key: 'k-123' } as never)
+  t.same(capture.records.map((r) => r.claim), [null, null, { type: 'script', verdict: 'true', key: '[REDACTED]' }])
 })

@@ -1,6 +1,7 @@
 import type { AuditOptions, Mode, QwedLogger } from '../../types/options.js'
 import type { VerificationResult } from '../../types/result.js'
 import type { Decision } from '../../types/route.js'
+import { canonicalize } from '../canonical.js'
 import { redactSecrets } from '../guard/redact.js'
 import { refusedResult } from '../result.js'
 import { defaultAuditLogger } from './default-audit-log.js'
@@ -66,7 +67,7 @@ export function createAuditSink (options: AuditOptions | false | undefined, secr
         mode: entry.mode,
         decision: entry.decision
       }
-      if (includeClaims) record.claim = entry.claim
+      if (includeClaims) record.claim = recordableClaim(entry.claim)
       logger[level](scrubs ? redactSecrets(record, secrets) : record, `qwed ${entry.decision}: ${result.engine} ${result.status}`)
     }
     return trail?.record(entry)
@@ -85,6 +86,20 @@ function isoNow (): string {
     isoText = new Date(ms).toISOString()
   }
   return isoText
+}
+
+/**
+ * The claim as an audit record keeps it (includeClaims): null when it cannot be written as JSON (a
+ * BigInt, a cycle, a getter or Proxy trap that throws: claims the guard refused). Such a claim made
+ * the secret scrub throw (verify() rejected) and failed the audit store's whole batch in the chain.
+ */
+export function recordableClaim (claim: unknown): unknown {
+  try {
+    canonicalize(claim)
+    return claim
+  } catch {
+    return null
+  }
 }
 
 /** Whether `logger` writes a record at `level`: asked of the logger when it can say, else assumed. */

@@ -2,9 +2,8 @@ import { destination, pino } from 'pino'
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { AuditOptions, QwedLogger } from '../../../types/options.js'
 import { QwedOptionsError } from '../../errors.js'
-import { canonicalize } from '../../canonical.js'
 import { redactSecrets } from '../../guard/redact.js'
-import type { AuditEntry } from '../audit.js'
+import { recordableClaim, type AuditEntry } from '../audit.js'
 import { reuseMetric } from '../metrics.js'
 import { QWED_MIDDLEWARE_VERSION } from '../vc.js'
 import { exportAuditLines, type AuditExportOptions } from './export.js'
@@ -241,7 +240,7 @@ class Trail implements AuditTrailWriter {
       cached: result.cached,
       agent_message: result.agent_message,
       evidence: result.developer_fields,
-      claim: this.includeClaims ? storableClaim(entry.claim) : null,
+      claim: this.includeClaims ? recordableClaim(entry.claim) : null,
       verifier_version: QWED_MIDDLEWARE_VERSION
     }
     const safe = redactSecrets(record, this.deps.secrets)
@@ -344,20 +343,5 @@ class Trail implements AuditTrailWriter {
   private log (): QwedLogger {
     this.logger ??= pino({ name: 'qwed-audit' }, destination(2))
     return this.logger
-  }
-}
-
-/**
- * The claim as the store keeps it with includeClaims: null when it cannot be written as JSON (a
- * BigInt, a cycle, a getter or Proxy trap that throws: claims the guard refused). The chain hashes
- * each row's canonical JSON, so one such claim used to fail its whole batch and lose the records
- * written with it.
- */
-function storableClaim (claim: unknown): unknown {
-  try {
-    canonicalize(claim)
-    return claim
-  } catch {
-    return null
   }
 }
